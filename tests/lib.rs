@@ -1,0 +1,12 @@
+//! Shared helpers for the cross-crate end-to-end tests in this package.
+//!
+//! Layer: top (tests only; never published).
+
+use std::path::{Path, PathBuf};
+
+/// The workspace root (the parent of this package's directory).
+pub fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map_or_else(|| PathBuf::from(".."), Path::to_path_buf)
+}

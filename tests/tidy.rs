@@ -1,0 +1,151 @@
+//! Tidy checks on the repository itself: the conventions of STYLE.md that a
+//! compiler does not enforce, and the promise that README's commands are the
+//! ones CI runs.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use ecs_tests::workspace_root;
+
+fn read(path: &Path) -> String {
+    fs::read_to_string(path).unwrap_or_else(|err| panic!("cannot read {}: {err}", path.display()))
+}
+
+/// The `members = [...]` of the root manifest.
+fn members() -> Vec<String> {
+    let manifest = read(&workspace_root().join("Cargo.toml"));
+    let start = manifest
+        .find("members = [")
+        .expect("root Cargo.toml has a members list");
+    let rest = &manifest[start + "members = [".len()..];
+    let end = rest.find(']').expect("members list is closed");
+    rest[..end]
+        .split(',')
+        .map(|m| m.trim().trim_matches('"').to_owned())
+        .filter(|m| !m.is_empty())
+        .collect()
+}
+
+/// The source files that carry a crate's docs: `src/lib.rs`, `src/main.rs`,
+/// or the `path =` of its `[lib]` and `[[bin]]`/`[[test]]` targets.
+fn crate_roots(member: &Path) -> Vec<PathBuf> {
+    let manifest = read(&member.join("Cargo.toml"));
+    let mut roots: Vec<PathBuf> = manifest
+        .lines()
+        .filter_map(|line| line.trim().strip_prefix("path = "))
+        .map(|p| member.join(p.trim_matches('"')))
+        .collect();
+    for default in ["src/lib.rs", "src/main.rs"] {
+        let path = member.join(default);
+        if path.exists() && !roots.contains(&path) {
+            roots.push(path);
+        }
+    }
+    roots
+}
+
+#[test]
+fn the_workspace_has_every_crate_of_the_design() {
+    let members = members();
+    for expected in [
+        "crates/ecs-model",
+        "crates/ecs-sign",
+        "crates/ecs-transport",
+        "crates/ecs-assist",
+        "crates/ecs-cli",
+        "crates/ecs-emulator",
+        "tests",
+        "xtask",
+    ] {
+        assert!(
+            members.iter().any(|m| m == expected),
+            "{expected} is missing from the workspace members {members:?}"
+        );
+    }
+}
+
+#[test]
+fn every_crate_uses_the_workspace_lints() {
+    for member in members() {
+        let manifest = read(&workspace_root().join(&member).join("Cargo.toml"));
+        assert!(
+            manifest.contains("[lints]\nworkspace = true"),
+            "{member}/Cargo.toml must have `[lints]\\nworkspace = true`"
+        );
+    }
+}
+
+#[test]
+fn every_crate_root_opens_with_crate_docs() {
+    for member in members() {
+        let roots = crate_roots(&workspace_root().join(&member));
+        assert!(!roots.is_empty(), "{member} has no crate root");
+        for root in roots {
+            let text = read(&root);
+            assert!(
+                text.trim_start().starts_with("//!"),
+                "{} must open with `//!` crate docs saying its role and layer",
+                root.display()
+            );
+        }
+    }
+}
+
+/// The commands README gives a new user: lines of its fenced code blocks
+/// that start with `cargo xtask`.
+fn readme_commands() -> Vec<String> {
+    let readme = read(&workspace_root().join("README.md"));
+    let mut in_block = false;
+    let mut commands = Vec::new();
+    for line in readme.lines() {
+        if line.trim_start().starts_with("```") {
+            in_block = !in_block;
+        } else if in_block && line.trim().starts_with("cargo xtask ") {
+            commands.push(line.trim().to_owned());
+        }
+    }
+    commands
+}
+
+#[test]
+fn readme_gives_exactly_the_two_setup_commands() {
+    let commands = readme_commands();
+    assert!(
+        commands.contains(&"cargo xtask demo".to_owned()),
+        "README must give `cargo xtask demo`; it gives {commands:?}"
+    );
+    assert!(
+        commands.contains(&"cargo xtask ci".to_owned()),
+        "README must give `cargo xtask ci`; it gives {commands:?}"
+    );
+}
+
+#[test]
+fn ci_runs_the_test_command_that_readme_gives() {
+    let script = read(&workspace_root().join(".ci/run"));
+    let runs: Vec<&str> = script
+        .lines()
+        .map(str::trim)
+        .filter(|line| !line.is_empty() && !line.starts_with('#'))
+        .filter(|line| line.contains("cargo "))
+        .collect();
+    assert!(
+        runs.contains(&"cargo xtask ci"),
+        ".ci/run must run `cargo xtask ci` on a line of its own; its cargo lines are {runs:?}"
+    );
+    assert!(
+        readme_commands().contains(&"cargo xtask ci".to_owned()),
+        "README's test command must be the one .ci/run runs (`cargo xtask ci`)"
+    );
+}
+
+#[test]
+fn deny_bans_every_second_crypto_and_tls_backend() {
+    let deny = read(&workspace_root().join("deny.toml"));
+    for banned in ["openssl", "openssl-sys", "native-tls", "aws-lc-rs", "aws-lc-sys"] {
+        assert!(
+            deny.contains(&format!("name = \"{banned}\"")),
+            "deny.toml must ban {banned}"
+        );
+    }
+}

@@ -1,0 +1,264 @@
+//! `cargo xtask`: the project's task runner.
+//!
+//! Layer: tooling (not shipped). Every check the project has runs through one
+//! of these verbs, and `cargo xtask ci` runs them all in the order in which a
+//! failure is cheapest to find. Each verb prints the commands it runs and, on
+//! failure, names the step that failed.
+
+// A task runner talks to its user on the terminal.
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
+mod deps;
+mod step;
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{Context, Result, bail};
+use clap::{Parser, Subcommand};
+
+use crate::step::{Cmd, Steps};
+
+/// The light crates: built and linted alone with `--no-default-features`.
+const LIGHT_CRATES: &[&str] = &["ecs-model", "ecs-sign", "ecs-transport", "ecs-assist"];
+
+#[derive(Debug, Parser)]
+#[command(name = "cargo xtask", about = "Run the project's checks", version)]
+struct Cli {
+    #[command(subcommand)]
+    verb: Verb,
+}
+
+#[derive(Debug, Subcommand)]
+enum Verb {
+    /// Format every crate (with --check: fail if anything is not formatted).
+    Fmt {
+        /// Only check; change nothing.
+        #[arg(long)]
+        check: bool,
+    },
+    /// Clippy with warnings denied: all targets and features, then each light
+    /// crate with --no-default-features.
+    Lint,
+    /// The layering check: light crates must not depend on runtime crates.
+    Deps,
+    /// Every test, doctests included, with all features.
+    Test,
+    /// Build the docs with warnings denied.
+    Doc,
+    /// cargo-deny: bans, licenses and sources (advisories on request).
+    Deny {
+        /// Also check the RustSec advisory database (needs network access to
+        /// fetch it, which these machines do not have).
+        #[arg(long)]
+        advisories: bool,
+    },
+    /// Run every criterion bench.
+    Bench,
+    /// Run every cargo-fuzz target for a while.
+    Fuzz {
+        /// Seconds per target.
+        #[arg(long, default_value_t = 60)]
+        time: u64,
+    },
+    /// Check the official Python SDKs against the emulator.
+    Interop,
+    /// The main job for a new user: the CLI against the bundled emulator.
+    Demo,
+    /// Every check, in the order a failure is cheapest to find.
+    Ci,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli.verb) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("xtask: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(verb: Verb) -> Result<()> {
+    let root = workspace_root()?;
+    let mut steps = Steps::new(&root);
+    match verb {
+        Verb::Fmt { check } => fmt(&mut steps, check),
+        Verb::Lint => lint(&mut steps),
+        Verb::Deps => deps_step(&mut steps),
+        Verb::Test => test(&mut steps),
+        Verb::Doc => doc(&mut steps),
+        Verb::Deny { advisories } => deny(&mut steps, advisories),
+        Verb::Bench => bench(&mut steps),
+        Verb::Fuzz { time } => fuzz(&mut steps, time),
+        Verb::Interop => interop(&mut steps),
+        Verb::Demo => demo(&mut steps),
+        Verb::Ci => ci(&mut steps),
+    }?;
+    steps.summary();
+    Ok(())
+}
+
+/// The workspace root: the parent of this crate's manifest directory.
+fn workspace_root() -> Result<PathBuf> {
+    let manifest_dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    manifest_dir
+        .parent()
+        .map(Path::to_path_buf)
+        .context("xtask's manifest directory has no parent")
+}
+
+fn fmt(steps: &mut Steps, check: bool) -> Result<()> {
+    let mut cmd = Cmd::cargo(["fmt", "--all"]);
+    if check {
+        cmd = cmd.args(["--", "--check"]);
+    }
+    steps.run("fmt", cmd)
+}
+
+fn lint(steps: &mut Steps) -> Result<()> {
+    steps.run(
+        "lint",
+        Cmd::cargo([
+            "clippy",
+            "--workspace",
+            "--all-targets",
+            "--all-features",
+            "--",
+            "-D",
+            "warnings",
+        ]),
+    )?;
+    for krate in LIGHT_CRATES {
+        steps.run(
+            &format!("lint {krate} --no-default-features"),
+            Cmd::cargo([
+                "clippy",
+                "--package",
+                krate,
+                "--lib",
+                "--no-default-features",
+                "--",
+                "-D",
+                "warnings",
+            ]),
+        )?;
+    }
+    Ok(())
+}
+
+fn deps_step(steps: &mut Steps) -> Result<()> {
+    let root = steps.root().to_path_buf();
+    steps.check("deps", || deps::check_workspace(&root.join("Cargo.toml")))
+}
+
+fn test(steps: &mut Steps) -> Result<()> {
+    steps.run(
+        "test",
+        Cmd::cargo(["test", "--workspace", "--all-features", "--no-fail-fast"]),
+    )
+}
+
+fn doc(steps: &mut Steps) -> Result<()> {
+    steps.run(
+        "doc",
+        Cmd::cargo(["doc", "--workspace", "--no-deps", "--all-features"])
+            .env("RUSTDOCFLAGS", "-D warnings"),
+    )
+}
+
+fn deny(steps: &mut Steps, advisories: bool) -> Result<()> {
+    ensure_cargo_tool(steps, "cargo-deny", &["deny", "--version"])?;
+    let mut checks = vec!["bans", "licenses", "sources"];
+    if advisories {
+        checks.push("advisories");
+    } else {
+        println!(
+            "xtask deny: the advisories check is skipped: the RustSec database cannot be \
+             fetched on these machines; run `cargo xtask deny --advisories` where it can"
+        );
+    }
+    let mut args = vec!["deny", "--all-features", "check"];
+    args.extend(checks);
+    steps.run("deny", Cmd::cargo(args))
+}
+
+/// Installs a cargo subcommand with `cargo install --locked` when it is not
+/// there yet.
+fn ensure_cargo_tool(steps: &mut Steps, krate: &str, probe: &[&str]) -> Result<()> {
+    if Cmd::cargo(probe.iter().copied()).quiet().succeeds(steps.root()) {
+        return Ok(());
+    }
+    println!("xtask: {krate} is missing; installing it");
+    steps.run(
+        &format!("install {krate}"),
+        Cmd::cargo(["install", "--locked", krate]),
+    )
+}
+
+fn bench(steps: &mut Steps) -> Result<()> {
+    steps.run("bench", Cmd::cargo(["bench", "--workspace"]))
+}
+
+fn fuzz(steps: &mut Steps, seconds: u64) -> Result<()> {
+    let fuzz_dir = steps.root().join("fuzz");
+    let targets = fuzz_targets(&fuzz_dir.join("Cargo.toml"))?;
+    if targets.is_empty() {
+        bail!("fuzz: no targets are declared in fuzz/Cargo.toml");
+    }
+    ensure_cargo_tool(steps, "cargo-fuzz", &["fuzz", "--version"])?;
+    let max_time = format!("-max_total_time={seconds}");
+    for target in targets {
+        steps.run(
+            &format!("fuzz {target}"),
+            Cmd::cargo(["fuzz", "run", &target, "--", &max_time])
+                .env("RUSTC_BOOTSTRAP", "1")
+                .dir(&fuzz_dir),
+        )?;
+    }
+    Ok(())
+}
+
+/// The `[[bin]]` names in the fuzz crate's manifest.
+fn fuzz_targets(manifest: &Path) -> Result<Vec<String>> {
+    let text = std::fs::read_to_string(manifest)
+        .with_context(|| format!("cannot read {}", manifest.display()))?;
+    let mut targets = Vec::new();
+    let mut in_bin = false;
+    for line in text.lines().map(str::trim) {
+        if line.starts_with('[') {
+            in_bin = line == "[[bin]]";
+        } else if in_bin {
+            if let Some(name) = line.strip_prefix("name = ") {
+                targets.push(name.trim_matches('"').to_owned());
+            }
+        }
+    }
+    Ok(targets)
+}
+
+fn interop(_steps: &mut Steps) -> Result<()> {
+    bail!(
+        "interop: the emulator does not exist yet (issue 6 builds it); \
+         there is nothing to run the official SDKs against"
+    )
+}
+
+fn demo(_steps: &mut Steps) -> Result<()> {
+    bail!(
+        "demo: the `ecs-assist` command-line tool and the emulator are not built yet \
+         (issues 6 and 9); there is no demo to run"
+    )
+}
+
+fn ci(steps: &mut Steps) -> Result<()> {
+    fmt(steps, true)?;
+    lint(steps)?;
+    deps_step(steps)?;
+    test(steps)?;
+    doc(steps)?;
+    deny(steps, false)?;
+    // `interop` joins this list when the emulator exists (issue 6).
+    Ok(())
+}
