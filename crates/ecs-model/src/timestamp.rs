@@ -1,0 +1,138 @@
+//! Tolerant times: ISO-8601 (`2020-01-19T09:15:47Z`, spec §3) and the seed
+//! page's `2018-01-05 15:45:02` (spec §10).
+
+use std::fmt;
+
+use serde::{Serialize, Serializer};
+use time::format_description::well_known::Rfc3339;
+use time::macros::format_description;
+use time::{OffsetDateTime, PrimitiveDateTime};
+
+/// A time as the service sent it, with its parsed value when it could be read.
+///
+/// An unparsable time never fails a page: it keeps its raw text and
+/// [`Timestamp::datetime`] returns `None`. Times without a zone (the seed's
+/// `2018-01-05 15:45:02`) are taken as UTC, which is what the current API
+/// documents for every time it returns.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Timestamp {
+    raw: String,
+    parsed: Option<OffsetDateTime>,
+}
+
+impl Timestamp {
+    /// Parses a wire value. Surrounding whitespace is ignored; an empty value
+    /// is `None` (the field is absent).
+    pub fn parse(raw: &str) -> Option<Self> {
+        let raw = raw.trim();
+        if raw.is_empty() {
+            return None;
+        }
+        Some(Self {
+            raw: raw.to_owned(),
+            parsed: parse_datetime(raw),
+        })
+    }
+
+    /// A timestamp for `datetime`, written the way the current API writes
+    /// times (`YYYY-MM-DDThh:mm:ssZ`, UTC, whole seconds).
+    pub fn from_datetime(datetime: OffsetDateTime) -> Self {
+        let utc = datetime.to_offset(time::UtcOffset::UTC);
+        // The wire form has whole seconds; keep `parsed` equal to what the
+        // text says so that parsing `raw` again gives an equal value.
+        let utc = utc.replace_nanosecond(0).unwrap_or(utc);
+        let format = format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]Z");
+        // Formatting a UTC date with numeric components cannot fail for years
+        // 0..=9999; fall back to RFC 3339 (which handles the rest) otherwise.
+        let raw = utc
+            .format(format)
+            .or_else(|_| utc.format(&Rfc3339))
+            .unwrap_or_default();
+        Self {
+            raw,
+            parsed: Some(utc),
+        }
+    }
+
+    /// The text as received (trimmed).
+    pub fn raw(&self) -> &str {
+        &self.raw
+    }
+
+    /// The parsed time, or `None` when the text is not a time this crate reads.
+    pub fn datetime(&self) -> Option<OffsetDateTime> {
+        self.parsed
+    }
+
+    /// Whether the text was understood as a time.
+    pub fn is_parsed(&self) -> bool {
+        self.parsed.is_some()
+    }
+}
+
+impl fmt::Display for Timestamp {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.raw)
+    }
+}
+
+impl Serialize for Timestamp {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.raw)
+    }
+}
+
+fn parse_datetime(raw: &str) -> Option<OffsetDateTime> {
+    if let Ok(datetime) = OffsetDateTime::parse(raw, &Rfc3339) {
+        return Some(datetime);
+    }
+    // Zone-less forms: the seed's space separator, and `T` without a `Z`.
+    let space = format_description!("[year]-[month]-[day] [hour]:[minute]:[second]");
+    let t_sep = format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]");
+    let space_z = format_description!("[year]-[month]-[day] [hour]:[minute]:[second]Z");
+    [space, t_sep, space_z]
+        .iter()
+        .find_map(|format| PrimitiveDateTime::parse(raw, format).ok())
+        .map(PrimitiveDateTime::assume_utc)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::macros::datetime;
+
+    #[test]
+    fn parses_iso_8601_and_the_seed_format() {
+        let cases = [
+            ("2020-01-19T09:15:47Z", datetime!(2020-01-19 09:15:47 UTC)),
+            ("2018-01-05 15:45:02", datetime!(2018-01-05 15:45:02 UTC)),
+            (" 2018-01-05 15:45:02 ", datetime!(2018-01-05 15:45:02 UTC)),
+            ("2020-01-19T09:15:47", datetime!(2020-01-19 09:15:47 UTC)),
+            ("2020-01-19T17:15:47+08:00", datetime!(2020-01-19 09:15:47 UTC)),
+            ("2020-01-19T09:15:47.250Z", datetime!(2020-01-19 09:15:47.25 UTC)),
+        ];
+        for (raw, expected) in cases {
+            let ts = Timestamp::parse(raw).unwrap();
+            assert_eq!(ts.datetime(), Some(expected), "{raw}");
+            assert_eq!(ts.raw(), raw.trim());
+        }
+    }
+
+    #[test]
+    fn empty_is_none_and_garbage_keeps_its_text() {
+        assert_eq!(Timestamp::parse(""), None);
+        assert_eq!(Timestamp::parse("   "), None);
+        let ts = Timestamp::parse("yesterday").unwrap();
+        assert_eq!(ts.raw(), "yesterday");
+        assert!(!ts.is_parsed());
+        let ts = Timestamp::parse("2018-13-45 99:00:00").unwrap();
+        assert_eq!(ts.datetime(), None);
+    }
+
+    #[test]
+    fn from_datetime_writes_the_api_format() {
+        let ts = Timestamp::from_datetime(datetime!(2020-01-19 17:15:47 +08:00));
+        assert_eq!(ts.raw(), "2020-01-19T09:15:47Z");
+        assert_eq!(Timestamp::parse(ts.raw()), Some(ts));
+    }
+}
