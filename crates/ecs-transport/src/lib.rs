@@ -1,3 +1,78 @@
-//! The HTTP transport trait used by `ecs-assist`.
+//! The HTTP transport layer of ecs-assist: one object-safe trait to send a
+//! request, and the implementations behind it.
 //!
-//! Layer: middle. Without features it holds only the trait and its error.
+//! # Where this crate sits
+//!
+//! `ecs-model` and `ecs-sign` build and sign requests without doing IO; this
+//! crate moves the bytes; the `ecs-assist` facade holds a
+//! [`SharedTransport`] (or a [`SharedBlockingTransport`]) and adds endpoints,
+//! retries and decoding on top. Without features the crate holds only the
+//! traits, [`TransportError`] and the test doubles, and depends on neither
+//! tokio nor hyper, so embedded users and custom runtimes can bring their own
+//! client.
+//!
+//! - [`Transport`]: `send(http::Request<Bytes>) -> TransportFuture<'_>`, a
+//!   named boxed `Send` future, so clients are not generic over the transport.
+//! - [`BlockingTransport`]: the same, synchronous.
+//! - [`HyperTransport`] (feature `hyper`, on by default): pooled keep-alive
+//!   connections, HTTP/2 through ALPN, rustls with the ring provider and
+//!   webpki roots, connect/response/deadline timeouts, a body size limit and
+//!   HTTP(S) proxies.
+//! - [`TransportError`]: a [`kind`](TransportError::kind), and whether the
+//!   request may be retried.
+//! - `StaticReplayTransport` and `CaptureTransport` (feature `test-util`).
+//!
+//! # Example
+//!
+//! Any type can be a transport; here one that answers from memory, used
+//! through the shared wrapper a client would hold:
+//!
+//! ```
+//! use bytes::Bytes;
+//! use ecs_transport::{BlockingTransport, SharedBlockingTransport, TransportError};
+//!
+//! #[derive(Debug)]
+//! struct Canned(&'static str);
+//!
+//! impl BlockingTransport for Canned {
+//!     fn send(&self, request: http::Request<Bytes>) -> Result<http::Response<Bytes>, TransportError> {
+//!         assert_eq!(request.uri().host(), Some("ecs.cn-hangzhou.aliyuncs.com"));
+//!         Ok(http::Response::new(Bytes::from_static(self.0.as_bytes())))
+//!     }
+//! }
+//!
+//! let transport = SharedBlockingTransport::new(Canned(r#"{"RequestId":"r-1"}"#));
+//! let request = http::Request::post("https://ecs.cn-hangzhou.aliyuncs.com/?Action=DescribeInvocationResults")
+//!     .body(Bytes::new())
+//!     .unwrap();
+//! let response = transport.send(request).unwrap();
+//! assert_eq!(response.body().as_ref(), br#"{"RequestId":"r-1"}"#);
+//! ```
+//!
+//! # Crate features
+//!
+//! | feature | default | what it adds |
+//! |---|---|---|
+//! | `hyper` | yes | [`HyperTransport`], [`HyperTransportBuilder`], [`Proxy`], [`TlsRoots`]; brings hyper 1, hyper-util, hyper-rustls, rustls (ring) and tokio |
+//! | `native-roots` | no | [`TlsRoots::Native`] reads the platform's trust store (`rustls-native-certs`) |
+//! | `test-util` | no | `StaticReplayTransport` (recorded request/response pairs) and `CaptureTransport` (records requests) for tests |
+//!
+//! No feature brings OpenSSL, native-tls or aws-lc: TLS is rustls with ring.
+
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
+mod error;
+#[cfg(feature = "hyper")]
+mod hyper_transport;
+#[cfg(feature = "test-util")]
+mod test_util;
+mod transport;
+
+pub use error::{TransportError, TransportErrorKind};
+#[cfg(feature = "hyper")]
+pub use hyper_transport::{HyperTransport, HyperTransportBuilder, Proxy, TlsRoots};
+#[cfg(feature = "test-util")]
+pub use test_util::{CaptureTransport, ReplayEvent, StaticReplayTransport};
+pub use transport::{
+    BlockingTransport, SharedBlockingTransport, SharedTransport, Transport, TransportFuture,
+};
