@@ -1,0 +1,511 @@
+//! RPC signature V1: HMAC-SHA1 over the sorted, percent-encoded parameters,
+//! sent as the `Signature` query parameter (spec §5, "V1").
+//!
+//! ```text
+//! canonicalized = sort(params ∪ form params) as encode(k)=encode(v) joined by &
+//! string_to_sign = METHOD & %2F & encode(canonicalized)
+//! Signature = Base64(HMAC-SHA1(key = secret + "&", string_to_sign))
+//! ```
+//!
+//! The stage functions ([`canonicalized_query_string`], [`string_to_sign`],
+//! [`signature`]) are public so that a failure against a known answer points
+//! at the stage that differs.
+
+use alloc::string::String;
+use alloc::vec::Vec;
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as BASE64;
+use ring::hmac;
+use time::OffsetDateTime;
+use zeroize::Zeroize;
+
+use crate::encoding::{is_token, percent_encode_into};
+use crate::{Credentials, SignError, SignatureVersion, Verified, VerifyError, timestamp};
+
+/// The only `SignatureMethod` of V1.
+pub const SIGNATURE_METHOD: &str = "HMAC-SHA1";
+/// The only `SignatureVersion` of V1.
+pub const SIGNATURE_VERSION: &str = "1.0";
+
+/// A request to sign with V1, borrowed from the caller.
+///
+/// Build it with [`RpcV1Request::new`]; `format` defaults to `JSON` and
+/// there are no form-body parameters unless set.
+#[derive(Debug, Clone, Copy)]
+#[non_exhaustive]
+pub struct RpcV1Request<'a> {
+    /// HTTP method, upper case (`POST` for DescribeInvocationResults).
+    pub method: &'a str,
+    /// The `Action` parameter (`DescribeInvocationResults`).
+    pub action: &'a str,
+    /// The `Version` parameter (`2014-05-26`).
+    pub version: &'a str,
+    /// The `Format` parameter: `JSON` (default) or `XML`.
+    pub format: &'a str,
+    /// The API parameters that go in the query string (`RegionId`, ...).
+    pub params: &'a [(&'a str, &'a str)],
+    /// API parameters sent in an `application/x-www-form-urlencoded` body:
+    /// signed, but not returned by [`sign`] (they stay in the body).
+    pub body_params: &'a [(&'a str, &'a str)],
+}
+
+impl<'a> RpcV1Request<'a> {
+    /// A request for `action`/`version` with API `params` in the query.
+    pub fn new(
+        method: &'a str,
+        action: &'a str,
+        version: &'a str,
+        params: &'a [(&'a str, &'a str)],
+    ) -> Self {
+        Self {
+            method,
+            action,
+            version,
+            format: "JSON",
+            params,
+            body_params: &[],
+        }
+    }
+
+    /// Sets the `Format` parameter (`JSON` or `XML`).
+    pub fn with_format(mut self, format: &'a str) -> Self {
+        self.format = format;
+        self
+    }
+
+    /// Sets the parameters carried in a form body.
+    pub fn with_body_params(mut self, body_params: &'a [(&'a str, &'a str)]) -> Self {
+        self.body_params = body_params;
+        self
+    }
+}
+
+fn non_empty(value: &str, what: &'static str) -> Result<(), SignError> {
+    if value.is_empty() {
+        Err(SignError::input(what, "is empty"))
+    } else {
+        Ok(())
+    }
+}
+
+pub(crate) fn check_method(method: &str) -> Result<(), SignError> {
+    if is_token(method) {
+        Ok(())
+    } else {
+        Err(SignError::input(
+            "the HTTP method",
+            "is empty or not a valid HTTP token (use GET or POST)",
+        ))
+    }
+}
+
+/// Signs `request` and returns the complete query parameter list: the
+/// common parameters (`Action`, `Version`, `Format`, `Timestamp`,
+/// `SignatureMethod`, `SignatureVersion`, `SignatureNonce`, `AccessKeyId`,
+/// and `SecurityToken` for STS credentials), then the API parameters in the
+/// caller's order, then `Signature` last. Encode it with
+/// [`encode_query`](crate::encode_query) to send the canonical form.
+///
+/// # Errors
+/// [`SignError::is_invalid_input`] for an empty action, version, format or
+/// nonce, an invalid method, an empty parameter name, or a parameter given
+/// twice (including a common parameter set by the signer);
+/// [`SignError::is_time`] for a time outside the years 0000..=9999.
+///
+/// # Example
+/// ```
+/// use ecs_sign::{Credentials, rpc_v1};
+/// use time::macros::datetime;
+///
+/// let creds = Credentials::new("testAccessKeyId", "testAccessKeySecret")?;
+/// let params = [("RegionId", "cn-hangzhou"), ("InvokeId", "t-hz0jdfwd9f1234")];
+/// let request = rpc_v1::RpcV1Request::new("GET", "DescribeInvocationResults", "2014-05-26", &params)
+///     .with_format("json");
+/// let signed = rpc_v1::sign(&request, &creds, datetime!(2026-01-02 03:04:05 UTC),
+///     "3ee8c1b8-83d3-44af-a94f-4e0ad82fd6cf")?;
+/// assert_eq!(signed.last().unwrap(), &("Signature".into(), "I9B/tPg4TzhbEfljVKfoUU20P/o=".into()));
+/// # Ok::<(), ecs_sign::SignError>(())
+/// ```
+pub fn sign(
+    request: &RpcV1Request<'_>,
+    credentials: &Credentials,
+    time: OffsetDateTime,
+    nonce: &str,
+) -> Result<Vec<(String, String)>, SignError> {
+    check_method(request.method)?;
+    non_empty(request.action, "the action")?;
+    non_empty(request.version, "the API version")?;
+    non_empty(request.format, "the format")?;
+    non_empty(nonce, "the signature nonce")?;
+    let ts = timestamp::write(time)?;
+    let common_all: [(&str, &str); 9] = [
+        ("Action", request.action),
+        ("Version", request.version),
+        ("Format", request.format),
+        ("Timestamp", ts.as_str()),
+        ("SignatureMethod", SIGNATURE_METHOD),
+        ("SignatureVersion", SIGNATURE_VERSION),
+        ("SignatureNonce", nonce),
+        ("AccessKeyId", credentials.access_key_id()),
+        (
+            "SecurityToken",
+            credentials.security_token().unwrap_or_default(),
+        ),
+    ];
+    let common = match credentials.security_token() {
+        Some(_) => &common_all[..],
+        None => &common_all[..8],
+    };
+
+    let mut all: Vec<(&str, &str)> =
+        Vec::with_capacity(common.len() + request.params.len() + request.body_params.len());
+    all.extend_from_slice(common);
+    all.extend_from_slice(request.params);
+    all.extend_from_slice(request.body_params);
+    all.sort_unstable_by(|a, b| a.0.cmp(b.0));
+    if all.first().is_some_and(|p| p.0.is_empty()) {
+        return Err(SignError::input("a parameter name", "is empty"));
+    }
+    if let Some(w) = all.windows(2).find(|w| w[0].0 == w[1].0) {
+        return Err(SignError::input(
+            alloc::format!("parameter `{}`", w[0].0),
+            "is given twice (the signer itself sets Action, Version, Format, Timestamp, \
+             SignatureMethod, SignatureVersion, SignatureNonce, AccessKeyId and SecurityToken)",
+        ));
+    }
+
+    let canonical = write_canonical(&all);
+    let sts = string_to_sign(request.method, &canonical);
+    let signature = signature(credentials.access_key_secret(), &sts);
+
+    let mut out = Vec::with_capacity(common.len() + request.params.len() + 1);
+    out.extend(
+        common
+            .iter()
+            .chain(request.params)
+            .map(|&(k, v)| (String::from(k), String::from(v))),
+    );
+    out.push((String::from("Signature"), signature));
+    Ok(out)
+}
+
+/// Writes already sorted pairs in canonical form.
+fn write_canonical(sorted: &[(&str, &str)]) -> String {
+    let len: usize = sorted.iter().map(|(k, v)| k.len() + v.len() + 2).sum();
+    let mut out = String::with_capacity(len + len / 4);
+    for (i, (k, v)) in sorted.iter().enumerate() {
+        if i > 0 {
+            out.push('&');
+        }
+        percent_encode_into(&mut out, k);
+        out.push('=');
+        percent_encode_into(&mut out, v);
+    }
+    out
+}
+
+/// The canonicalized query string: every signed parameter (query and form
+/// body, without `Signature`) sorted by name in byte order (then by value,
+/// so repeated names are deterministic), each `encode(name)=encode(value)`,
+/// joined with `&`.
+pub fn canonicalized_query_string<K: AsRef<str>, V: AsRef<str>>(params: &[(K, V)]) -> String {
+    let mut refs: Vec<(&str, &str)> = params
+        .iter()
+        .map(|(k, v)| (k.as_ref(), v.as_ref()))
+        .collect();
+    refs.sort_unstable();
+    write_canonical(&refs)
+}
+
+/// The string to sign: `METHOD&%2F&` followed by the percent-encoded
+/// canonicalized query string.
+pub fn string_to_sign(method: &str, canonicalized_query_string: &str) -> String {
+    let q = canonicalized_query_string;
+    let mut out = String::with_capacity(method.len() + 5 + q.len() + q.len() / 2);
+    out.push_str(method);
+    out.push_str("&%2F&");
+    percent_encode_into(&mut out, q);
+    out
+}
+
+/// The HMAC-SHA1 key: the secret followed by `&`, built on the stack for
+/// ordinary secrets and wiped afterwards.
+fn key(secret: &str) -> hmac::Key {
+    let s = secret.as_bytes();
+    let mut buf = [0u8; 128];
+    let key = match buf.get_mut(..=s.len()) {
+        Some(slot) => {
+            let (head, amp) = slot.split_at_mut(s.len());
+            head.copy_from_slice(s);
+            amp.fill(b'&');
+            hmac::Key::new(hmac::HMAC_SHA1_FOR_LEGACY_USE_ONLY, slot)
+        }
+        None => {
+            let mut v = Vec::with_capacity(s.len() + 1);
+            v.extend_from_slice(s);
+            v.push(b'&');
+            let key = hmac::Key::new(hmac::HMAC_SHA1_FOR_LEGACY_USE_ONLY, &v);
+            v.zeroize();
+            key
+        }
+    };
+    buf.zeroize();
+    key
+}
+
+/// The signature: Base64 of HMAC-SHA1 with key `secret + "&"` over the
+/// string to sign.
+pub fn signature(access_key_secret: &str, string_to_sign: &str) -> String {
+    let tag = hmac::sign(&key(access_key_secret), string_to_sign.as_bytes());
+    BASE64.encode(tag.as_ref())
+}
+
+/// Finds the single value of `name` in sorted `params`.
+fn find<'p>(sorted: &[(&'p str, &'p str)], name: &str) -> Option<&'p str> {
+    sorted
+        .binary_search_by(|p| p.0.cmp(name))
+        .ok()
+        .and_then(|i| sorted.get(i))
+        .map(|p| p.1)
+}
+
+fn required<'p>(
+    sorted: &[(&'p str, &'p str)],
+    name: &'static str,
+) -> Result<&'p str, VerifyError> {
+    match find(sorted, name) {
+        Some(v) if !v.is_empty() => Ok(v),
+        _ => Err(VerifyError::missing(alloc::format!(
+            "the {name} parameter"
+        ))),
+    }
+}
+
+/// Verifies a V1-signed request on the server side.
+///
+/// `params` are every parameter received, query and form body together,
+/// already decoded (see [`parse_query`](crate::parse_query), or use
+/// [`verify_query`]). `lookup` maps an access key id to its secret.
+///
+/// # Errors
+/// A [`VerifyError`]: `Missing` when `Signature`, `AccessKeyId`,
+/// `SignatureMethod`, `SignatureVersion`, `Timestamp` or `SignatureNonce`
+/// is absent or empty; `Malformed` for a parameter given twice;
+/// `UnsupportedAlgorithm` for a method other than `HMAC-SHA1` (or a
+/// non-empty `SignatureType`, such as bearer tokens); `UnsupportedVersion`;
+/// `InvalidTimestamp`; `UnknownAccessKey`; `SignatureDoesNotMatch` carrying
+/// the server's string to sign.
+pub fn verify<K, V, F, S>(method: &str, params: &[(K, V)], lookup: F) -> Result<Verified, VerifyError>
+where
+    K: AsRef<str>,
+    V: AsRef<str>,
+    F: Fn(&str) -> Option<S>,
+    S: AsRef<str>,
+{
+    let mut sorted: Vec<(&str, &str)> = params
+        .iter()
+        .map(|(k, v)| (k.as_ref(), v.as_ref()))
+        .collect();
+    sorted.sort_unstable();
+    if let Some(w) = sorted.windows(2).find(|w| w[0].0 == w[1].0) {
+        return Err(VerifyError::malformed(
+            alloc::format!("parameter `{}`", w[0].0),
+            "appears more than once",
+        ));
+    }
+    let signature_b64 = required(&sorted, "Signature")?;
+    let access_key_id = required(&sorted, "AccessKeyId")?;
+    let method_param = required(&sorted, "SignatureMethod")?;
+    if method_param != SIGNATURE_METHOD {
+        return Err(VerifyError::UnsupportedAlgorithm {
+            algorithm: method_param.into(),
+        });
+    }
+    if let Some(kind) = find(&sorted, "SignatureType").filter(|t| !t.is_empty()) {
+        return Err(VerifyError::UnsupportedAlgorithm {
+            algorithm: alloc::format!("SignatureType={kind}"),
+        });
+    }
+    let version = required(&sorted, "SignatureVersion")?;
+    if version != SIGNATURE_VERSION {
+        return Err(VerifyError::UnsupportedVersion {
+            version: version.into(),
+        });
+    }
+    let ts_text = required(&sorted, "Timestamp")?;
+    let timestamp = crate::parse_timestamp(ts_text).ok_or_else(|| VerifyError::InvalidTimestamp {
+        value: ts_text.into(),
+    })?;
+    let nonce = required(&sorted, "SignatureNonce")?;
+    let security_token = find(&sorted, "SecurityToken").filter(|t| !t.is_empty());
+    let secret = lookup(access_key_id).ok_or_else(|| VerifyError::UnknownAccessKey {
+        access_key_id: access_key_id.into(),
+    })?;
+
+    sorted.retain(|p| p.0 != "Signature");
+    let canonical = write_canonical(&sorted);
+    let sts = string_to_sign(method, &canonical);
+    let matches = BASE64
+        .decode(signature_b64)
+        .is_ok_and(|tag| hmac::verify(&key(secret.as_ref()), sts.as_bytes(), &tag).is_ok());
+    if !matches {
+        return Err(VerifyError::SignatureDoesNotMatch {
+            string_to_sign: sts,
+            canonical,
+        });
+    }
+    Ok(Verified {
+        version: SignatureVersion::V1,
+        access_key_id: access_key_id.into(),
+        security_token: security_token.map(String::from),
+        timestamp,
+        nonce: nonce.into(),
+    })
+}
+
+/// Parses a raw query string and an optional form body (see
+/// [`parse_query`](crate::parse_query): `+` is a space) and verifies them
+/// with [`verify`].
+///
+/// # Errors
+/// As [`verify`]; a parameter that cannot be decoded is `Malformed`, naming
+/// it.
+pub fn verify_query<F, S>(
+    method: &str,
+    query: &str,
+    form_body: Option<&str>,
+    lookup: F,
+) -> Result<Verified, VerifyError>
+where
+    F: Fn(&str) -> Option<S>,
+    S: AsRef<str>,
+{
+    let decode = |text: &str, place: &str| {
+        crate::parse_query(text).map_err(|e| {
+            VerifyError::malformed(
+                alloc::format!(
+                    "{place} parameter `{}`",
+                    e.parameter().unwrap_or_default()
+                ),
+                e.reason(),
+            )
+        })
+    };
+    let mut params = decode(query, "query")?;
+    if let Some(body) = form_body {
+        params.extend(decode(body, "form body")?);
+    }
+    verify(method, &params, lookup)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloc::borrow::ToOwned;
+    use time::macros::datetime;
+
+    fn creds() -> Credentials {
+        Credentials::new("testAccessKeyId", "testAccessKeySecret").unwrap()
+    }
+
+    const T: OffsetDateTime = datetime!(2026-01-02 03:04:05 UTC);
+
+    #[test]
+    fn sign_then_verify_round_trips() {
+        let params = [("RegionId", "cn-hangzhou"), ("NextToken", "a b+c")];
+        let req = RpcV1Request::new("POST", "DescribeInvocationResults", "2014-05-26", &params);
+        let signed = sign(&req, &creds(), T, "nonce-1").unwrap();
+        assert_eq!(signed.first().unwrap().0, "Action");
+        assert_eq!(signed.last().unwrap().0, "Signature");
+        let lookup = |id: &str| (id == "testAccessKeyId").then_some("testAccessKeySecret");
+        let v = verify("POST", &signed, lookup).unwrap();
+        assert_eq!(v.access_key_id(), "testAccessKeyId");
+        assert_eq!(v.nonce(), "nonce-1");
+        assert_eq!(v.timestamp(), T);
+        assert_eq!(v.security_token(), None);
+        assert_eq!(v.version(), SignatureVersion::V1);
+        // The wire form parses back and verifies too.
+        let query = crate::encode_query(&signed);
+        assert!(verify_query("POST", &query, None, lookup).is_ok());
+        let err = verify("GET", &signed, lookup).unwrap_err();
+        assert!(err.string_to_sign().unwrap().starts_with("GET&%2F&"));
+    }
+
+    #[test]
+    fn sign_rejects_bad_input() {
+        let dup = [("Action", "X")];
+        let req = RpcV1Request::new("POST", "A", "V", &dup);
+        let e = sign(&req, &creds(), T, "n").unwrap_err();
+        assert!(e.to_string().contains("parameter `Action` is given twice"), "{e}");
+        let empty = [("", "x")];
+        let e = sign(&RpcV1Request::new("POST", "A", "V", &empty), &creds(), T, "n").unwrap_err();
+        assert!(e.to_string().contains("parameter name is empty"), "{e}");
+        let e = sign(&RpcV1Request::new("PO ST", "A", "V", &[]), &creds(), T, "n").unwrap_err();
+        assert!(e.to_string().contains("HTTP method"), "{e}");
+        let e = sign(&RpcV1Request::new("POST", "A", "V", &[]), &creds(), T, "").unwrap_err();
+        assert!(e.to_string().contains("nonce is empty"), "{e}");
+        let e = sign(&RpcV1Request::new("POST", "", "V", &[]), &creds(), T, "n").unwrap_err();
+        assert!(e.to_string().contains("action is empty"), "{e}");
+    }
+
+    #[test]
+    fn verify_reports_each_failure() {
+        let req = RpcV1Request::new("POST", "A", "V", &[("RegionId", "r")]);
+        let signed = sign(&req, &creds(), T, "n").unwrap();
+        let ok = |_: &str| Some("testAccessKeySecret".to_owned());
+        let without = |name: &str| -> Vec<(String, String)> {
+            signed.iter().filter(|p| p.0 != name).cloned().collect()
+        };
+        let with = |name: &str, value: &str| -> Vec<(String, String)> {
+            signed
+                .iter()
+                .map(|p| if p.0 == name { (p.0.clone(), value.to_owned()) } else { p.clone() })
+                .collect()
+        };
+        for name in ["Signature", "AccessKeyId", "SignatureMethod", "SignatureVersion", "Timestamp", "SignatureNonce"] {
+            match verify("POST", &without(name), ok) {
+                Err(VerifyError::Missing { part }) => assert!(part.contains(name), "{part}"),
+                other => panic!("{name}: {other:?}"),
+            }
+        }
+        assert!(matches!(
+            verify("POST", &with("SignatureMethod", "HMAC-SHA256"), ok),
+            Err(VerifyError::UnsupportedAlgorithm { .. })
+        ));
+        assert!(matches!(
+            verify("POST", &with("SignatureVersion", "2.0"), ok),
+            Err(VerifyError::UnsupportedVersion { .. })
+        ));
+        assert!(matches!(
+            verify("POST", &with("Timestamp", "2026-01-02 03:04:05"), ok),
+            Err(VerifyError::InvalidTimestamp { .. })
+        ));
+        assert!(matches!(
+            verify("POST", &with("Signature", "not base64!"), ok),
+            Err(VerifyError::SignatureDoesNotMatch { .. })
+        ));
+        assert!(matches!(
+            verify("POST", &signed, |_: &str| None::<String>),
+            Err(VerifyError::UnknownAccessKey { access_key_id }) if access_key_id == "testAccessKeyId"
+        ));
+        let mut twice = signed.clone();
+        twice.push(("RegionId".into(), "other".into()));
+        assert!(matches!(verify("POST", &twice, ok), Err(VerifyError::Malformed { .. })));
+        let mut bearer = signed.clone();
+        bearer.push(("SignatureType".into(), "BEARERTOKEN".into()));
+        assert!(matches!(verify("POST", &bearer, ok), Err(VerifyError::UnsupportedAlgorithm { .. })));
+        match verify_query("POST", "a=%FF", None, ok) {
+            Err(VerifyError::Malformed { part, .. }) => assert_eq!(part, "query parameter `a`"),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn long_secrets_use_the_heap_key() {
+        let long = "s".repeat(300);
+        let a = signature(&long, "x");
+        let b = signature(&long, "x");
+        assert_eq!(a, b);
+        assert_ne!(a, signature(&long[..299], "x"));
+    }
+}

@@ -1,0 +1,281 @@
+//! Where the signing time and the signature nonce come from.
+//!
+//! The algorithms take both as arguments; these traits let a client hold a
+//! source of each, the system one in production and a fixed or manual one in
+//! tests (STYLE.md, Determinism).
+
+use alloc::string::String;
+use alloc::sync::Arc;
+use core::fmt::Debug;
+use core::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+use time::{Duration, OffsetDateTime};
+
+use crate::SignError;
+
+/// A source of the current time.
+pub trait TimeSource: Send + Sync + Debug {
+    /// The current time.
+    fn now(&self) -> OffsetDateTime;
+}
+
+/// A source of signature nonces: strings that must not repeat within the
+/// service's replay window (15 minutes).
+pub trait NonceSource: Send + Sync + Debug {
+    /// A fresh nonce.
+    ///
+    /// # Errors
+    /// Only a system source can fail, when the operating system's random
+    /// source does ([`SignError::is_random`]).
+    fn nonce(&self) -> Result<String, SignError>;
+}
+
+impl<T: TimeSource + ?Sized> TimeSource for Arc<T> {
+    fn now(&self) -> OffsetDateTime {
+        (**self).now()
+    }
+}
+
+impl<T: TimeSource + ?Sized> TimeSource for &T {
+    fn now(&self) -> OffsetDateTime {
+        (**self).now()
+    }
+}
+
+impl<T: NonceSource + ?Sized> NonceSource for Arc<T> {
+    fn nonce(&self) -> Result<String, SignError> {
+        (**self).nonce()
+    }
+}
+
+impl<T: NonceSource + ?Sized> NonceSource for &T {
+    fn nonce(&self) -> Result<String, SignError> {
+        (**self).nonce()
+    }
+}
+
+/// Writes `bytes` as lower-case hex.
+fn hex(bytes: &[u8]) -> String {
+    let mut s = String::with_capacity(bytes.len() * 2);
+    crate::encoding::hex_lower_into(&mut s, bytes);
+    s
+}
+
+/// The system clock, in UTC.
+#[cfg(feature = "std")]
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SystemTimeSource;
+
+#[cfg(feature = "std")]
+impl TimeSource for SystemTimeSource {
+    // The one system clock of the workspace's light crates (clippy.toml).
+    #[allow(clippy::disallowed_methods)]
+    fn now(&self) -> OffsetDateTime {
+        OffsetDateTime::now_utc()
+    }
+}
+
+/// Nonces of 32 lower-case hex characters (128 bits) from the operating
+/// system's random source, as the official SDKs send.
+#[cfg(feature = "std")]
+#[derive(Debug)]
+pub struct SystemNonceSource {
+    rng: ring::rand::SystemRandom,
+}
+
+#[cfg(feature = "std")]
+impl SystemNonceSource {
+    /// A nonce source over the operating system's random source.
+    pub fn new() -> Self {
+        Self {
+            rng: ring::rand::SystemRandom::new(),
+        }
+    }
+}
+
+#[cfg(feature = "std")]
+impl Default for SystemNonceSource {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+#[cfg(feature = "std")]
+impl NonceSource for SystemNonceSource {
+    fn nonce(&self) -> Result<String, SignError> {
+        use ring::rand::SecureRandom;
+        let mut bytes = [0u8; 16];
+        self.rng.fill(&mut bytes).map_err(|_| SignError::random())?;
+        Ok(hex(&bytes))
+    }
+}
+
+/// A clock stopped at one instant.
+#[derive(Debug, Clone, Copy)]
+pub struct FixedTimeSource(OffsetDateTime);
+
+impl FixedTimeSource {
+    /// A clock that always reads `time`.
+    pub fn new(time: OffsetDateTime) -> Self {
+        Self(time)
+    }
+}
+
+impl TimeSource for FixedTimeSource {
+    fn now(&self) -> OffsetDateTime {
+        self.0
+    }
+}
+
+/// A clock that moves only when told to ([`advance`](Self::advance),
+/// [`set`](Self::set)); shareable between threads.
+///
+/// It holds nanoseconds since the Unix epoch in one atomic, so it covers the
+/// years 1678 to 2261; times outside are clamped to those ends.
+#[derive(Debug)]
+pub struct ManualTimeSource {
+    unix_nanos: AtomicI64,
+}
+
+fn clamp_nanos(time: OffsetDateTime) -> i64 {
+    let n = time.unix_timestamp_nanos();
+    i64::try_from(n).unwrap_or(if n < 0 { i64::MIN } else { i64::MAX })
+}
+
+impl ManualTimeSource {
+    /// A clock reading `start`.
+    pub fn new(start: OffsetDateTime) -> Self {
+        Self {
+            unix_nanos: AtomicI64::new(clamp_nanos(start)),
+        }
+    }
+
+    /// Moves the clock by `by` (backwards when negative), saturating at the
+    /// ends of the covered range.
+    pub fn advance(&self, by: Duration) {
+        let delta = i64::try_from(by.whole_nanoseconds()).unwrap_or(if by.is_negative() {
+            i64::MIN
+        } else {
+            i64::MAX
+        });
+        // `fetch_update` with a closure that always returns `Some` cannot
+        // fail; the result is ignored on purpose.
+        let _ = self
+            .unix_nanos
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| {
+                Some(n.saturating_add(delta))
+            });
+    }
+
+    /// Sets the clock to `time`.
+    pub fn set(&self, time: OffsetDateTime) {
+        self.unix_nanos.store(clamp_nanos(time), Ordering::SeqCst);
+    }
+}
+
+impl TimeSource for ManualTimeSource {
+    fn now(&self) -> OffsetDateTime {
+        let n = self.unix_nanos.load(Ordering::SeqCst);
+        // Every i64 nanosecond count is inside the time crate's range
+        // (years ±9999), so the fallback is never taken.
+        OffsetDateTime::from_unix_timestamp_nanos(i128::from(n))
+            .unwrap_or(OffsetDateTime::UNIX_EPOCH)
+    }
+}
+
+/// The same nonce every time (for known-answer tests).
+#[derive(Debug, Clone)]
+pub struct FixedNonceSource(String);
+
+impl FixedNonceSource {
+    /// A source that always yields `nonce`.
+    pub fn new(nonce: impl Into<String>) -> Self {
+        Self(nonce.into())
+    }
+}
+
+impl NonceSource for FixedNonceSource {
+    fn nonce(&self) -> Result<String, SignError> {
+        Ok(self.0.clone())
+    }
+}
+
+/// Distinct, deterministic nonces: 32 lower-case hex characters made of a
+/// seed and a counter, so two sources with different seeds never collide
+/// and a test run is reproducible.
+#[derive(Debug)]
+pub struct SequenceNonceSource {
+    seed: u64,
+    next: AtomicU64,
+}
+
+impl SequenceNonceSource {
+    /// A sequence starting at counter 0 for `seed`.
+    pub fn new(seed: u64) -> Self {
+        Self {
+            seed,
+            next: AtomicU64::new(0),
+        }
+    }
+}
+
+impl NonceSource for SequenceNonceSource {
+    fn nonce(&self) -> Result<String, SignError> {
+        let n = self.next.fetch_add(1, Ordering::SeqCst);
+        let mut bytes = [0u8; 16];
+        bytes[..8].copy_from_slice(&self.seed.to_be_bytes());
+        bytes[8..].copy_from_slice(&n.to_be_bytes());
+        Ok(hex(&bytes))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloc::boxed::Box;
+    use alloc::collections::BTreeSet;
+    use time::macros::datetime;
+
+    #[test]
+    fn manual_clock_moves_only_when_told() {
+        let t0 = datetime!(2026-01-02 03:04:05 UTC);
+        let clock = ManualTimeSource::new(t0);
+        assert_eq!(clock.now(), t0);
+        clock.advance(Duration::minutes(16));
+        assert_eq!(clock.now(), datetime!(2026-01-02 03:20:05 UTC));
+        clock.advance(Duration::seconds(-5));
+        assert_eq!(clock.now(), datetime!(2026-01-02 03:20:00 UTC));
+        clock.set(t0);
+        assert_eq!(clock.now(), t0);
+        let shared: Arc<dyn TimeSource> = Arc::new(FixedTimeSource::new(t0));
+        assert_eq!(shared.now(), t0);
+    }
+
+    #[test]
+    fn sequence_nonces_are_distinct_and_reproducible() {
+        let a = SequenceNonceSource::new(7);
+        let got: BTreeSet<String> = (0..100).map(|_| a.nonce().unwrap()).collect();
+        assert_eq!(got.len(), 100);
+        let b = SequenceNonceSource::new(7);
+        let first = b.nonce().unwrap();
+        assert_eq!(first, "00000000000000070000000000000000");
+        assert!(got.contains(&first));
+        let other = SequenceNonceSource::new(8).nonce().unwrap();
+        assert!(!got.contains(&other));
+        let fixed: Box<dyn NonceSource> = Box::new(FixedNonceSource::new("n-1"));
+        assert_eq!(fixed.nonce().unwrap(), "n-1");
+        assert_eq!(fixed.nonce().unwrap(), "n-1");
+    }
+
+    #[cfg(feature = "std")]
+    #[test]
+    fn system_nonces_are_32_hex_and_distinct() {
+        let s = SystemNonceSource::new();
+        let a = s.nonce().unwrap();
+        let b = s.nonce().unwrap();
+        assert_eq!(a.len(), 32);
+        assert!(a.bytes().all(|c| c.is_ascii_digit() || (b'a'..=b'f').contains(&c)));
+        assert_ne!(a, b);
+        let now = SystemTimeSource.now();
+        assert!(now.year() >= 2024);
+    }
+}
