@@ -51,6 +51,16 @@ pub(crate) fn parse(body: &[u8]) -> Result<Element, DecodeError> {
     // A byte-order mark is not markup.
     let bom = if text.starts_with('\u{feff}') { 3 } else { 0 };
     let text = &text[bom..];
+    if let Some(i) = text.bytes().position(|b| !b.is_ascii_whitespace()) {
+        if text.as_bytes()[i] != b'<' {
+            return Err(DecodeError::unexpected(
+                Format::Xml,
+                "an XML document",
+                describe_start(body),
+                Position::at_offset(body, i + bom),
+            ));
+        }
+    }
     let at = |offset: u64| Position::at_offset(body, usize::try_from(offset).unwrap_or(usize::MAX).saturating_add(bom));
 
     let mut reader = Reader::from_str(text);
@@ -239,10 +249,10 @@ mod tests {
             (b"<a><b></a>", "does not match"),
             (b"<a>", "ends inside `<a>`"),
             (b"<a></a><b/>", "second root"),
-            (b"hello", "text `hello` outside"),
+            (b"<a/>hello", "text `hello` outside"),
             (b"<a>&nbsp;</a>", "unknown entity `&nbsp;`"),
             (b"<a>\xff</a>", "not UTF-8"),
-            (b"</a>", "closing tag"),
+            (b"</a>", "does not match"),
         ];
         for (body, fragment) in cases {
             let err = parse(body).unwrap_err();
