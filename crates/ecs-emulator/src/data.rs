@@ -57,8 +57,8 @@ use std::path::Path;
 use std::sync::Arc;
 
 use base64::Engine as _;
-use serde::de::{self, Deserializer};
 use serde::Deserialize;
+use serde::de::{self, Deserializer};
 
 /// The twelve `InvocationStatus` values of the API (spec §3).
 pub(crate) const INVOCATION_STATUSES: [&str; 12] = [
@@ -236,6 +236,9 @@ fn one() -> u32 {
 pub struct Status(&'static str);
 
 impl Status {
+    /// `Success`.
+    pub const SUCCESS: Self = Self("Success");
+
     /// The status named `name` (exact spelling), if it is one of the twelve.
     pub fn parse(name: &str) -> Option<Self> {
         INVOCATION_STATUSES
@@ -287,7 +290,8 @@ fn iso_time<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<String>
     let Some(text) = Option::<String>::deserialize(deserializer)? else {
         return Ok(None);
     };
-    let format = time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]Z");
+    let format =
+        time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]Z");
     time::PrimitiveDateTime::parse(&text, format).map_err(|_| {
         de::Error::custom(format!(
             "`{text}` is not an ISO-8601 UTC time like 2026-11-26T05:02:36Z"
@@ -332,7 +336,10 @@ impl DataSet {
     fn check(&self) -> Result<(), DataError> {
         let mut runs = std::collections::HashSet::new();
         for (i, inv) in self.invocations.iter().enumerate() {
-            for (field, value) in [("invoke_id", &inv.invoke_id), ("command_id", &inv.command_id)] {
+            for (field, value) in [
+                ("invoke_id", &inv.invoke_id),
+                ("command_id", &inv.command_id),
+            ] {
                 if value.trim().is_empty() {
                     return Err(DataError::new(format!(
                         "data file: at invocations[{i}].{field}: must not be empty"
@@ -451,7 +458,11 @@ mod tests {
         let text = include_str!("../data/demo.json");
         let data = DataSet::from_json(text).unwrap();
         assert!(data.invocations.len() >= 3);
-        assert!(data.invocations.iter().any(|i| i.repeat_mode.keeps_history()));
+        assert!(
+            data.invocations
+                .iter()
+                .any(|i| i.repeat_mode.keeps_history())
+        );
     }
 
     #[test]
@@ -485,7 +496,10 @@ mod tests {
         let bad_time = r#"{"invocations":[{"invoke_id":"t-1","command_id":"c-1","results":[
             {"instance_id":"i-1","status":"Success","start_time":"yesterday"}]}]}"#;
         let err = DataSet::from_json(bad_time).unwrap_err().to_string();
-        assert!(err.contains("start_time") && err.contains("ISO-8601"), "{err}");
+        assert!(
+            err.contains("start_time") && err.contains("ISO-8601"),
+            "{err}"
+        );
         let bad_b64 = r#"{"invocations":[{"invoke_id":"t-1","command_id":"c-1","results":[
             {"instance_id":"i-1","status":"Success","output_base64":"!!"}]}]}"#;
         let err = DataSet::from_json(bad_b64).unwrap_err().to_string();

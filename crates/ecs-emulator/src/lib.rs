@@ -1,3 +1,314 @@
-//! A local emulator of the ECS Cloud Assistant `DescribeInvocationResults` API.
+//! A faithful local emulator of the ECS Cloud Assistant
+//! `DescribeInvocationResults` API, for tests, demos and your own
+//! integration tests (what LocalStack is to AWS users).
 //!
-//! Layer: top (uses `ecs-model` and `ecs-sign`); for tests and demos.
+//! Layer: top. It uses `ecs-model` (response and error documents) and
+//! `ecs-sign` (signature verification), and serves HTTP with hyper on tokio.
+//!
+//! It verifies V1 and V3 signatures as strictly as the service, with the
+//! service's error codes (`SignatureDoesNotMatch`,
+//! `InvalidAccessKeyId.NotFound`, `InvalidTimeStamp.Expired`,
+//! `SignatureNonceUsed`, ...); serves every filter and both paging styles
+//! with the service's limits and errors, JSON or XML, Base64 or PlainText
+//! output truncated at 24 KB; lets results change over time so waiters are
+//! tested for real; and fails on demand ([`Fault`]), reproducibly.
+//!
+//! Without configured keys it accepts the demo pair
+//! [`DEMO_ACCESS_KEY_ID`] / [`DEMO_ACCESS_KEY_SECRET`].
+//!
+//! # Example
+//!
+//! ```no_run
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! use ecs_emulator::{DataSet, Emulator};
+//!
+//! let emulator = Emulator::builder()
+//!     .data(DataSet::demo())
+//!     .fault("throttle:0.1:200ms".parse()?)
+//!     .seed(7)
+//!     .start()
+//!     .await?;
+//! println!("serving on {}", emulator.url());
+//! emulator.shutdown().await;
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! # Crate features
+//!
+//! | feature | default | what it adds |
+//! |---|---|---|
+//! | (none) | | the library and the `ecs-emulator` binary |
+
+mod auth;
+mod data;
+mod errors;
+mod faults;
+mod query;
+mod response;
+mod server;
+mod store;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use hyper::service::service_fn;
+use hyper_util::rt::TokioIo;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+pub use auth::{AccessKey, AccessKeyParseError, DEMO_ACCESS_KEY_ID, DEMO_ACCESS_KEY_SECRET};
+pub use data::{DataError, DataSet, InvocationSpec, RepeatMode, ResultSpec, Status};
+pub use faults::{Fault, FaultKind, FaultParseError, Trigger};
+
+use ecs_sign::{SystemTimeSource, TimeSource};
+
+/// How long a clean shutdown waits for requests in flight.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
+
+/// Why the emulator could not start.
+#[derive(Debug)]
+pub struct StartError {
+    addr: SocketAddr,
+    source: std::io::Error,
+}
+
+impl std::fmt::Display for StartError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "cannot listen on {}: is another server using that port? pick another with --listen",
+            self.addr
+        )
+    }
+}
+
+impl std::error::Error for StartError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&self.source)
+    }
+}
+
+/// The emulator: configure it with [`Emulator::builder`].
+#[derive(Debug)]
+pub struct Emulator;
+
+impl Emulator {
+    /// A builder with the defaults: `127.0.0.1:0`, no data, the demo access
+    /// key, no faults, seed 0, the system clock.
+    pub fn builder() -> EmulatorBuilder {
+        EmulatorBuilder::default()
+    }
+}
+
+/// Configures and starts an emulator.
+#[derive(Debug)]
+pub struct EmulatorBuilder {
+    listen: SocketAddr,
+    data: DataSet,
+    generate: Option<u64>,
+    generate_region: String,
+    keys: Vec<AccessKey>,
+    faults: Vec<Fault>,
+    seed: u64,
+    time: Option<Arc<dyn TimeSource>>,
+}
+
+impl Default for EmulatorBuilder {
+    fn default() -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            data: DataSet::default(),
+            generate: None,
+            generate_region: "cn-hangzhou".to_owned(),
+            keys: Vec::new(),
+            faults: Vec::new(),
+            seed: 0,
+            time: None,
+        }
+    }
+}
+
+impl EmulatorBuilder {
+    /// The address to listen on (port 0 picks a free one).
+    pub fn listen(mut self, addr: SocketAddr) -> Self {
+        self.listen = addr;
+        self
+    }
+
+    /// The invocations to serve.
+    pub fn data(mut self, data: DataSet) -> Self {
+        self.data = data;
+        self
+    }
+
+    /// Also serve `count` generated results (before the data's), computed on
+    /// demand: a million cost no memory.
+    pub fn generate(mut self, count: u64) -> Self {
+        self.generate = Some(count);
+        self
+    }
+
+    /// The region of the generated results (default `cn-hangzhou`).
+    pub fn generate_region(mut self, region: impl Into<String>) -> Self {
+        self.generate_region = region.into();
+        self
+    }
+
+    /// Accepts this access key (instead of the demo key; call once per key).
+    pub fn access_key(mut self, key: AccessKey) -> Self {
+        self.keys.push(key);
+        self
+    }
+
+    /// Adds a fault.
+    pub fn fault(mut self, fault: Fault) -> Self {
+        self.faults.push(fault);
+        self
+    }
+
+    /// Seeds faults, request ids and NextTokens (same seed, same run).
+    pub fn seed(mut self, seed: u64) -> Self {
+        self.seed = seed;
+        self
+    }
+
+    /// The emulator's clock (for signature time windows and results that
+    /// change over time); the system clock by default. Pass an
+    /// `Arc<ManualTimeSource>` and keep a clone to move time in tests.
+    pub fn time_source(mut self, time: impl TimeSource + 'static) -> Self {
+        self.time = Some(Arc::new(time));
+        self
+    }
+
+    /// Binds and starts serving on the current tokio runtime.
+    ///
+    /// # Errors
+    /// [`StartError`] when the address cannot be bound.
+    pub async fn start(self) -> Result<EmulatorHandle, StartError> {
+        let listener = TcpListener::bind(self.listen)
+            .await
+            .map_err(|source| StartError {
+                addr: self.listen,
+                source,
+            })?;
+        let addr = listener.local_addr().map_err(|source| StartError {
+            addr: self.listen,
+            source,
+        })?;
+        let generated = self.generate.map(|count| store::Generated {
+            count,
+            region_id: self.generate_region.clone(),
+            seed: self.seed,
+        });
+        let state = Arc::new(server::State::new(
+            store::Store::new(generated, self.data.invocations),
+            faults::Faults::new(self.faults, self.seed),
+            auth::Keys::new(self.keys),
+            self.time.unwrap_or_else(|| Arc::new(SystemTimeSource)),
+            self.seed,
+        ));
+        let (stop, stopped) = watch::channel(false);
+        let task = tokio::spawn(serve(listener, Arc::clone(&state), stopped));
+        Ok(EmulatorHandle {
+            addr,
+            state,
+            stop,
+            task: Some(task),
+        })
+    }
+}
+
+async fn serve(
+    listener: TcpListener,
+    state: Arc<server::State>,
+    mut stopped: watch::Receiver<bool>,
+) {
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    loop {
+        tokio::select! {
+            accepted = listener.accept() => {
+                let Ok((stream, _)) = accepted else { continue };
+                let _ = stream.set_nodelay(true);
+                let state = Arc::clone(&state);
+                let service = service_fn(move |request| server::handle(Arc::clone(&state), request));
+                let connection = hyper::server::conn::http1::Builder::new()
+                    .keep_alive(true)
+                    .serve_connection(TokioIo::new(stream), service);
+                let connection = graceful.watch(connection);
+                tokio::spawn(async move {
+                    // A client that goes away, or a reset fault, ends the
+                    // connection; neither is the emulator's failure.
+                    let _ = connection.await;
+                });
+            }
+            _ = stopped.changed() => break,
+        }
+    }
+    drop(listener);
+    let _ = tokio::time::timeout(SHUTDOWN_GRACE, graceful.shutdown()).await;
+}
+
+/// A running emulator. Dropping it stops the server too; prefer
+/// [`shutdown`](Self::shutdown), which waits for requests in flight.
+#[derive(Debug)]
+pub struct EmulatorHandle {
+    addr: SocketAddr,
+    state: Arc<server::State>,
+    stop: watch::Sender<bool>,
+    task: Option<JoinHandle<()>>,
+}
+
+impl EmulatorHandle {
+    /// The address it listens on.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Its URL, `http://HOST:PORT`, to use as an explicit endpoint.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Replaces the faults in force.
+    pub fn set_faults(&self, faults: Vec<Fault>) {
+        if let Ok(mut f) = self.state.faults.lock() {
+            f.set(faults);
+        }
+    }
+
+    /// Removes every fault.
+    pub fn clear_faults(&self) {
+        self.set_faults(Vec::new());
+    }
+
+    /// Appends invocations after every existing result (NextTokens already
+    /// handed out stay valid).
+    pub fn add_invocations(&self, invocations: Vec<InvocationSpec>) {
+        if let Ok(mut store) = self.state.store.write() {
+            store.append(invocations);
+        }
+    }
+
+    /// How many requests it has received.
+    pub fn requests(&self) -> u64 {
+        self.state.requests()
+    }
+
+    /// Stops accepting, lets requests in flight finish (up to 5 s), and
+    /// returns when the server has stopped.
+    pub async fn shutdown(mut self) {
+        let _ = self.stop.send(true);
+        if let Some(task) = self.task.take() {
+            let _ = task.await;
+        }
+    }
+}
+
+impl Drop for EmulatorHandle {
+    fn drop(&mut self) {
+        let _ = self.stop.send(true);
+    }
+}

@@ -1,0 +1,755 @@
+//! A `DescribeInvocationResults` query: its parameters read and checked as
+//! the service does (with the service's error codes), then run against the
+//! store with either paging style.
+
+use std::collections::HashMap;
+
+use base64::Engine as _;
+use ring::hmac;
+
+use crate::data::{Record, Status};
+use crate::errors::ApiError;
+use crate::store::Store;
+
+/// Page size limit for both paging styles (spec §10).
+const MAX_PAGE: u64 = 50;
+/// Default page size for both paging styles.
+const DEFAULT_PAGE: u64 = 10;
+/// At most this many tags (spec §2).
+const MAX_TAGS: usize = 20;
+
+/// Region ids the service knows, besides any region of the loaded data.
+const KNOWN_REGIONS: &[&str] = &[
+    "cn-hangzhou",
+    "cn-shanghai",
+    "cn-beijing",
+    "cn-qingdao",
+    "cn-zhangjiakou",
+    "cn-huhehaote",
+    "cn-wulanchabu",
+    "cn-shenzhen",
+    "cn-heyuan",
+    "cn-guangzhou",
+    "cn-chengdu",
+    "cn-nanjing",
+    "cn-fuzhou",
+    "cn-wuhan-lr",
+    "cn-hongkong",
+    "ap-northeast-1",
+    "ap-northeast-2",
+    "ap-southeast-1",
+    "ap-southeast-3",
+    "ap-southeast-5",
+    "ap-southeast-6",
+    "ap-southeast-7",
+    "ap-south-1",
+    "us-east-1",
+    "us-west-1",
+    "eu-west-1",
+    "eu-central-1",
+    "me-east-1",
+    "me-central-1",
+    "na-south-1",
+    "cn-shanghai-finance-1",
+    "cn-shenzhen-finance-1",
+    "cn-beijing-finance-1",
+    "cn-north-2-gov-1",
+];
+
+/// How the output is encoded in the answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Encoding {
+    Base64,
+    PlainText,
+}
+
+/// Which paging style the request uses.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Paging {
+    Token { max: u64, token: Option<String> },
+    Number { page: u64, size: u64 },
+}
+
+/// A checked query.
+#[derive(Debug, Clone)]
+pub(crate) struct Query {
+    region_id: String,
+    invoke_id: Option<String>,
+    instance_id: Option<String>,
+    command_id: Option<String>,
+    record_status: Option<&'static str>,
+    include_history: bool,
+    pub(crate) encoding: Encoding,
+    resource_group_id: Option<String>,
+    tags: Vec<(String, String)>,
+    paging: Paging,
+}
+
+fn param<'a>(params: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    params
+        .iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.as_str())
+}
+
+/// A non-empty parameter value (the service treats an empty one as absent).
+fn present<'a>(params: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    param(params, name).filter(|v| !v.is_empty())
+}
+
+fn integer(value: &str) -> Option<u64> {
+    if value.is_empty() || !value.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    value.parse().ok()
+}
+
+impl Query {
+    /// Reads the API parameters of a request, as the service checks them.
+    pub(crate) fn parse(params: &[(String, String)], store: &Store) -> Result<Self, ApiError> {
+        let region_id = present(params, "RegionId")
+            .ok_or_else(|| ApiError::missing_parameter("RegionId"))?
+            .to_owned();
+        if !KNOWN_REGIONS.contains(&region_id.as_str()) && !store.has_region(&region_id) {
+            return Err(ApiError::invalid_region());
+        }
+        let record_status = match present(params, "InvokeRecordStatus") {
+            None => None,
+            Some(value) => Some(
+                [
+                    "Running",
+                    "Finished",
+                    "Success",
+                    "Failed",
+                    "PartialFailed",
+                    "Stopped",
+                    "Stopping",
+                ]
+                .into_iter()
+                .find(|s| s.eq_ignore_ascii_case(value))
+                .ok_or_else(|| {
+                    ApiError::invalid_parameter(
+                        "InvokeRecordStatus",
+                        "use Running, Finished, Success, Failed, PartialFailed, Stopped or Stopping",
+                    )
+                })?,
+            ),
+        };
+        let include_history = match present(params, "IncludeHistory") {
+            None => false,
+            Some(v) if v.eq_ignore_ascii_case("true") => true,
+            Some(v) if v.eq_ignore_ascii_case("false") => false,
+            Some(_) => {
+                return Err(ApiError::invalid_parameter(
+                    "IncludeHistory",
+                    "use true or false",
+                ));
+            }
+        };
+        let encoding = match present(params, "ContentEncoding") {
+            None => Encoding::Base64,
+            Some(v) if v.eq_ignore_ascii_case("Base64") => Encoding::Base64,
+            Some(v) if v.eq_ignore_ascii_case("PlainText") => Encoding::PlainText,
+            Some(_) => {
+                return Err(ApiError::invalid_parameter(
+                    "ContentEncoding",
+                    "use PlainText or Base64",
+                ));
+            }
+        };
+        let invoke_id = present(params, "InvokeId").map(str::to_owned);
+        if include_history {
+            let Some(id) = &invoke_id else {
+                return Err(ApiError::invalid_parameter(
+                    "IncludeHistory",
+                    "IncludeHistory=true needs the InvokeId of a Period or EveryReboot invocation",
+                ));
+            };
+            match store.repeat_mode(id) {
+                None => return Err(ApiError::invoke_id_not_found()),
+                Some(mode) if !mode.keeps_history() => {
+                    return Err(ApiError::invalid_parameter(
+                        "IncludeHistory",
+                        "IncludeHistory=true needs the InvokeId of a Period or EveryReboot invocation",
+                    ));
+                }
+                Some(_) => {}
+            }
+        }
+        Ok(Self {
+            region_id,
+            invoke_id,
+            instance_id: present(params, "InstanceId").map(str::to_owned),
+            command_id: present(params, "CommandId").map(str::to_owned),
+            record_status,
+            include_history,
+            encoding,
+            resource_group_id: present(params, "ResourceGroupId").map(str::to_owned),
+            tags: parse_tags(params)?,
+            paging: parse_paging(params)?,
+        })
+    }
+
+    /// Whether `record` is listed, with the status it has `elapsed_ms` after
+    /// the emulator started.
+    fn matches(&self, record: &Record, status: Status) -> bool {
+        let inv = &record.invocation;
+        inv.region_id == self.region_id
+            && self
+                .invoke_id
+                .as_ref()
+                .is_none_or(|id| *id == inv.invoke_id)
+            && self
+                .instance_id
+                .as_ref()
+                .is_none_or(|id| *id == record.result.instance_id)
+            && self
+                .command_id
+                .as_ref()
+                .is_none_or(|id| *id == inv.command_id)
+            && self
+                .resource_group_id
+                .as_ref()
+                .is_none_or(|rg| inv.resource_group_id.as_ref() == Some(rg))
+            && self.tags.iter().all(|(key, value)| {
+                inv.tags
+                    .get(key)
+                    .is_some_and(|v| value.is_empty() || v == value)
+            })
+            && (self.include_history || record.latest)
+            && self.record_status.is_none_or(|wanted| match wanted {
+                "Success" => status.as_str() == "Success",
+                "PartialFailed" => false,
+                other => status.record_status() == other,
+            })
+    }
+
+    /// Whether only the region narrows the query (so counting is cheap).
+    fn is_unfiltered(&self) -> bool {
+        self.invoke_id.is_none()
+            && self.instance_id.is_none()
+            && self.command_id.is_none()
+            && self.record_status.is_none()
+            && self.resource_group_id.is_none()
+            && self.tags.is_empty()
+            && !self.include_history
+    }
+
+    /// The filter as text: what a NextToken is bound to.
+    fn fingerprint(&self) -> String {
+        let mut text = format!(
+            "{}\n{:?}\n{:?}\n{:?}\n{:?}\n{}\n{:?}\n",
+            self.region_id,
+            self.invoke_id,
+            self.instance_id,
+            self.command_id,
+            self.record_status,
+            self.include_history,
+            self.resource_group_id
+        );
+        for (k, v) in &self.tags {
+            text.push_str(&format!("{k}={v}\n"));
+        }
+        text
+    }
+}
+
+fn parse_tags(params: &[(String, String)]) -> Result<Vec<(String, String)>, ApiError> {
+    let mut by_index: HashMap<u64, (Option<&str>, Option<&str>)> = HashMap::new();
+    for (name, value) in params {
+        let Some(rest) = name.strip_prefix("Tag.") else {
+            continue;
+        };
+        let Some((index, field)) = rest.split_once('.') else {
+            continue;
+        };
+        let Some(index) = integer(index).filter(|n| *n >= 1) else {
+            return Err(ApiError::invalid_tag_key(
+                "the N of Tag.N must be from 1 to 20",
+            ));
+        };
+        let entry = by_index.entry(index).or_default();
+        match field {
+            "Key" => entry.0 = Some(value),
+            "Value" => entry.1 = Some(value),
+            _ => {}
+        }
+    }
+    if by_index.len() > MAX_TAGS || by_index.keys().any(|n| *n as usize > MAX_TAGS) {
+        return Err(ApiError::invalid_tag_key(
+            "give at most 20 tags, Tag.1 to Tag.20",
+        ));
+    }
+    let mut indices: Vec<u64> = by_index.keys().copied().collect();
+    indices.sort_unstable();
+    let mut tags: Vec<(String, String)> = Vec::with_capacity(indices.len());
+    for index in indices {
+        let (key, value) = by_index[&index];
+        let key = key
+            .filter(|k| !k.is_empty())
+            .ok_or_else(ApiError::missing_tag_key)?;
+        let value = value.unwrap_or("");
+        if key.chars().count() > 64 {
+            return Err(ApiError::invalid_tag_key("a key has at most 64 characters"));
+        }
+        if key.starts_with("aliyun") || key.starts_with("acs:") {
+            return Err(ApiError::invalid_tag_key(
+                "a key must not start with aliyun or acs:",
+            ));
+        }
+        if key.contains("http://") || key.contains("https://") {
+            return Err(ApiError::invalid_tag_key(
+                "a key must not contain http:// or https://",
+            ));
+        }
+        if value.chars().count() > 128 {
+            return Err(ApiError::invalid_tag_value(
+                "a value has at most 128 characters",
+            ));
+        }
+        if tags.iter().any(|(k, _)| k == key) {
+            return Err(ApiError::duplicate_tag_key());
+        }
+        tags.push((key.to_owned(), value.to_owned()));
+    }
+    Ok(tags)
+}
+
+fn parse_paging(params: &[(String, String)]) -> Result<Paging, ApiError> {
+    let max_results = present(params, "MaxResults");
+    let next_token = present(params, "NextToken");
+    if max_results.is_some() || next_token.is_some() {
+        let max = match max_results {
+            None => DEFAULT_PAGE,
+            Some(v) => integer(v)
+                .filter(|n| (1..=MAX_PAGE).contains(n))
+                .ok_or_else(ApiError::invalid_max_results)?,
+        };
+        return Ok(Paging::Token {
+            max,
+            token: next_token.map(str::to_owned),
+        });
+    }
+    let page = match present(params, "PageNumber") {
+        None => 1,
+        Some(v) => integer(v)
+            .filter(|n| *n >= 1)
+            .ok_or_else(ApiError::invalid_page_number)?,
+    };
+    let size = match present(params, "PageSize") {
+        None => DEFAULT_PAGE,
+        Some(v) => integer(v)
+            .filter(|n| (1..=MAX_PAGE).contains(n))
+            .ok_or_else(ApiError::invalid_page_size)?,
+    };
+    Ok(Paging::Number { page, size })
+}
+
+/// One page of results, ready to be written out.
+#[derive(Debug)]
+pub(crate) struct Page {
+    pub(crate) results: Vec<(Record, Status)>,
+    pub(crate) total_count: u64,
+    pub(crate) page_number: u64,
+    pub(crate) page_size: u64,
+    pub(crate) next_token: Option<String>,
+}
+
+/// Signs and checks NextTokens: opaque, bound to the query's filter, and
+/// tamper-evident (HMAC-SHA256 with a key derived from the seed).
+#[derive(Debug)]
+pub(crate) struct Tokens {
+    key: hmac::Key,
+}
+
+/// Bytes of MAC kept in a token.
+const TOKEN_MAC: usize = 16;
+
+impl Tokens {
+    pub(crate) fn new(seed: u64) -> Self {
+        let mut material = b"ecs-emulator next-token key ".to_vec();
+        material.extend_from_slice(&seed.to_be_bytes());
+        Self {
+            key: hmac::Key::new(hmac::HMAC_SHA256, &material),
+        }
+    }
+
+    fn mac(&self, index: u64, fingerprint: &str) -> hmac::Tag {
+        let mut ctx = hmac::Context::with_key(&self.key);
+        ctx.update(&index.to_be_bytes());
+        ctx.update(fingerprint.as_bytes());
+        ctx.sign()
+    }
+
+    fn encode(&self, index: u64, fingerprint: &str) -> String {
+        let mut raw = index.to_be_bytes().to_vec();
+        raw.extend_from_slice(&self.mac(index, fingerprint).as_ref()[..TOKEN_MAC]);
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(raw)
+    }
+
+    fn decode(&self, token: &str, fingerprint: &str) -> Result<u64, ApiError> {
+        let raw = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(token)
+            .map_err(|_| ApiError::invalid_next_token())?;
+        if raw.len() != 8 + TOKEN_MAC {
+            return Err(ApiError::invalid_next_token());
+        }
+        let (index, mac) = raw.split_at(8);
+        let mut bytes = [0u8; 8];
+        bytes.copy_from_slice(index);
+        let index = u64::from_be_bytes(bytes);
+        let expected = self.mac(index, fingerprint);
+        if constant_time_eq(&expected.as_ref()[..TOKEN_MAC], mac) {
+            Ok(index)
+        } else {
+            Err(ApiError::invalid_next_token())
+        }
+    }
+}
+
+/// Compares without stopping at the first difference.
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// Counts of matching results per filter, for `TotalCount` in token paging.
+#[derive(Debug, Default)]
+pub(crate) struct CountCache {
+    counts: HashMap<String, (u64, u64)>,
+}
+
+impl CountCache {
+    const CAPACITY: usize = 1024;
+}
+
+/// The status a record shows `elapsed_ms` after the emulator started.
+pub(crate) fn status_at(record: &Record, elapsed_ms: u64) -> Status {
+    if elapsed_ms < record.result.running_for_ms {
+        Status::parse("Running").unwrap_or(record.result.status)
+    } else {
+        record.result.status
+    }
+}
+
+impl Query {
+    /// Runs the query: one page, and what is needed to fetch the next.
+    pub(crate) fn run(
+        &self,
+        store: &Store,
+        elapsed_ms: u64,
+        tokens: &Tokens,
+        counts: &mut CountCache,
+    ) -> Result<Page, ApiError> {
+        let candidates = store.candidates(self.invoke_id.as_deref());
+        let matching = |index: u64| {
+            store.get(index).and_then(|record| {
+                let status = status_at(&record, elapsed_ms);
+                self.matches(&record, status).then_some((record, status))
+            })
+        };
+        match &self.paging {
+            Paging::Number { page, size } => {
+                let skip = (page - 1).saturating_mul(*size);
+                let mut total = 0u64;
+                let mut results = Vec::new();
+                for index in candidates.from(0) {
+                    if let Some(hit) = matching(index) {
+                        if total >= skip && (results.len() as u64) < *size {
+                            results.push(hit);
+                        }
+                        total += 1;
+                    }
+                }
+                Ok(Page {
+                    results,
+                    total_count: total,
+                    page_number: *page,
+                    page_size: *size,
+                    next_token: None,
+                })
+            }
+            Paging::Token { max, token } => {
+                let fingerprint = self.fingerprint();
+                let start = match token {
+                    None => 0,
+                    Some(token) => tokens.decode(token, &fingerprint)?,
+                };
+                let mut results = Vec::new();
+                let mut next = None;
+                for index in candidates.from(start) {
+                    if let Some(hit) = matching(index) {
+                        if results.len() as u64 == *max {
+                            next = Some(index);
+                            break;
+                        }
+                        results.push(hit);
+                    }
+                }
+                let total_count = self.count(store, elapsed_ms, &fingerprint, counts);
+                Ok(Page {
+                    results,
+                    total_count,
+                    page_number: 1,
+                    page_size: *max,
+                    next_token: next.map(|index| tokens.encode(index, &fingerprint)),
+                })
+            }
+        }
+    }
+
+    /// `TotalCount` for token paging (which the API documents as
+    /// meaningless there, but fills): cached per filter and data version.
+    fn count(
+        &self,
+        store: &Store,
+        elapsed_ms: u64,
+        fingerprint: &str,
+        cache: &mut CountCache,
+    ) -> u64 {
+        let cacheable = self.record_status.is_none();
+        if cacheable
+            && let Some((version, count)) = cache.counts.get(fingerprint)
+            && *version == store.version()
+        {
+            return *count;
+        }
+        let count = if self.is_unfiltered() {
+            store.count_in_region(&self.region_id)
+        } else {
+            store
+                .candidates(self.invoke_id.as_deref())
+                .from(0)
+                .filter(|index| {
+                    store.get(*index).is_some_and(|record| {
+                        let status = status_at(&record, elapsed_ms);
+                        self.matches(&record, status)
+                    })
+                })
+                .count() as u64
+        };
+        if cacheable {
+            if cache.counts.len() >= CountCache::CAPACITY {
+                cache.counts.clear();
+            }
+            cache
+                .counts
+                .insert(fingerprint.to_owned(), (store.version(), count));
+        }
+        count
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::data::DataSet;
+
+    fn params(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect()
+    }
+
+    fn demo() -> Store {
+        Store::new(None, DataSet::demo().invocations)
+    }
+
+    fn code(pairs: &[(&str, &str)]) -> String {
+        Query::parse(&params(pairs), &demo()).unwrap_err().code
+    }
+
+    #[test]
+    fn parameter_errors_carry_the_service_codes() {
+        let r = ("RegionId", "cn-hangzhou");
+        assert_eq!(code(&[]), "MissingParameter.RegionId");
+        assert_eq!(
+            code(&[("RegionId", "xx-nowhere-9")]),
+            "InvalidRegionId.NotFound"
+        );
+        assert_eq!(code(&[r, ("PageSize", "51")]), "InvalidParam.PageSize");
+        assert_eq!(code(&[r, ("PageSize", "ten")]), "InvalidParam.PageSize");
+        assert_eq!(code(&[r, ("PageNumber", "0")]), "InvalidParam.PageNumber");
+        assert_eq!(
+            code(&[r, ("MaxResults", "0")]),
+            "InvalidParameter.MaxResults"
+        );
+        assert_eq!(code(&[r, ("Tag.1.Value", "x")]), "MissingParameter.TagKey");
+        assert_eq!(
+            code(&[r, ("Tag.1.Key", "aliyun-x")]),
+            "InvalidTagKey.Malformed"
+        );
+        assert_eq!(code(&[r, ("Tag.21.Key", "k")]), "InvalidTagKey.Malformed");
+        let long = "v".repeat(129);
+        assert_eq!(
+            code(&[r, ("Tag.1.Key", "k"), ("Tag.1.Value", &long)]),
+            "InvalidTagValue.Malformed"
+        );
+        assert_eq!(
+            code(&[r, ("Tag.1.Key", "k"), ("Tag.2.Key", "k")]),
+            "Duplicate.TagKey"
+        );
+        assert_eq!(
+            code(&[r, ("IncludeHistory", "true")]),
+            "InvalidParameter.IncludeHistory"
+        );
+        assert_eq!(
+            code(&[r, ("IncludeHistory", "True"), ("InvokeId", "t-none")]),
+            "InvalidInvokeId.NotFound"
+        );
+        assert_eq!(
+            code(&[r, ("ContentEncoding", "Hex")]),
+            "InvalidParameter.ContentEncoding"
+        );
+    }
+
+    fn run(store: &Store, pairs: &[(&str, &str)]) -> Page {
+        let query = Query::parse(&params(pairs), store).unwrap();
+        query
+            .run(store, u64::MAX, &Tokens::new(1), &mut CountCache::default())
+            .unwrap()
+    }
+
+    #[test]
+    fn token_paging_walks_every_result_once() {
+        let store = demo();
+        let mut seen = Vec::new();
+        let mut token: Option<String> = None;
+        loop {
+            let mut pairs = vec![("RegionId", "cn-hangzhou"), ("MaxResults", "2")];
+            if let Some(t) = &token {
+                pairs.push(("NextToken", t));
+            }
+            let page = run(&store, &pairs);
+            assert!(page.results.len() <= 2);
+            seen.extend(
+                page.results
+                    .iter()
+                    .map(|(r, _)| (r.invocation.invoke_id.clone(), r.result.instance_id.clone())),
+            );
+            match page.next_token {
+                Some(t) => token = Some(t),
+                None => break,
+            }
+        }
+        // 3 + 2 + 1 (latest run of the periodic one) + 2.
+        assert_eq!(seen.len(), 8);
+        let unique: std::collections::HashSet<_> = seen.iter().collect();
+        assert_eq!(unique.len(), 8);
+    }
+
+    #[test]
+    fn a_tampered_or_foreign_token_is_refused() {
+        let store = demo();
+        let page = run(&store, &[("RegionId", "cn-hangzhou"), ("MaxResults", "1")]);
+        let token = page.next_token.unwrap();
+        let mut tampered = token.clone().into_bytes();
+        tampered[2] = if tampered[2] == b'A' { b'B' } else { b'A' };
+        let tampered = String::from_utf8(tampered).unwrap();
+        let query = Query::parse(
+            &params(&[("RegionId", "cn-hangzhou"), ("NextToken", &tampered)]),
+            &store,
+        )
+        .unwrap();
+        let err = query
+            .run(&store, 0, &Tokens::new(1), &mut CountCache::default())
+            .unwrap_err();
+        assert_eq!(err.code, "InvalidParameter.NextToken");
+        // The same token with another filter is refused too.
+        let query = Query::parse(
+            &params(&[
+                ("RegionId", "cn-hangzhou"),
+                ("InstanceId", "i-bp1i7gg30r52z2em1234"),
+                ("NextToken", &token),
+            ]),
+            &store,
+        )
+        .unwrap();
+        let err = query
+            .run(&store, 0, &Tokens::new(1), &mut CountCache::default())
+            .unwrap_err();
+        assert_eq!(err.code, "InvalidParameter.NextToken");
+    }
+
+    #[test]
+    fn page_numbers_count_every_match() {
+        let store = demo();
+        let page = run(
+            &store,
+            &[
+                ("RegionId", "cn-hangzhou"),
+                ("PageSize", "3"),
+                ("PageNumber", "3"),
+            ],
+        );
+        assert_eq!(page.total_count, 8);
+        assert_eq!(page.results.len(), 2);
+        assert_eq!(page.page_number, 3);
+    }
+
+    #[test]
+    fn filters_narrow_the_results() {
+        let store = demo();
+        let by_instance = run(
+            &store,
+            &[
+                ("RegionId", "cn-hangzhou"),
+                ("InstanceId", "i-bp1i7gg30r52z2em1234"),
+            ],
+        );
+        assert_eq!(by_instance.total_count, 3);
+        let failed = run(
+            &store,
+            &[
+                ("RegionId", "cn-hangzhou"),
+                ("InvokeRecordStatus", "Failed"),
+            ],
+        );
+        assert_eq!(failed.total_count, 2);
+        let tagged = run(
+            &store,
+            &[
+                ("RegionId", "cn-hangzhou"),
+                ("Tag.1.Key", "env"),
+                ("Tag.1.Value", "prod"),
+            ],
+        );
+        assert_eq!(tagged.total_count, 3);
+        let history = run(
+            &store,
+            &[
+                ("RegionId", "cn-hangzhou"),
+                ("InvokeId", "t-hz0jdfwg2ab9abc"),
+                ("IncludeHistory", "true"),
+            ],
+        );
+        assert_eq!(history.total_count, 3);
+        let other_region = run(&store, &[("RegionId", "cn-beijing")]);
+        assert_eq!(other_region.total_count, 0);
+    }
+
+    #[test]
+    fn results_run_until_their_time_has_come() {
+        let store = demo();
+        let query = Query::parse(
+            &params(&[
+                ("RegionId", "cn-hangzhou"),
+                ("InvokeId", "t-hz0jdfwe1uy5678"),
+            ]),
+            &store,
+        )
+        .unwrap();
+        let statuses = |elapsed| {
+            query
+                .run(&store, elapsed, &Tokens::new(1), &mut CountCache::default())
+                .unwrap()
+                .results
+                .iter()
+                .map(|(_, s)| s.as_str())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(statuses(0), ["Running", "Running"]);
+        assert_eq!(statuses(3_000), ["Success", "Running"]);
+        assert_eq!(statuses(5_000), ["Success", "Success"]);
+    }
+}
