@@ -1,1 +1,315 @@
+use std::collections::HashSet;
+
+use proptest::prelude::*;
+
 use super::*;
+use crate::response::{Invocation, InvocationResult};
+
+fn result(i: usize) -> InvocationResult {
+    let mut r = InvocationResult::new(format!("t-{}", i / 3), format!("i-{}", i % 3));
+    r.repeats = i64::try_from(i / 9).unwrap();
+    r
+}
+
+fn key(r: &InvocationResult) -> (String, String, i64) {
+    (r.invoke_id.clone(), r.instance_id.clone(), r.repeats)
+}
+
+fn base() -> DescribeInvocationResultsRequest {
+    DescribeInvocationResultsRequest::builder()
+        .region_id("cn-hangzhou")
+        .build()
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Fault {
+    None,
+    /// Answer with the token it was given as the next token.
+    RepeatToken,
+    /// Ignore the token and serve the first page again.
+    IgnoreToken,
+    /// Serve the page, then hand out the token of the first page.
+    StaleToken,
+}
+
+/// A simulated service holding results in insertion order; new results are
+/// appended at the end, as the service does for new executions.
+struct Server {
+    data: Vec<InvocationResult>,
+    calls: usize,
+}
+
+impl Server {
+    fn new(len: usize) -> Self {
+        Self {
+            data: (0..len).map(result).collect(),
+            calls: 0,
+        }
+    }
+
+    fn append(&mut self, count: usize) {
+        let start = self.data.len();
+        self.data.extend((start..start + count).map(result));
+    }
+
+    fn page(&self, offset: usize, size: usize) -> Vec<InvocationResult> {
+        let start = offset.min(self.data.len());
+        let end = (offset + size).min(self.data.len());
+        self.data[start..end].to_vec()
+    }
+
+    fn answer(&mut self, request: &DescribeInvocationResultsRequest, fault: Fault) -> DescribeInvocationResultsResponse {
+        self.calls += 1;
+        let len = self.data.len();
+        let mut invocation = Invocation::default();
+        if let Some(size) = request.max_results {
+            let size = usize::try_from(size).unwrap();
+            let given = request.next_token.clone();
+            let offset: usize = match (fault, &given) {
+                (Fault::IgnoreToken, _) | (_, None) => 0,
+                (_, Some(token)) => token.trim_start_matches('o').parse().unwrap(),
+            };
+            invocation.results = self.page(offset, size);
+            let end = offset + invocation.results.len();
+            invocation.next_token = match fault {
+                Fault::RepeatToken if given.is_some() => given,
+                Fault::StaleToken => Some(format!("o{}", size.min(len))),
+                _ => (end < len).then(|| format!("o{end}")),
+            };
+        } else {
+            let number = usize::try_from(request.page_number.unwrap()).unwrap();
+            let size = usize::try_from(request.page_size.unwrap()).unwrap();
+            invocation.results = self.page((number - 1) * size, size);
+            invocation.page_number = i64::try_from(number).unwrap();
+            invocation.page_size = i64::try_from(size).unwrap();
+            invocation.total_count = i64::try_from(len).unwrap();
+        }
+        DescribeInvocationResultsResponse::new(format!("req-{}", self.calls), invocation)
+    }
+}
+
+/// Runs a paginator to its end; returns the keys yielded and how it ended.
+fn drive(
+    paginator: &mut Paginator,
+    server: &mut Server,
+    appends: &[usize],
+    faults: &[Fault],
+    step_limit: usize,
+) -> (Vec<(String, String, i64)>, Result<(), PaginationError>) {
+    let mut yielded = Vec::new();
+    for step in 0..step_limit {
+        let request = match paginator.next_request() {
+            Ok(Some(request)) => request,
+            Ok(None) => return (yielded, Ok(())),
+            Err(err) => return (yielded, Err(err)),
+        };
+        let fault = faults.get(step).copied().unwrap_or(Fault::None);
+        let page = server.answer(&request, fault);
+        let page = paginator.handle_page(page).unwrap();
+        yielded.extend(page.invocation.results.iter().map(key));
+        server.append(appends.get(step).copied().unwrap_or(0));
+    }
+    panic!("paginator did not stop within {step_limit} steps");
+}
+
+fn fault_strategy() -> impl Strategy<Value = Fault> {
+    prop_oneof![
+        6 => Just(Fault::None),
+        1 => Just(Fault::RepeatToken),
+        1 => Just(Fault::IgnoreToken),
+        1 => Just(Fault::StaleToken),
+    ]
+}
+
+proptest! {
+    #[test]
+    fn token_paging_yields_each_result_exactly_once(
+        len in 0usize..300,
+        page_size in 1i64..=50,
+        appends in proptest::collection::vec(0usize..20, 0..40),
+    ) {
+        let mut server = Server::new(len);
+        let request = DescribeInvocationResultsRequest { max_results: Some(page_size), ..base() };
+        let mut paginator = Paginator::new(request, PageStyle::Token);
+        let (yielded, end) = drive(&mut paginator, &mut server, &appends, &[], 10_000);
+        prop_assert!(end.is_ok());
+        let unique: HashSet<_> = yielded.iter().cloned().collect();
+        prop_assert_eq!(unique.len(), yielded.len(), "a result was yielded twice");
+        // Everything that existed at the start, and everything appended
+        // before the last page was read, was yielded: all of `server.data`
+        // except what was appended after the final call.
+        let expected: Vec<_> = server.data.iter().take(yielded.len()).map(key).collect();
+        prop_assert_eq!(&yielded, &expected);
+        prop_assert!(yielded.len() >= len);
+        prop_assert_eq!(paginator.items_yielded(), yielded.len() as u64);
+    }
+
+    #[test]
+    fn token_paging_always_terminates_against_a_faulty_server(
+        len in 0usize..300,
+        page_size in 1i64..=50,
+        appends in proptest::collection::vec(0usize..20, 0..40),
+        faults in proptest::collection::vec(fault_strategy(), 0..40),
+    ) {
+        let mut server = Server::new(len);
+        let request = DescribeInvocationResultsRequest { max_results: Some(page_size), ..base() };
+        let mut paginator = Paginator::new(request, PageStyle::Token);
+        // Bound: every page either brings a new result or stops the paginator.
+        let limit = len + appends.iter().sum::<usize>() + 2;
+        let (yielded, end) = drive(&mut paginator, &mut server, &appends, &faults, limit);
+        let unique: HashSet<_> = yielded.iter().cloned().collect();
+        prop_assert_eq!(unique.len(), yielded.len(), "a result was yielded twice");
+        if let Err(err) = end {
+            prop_assert!(err.is_repeated_token() || err.is_repeated_page(), "{}", err);
+        }
+        prop_assert!(paginator.is_finished());
+    }
+
+    #[test]
+    fn page_number_paging_yields_each_result_once_and_honours_max_items(
+        len in 0usize..300,
+        page_size in 1i64..=50,
+        appends in proptest::collection::vec(0usize..20, 0..40),
+        max_items in proptest::option::of(0u64..400),
+    ) {
+        let mut server = Server::new(len);
+        let request = DescribeInvocationResultsRequest { page_size: Some(page_size), ..base() };
+        let mut paginator = Paginator::new(request, PageStyle::Number);
+        if let Some(max) = max_items {
+            paginator = paginator.with_max_items(max);
+        }
+        let (yielded, end) = drive(&mut paginator, &mut server, &appends, &[], 10_000);
+        prop_assert!(end.is_ok());
+        let expected: Vec<_> = server.data.iter().take(yielded.len()).map(key).collect();
+        prop_assert_eq!(&yielded, &expected);
+        match max_items {
+            Some(max) => {
+                let count = yielded.len() as u64;
+                prop_assert!(count <= max, "{} results beyond max {}", count, max);
+                prop_assert!(count >= max.min(len as u64), "stopped early: {} of {}", count, len);
+            }
+            None => prop_assert!(yielded.len() >= len),
+        }
+    }
+}
+
+#[test]
+fn token_requests_carry_the_token_and_page_size_only() {
+    let request = DescribeInvocationResultsRequest::builder()
+        .region_id("cn-hangzhou")
+        .page_number(4)
+        .page_size(20)
+        .build();
+    let mut paginator = Paginator::new(request, PageStyle::Token);
+    let first = paginator.next_request().unwrap().unwrap();
+    assert_eq!((first.max_results, first.page_size, first.page_number), (Some(20), None, None));
+    assert_eq!(first.next_token, None);
+    assert!(first.validate().is_ok());
+    let mut page = DescribeInvocationResultsResponse::new("r", Invocation::new(vec![result(0)]));
+    page.invocation.next_token = Some("abc".into());
+    paginator.handle_page(page).unwrap();
+    let second = paginator.next_request().unwrap().unwrap();
+    assert_eq!(second.next_token.as_deref(), Some("abc"));
+    // Asking again gives the same request (a retried call).
+    assert_eq!(paginator.next_request().unwrap().unwrap(), second);
+}
+
+#[test]
+fn stops_on_empty_token_and_on_empty_page() {
+    for token in [None, Some(String::new()), Some("  ".to_owned())] {
+        let mut paginator = Paginator::new(base(), PageStyle::Token);
+        let mut page = DescribeInvocationResultsResponse::new("r", Invocation::new(vec![result(0)]));
+        page.invocation.next_token = token;
+        assert_eq!(paginator.handle_page(page).unwrap().invocation.results.len(), 1);
+        assert_eq!(paginator.next_request(), Ok(None));
+    }
+    let mut paginator = Paginator::new(base(), PageStyle::Token);
+    let mut page = DescribeInvocationResultsResponse::default();
+    page.invocation.next_token = Some("more".into());
+    paginator.handle_page(page).unwrap();
+    assert_eq!(paginator.next_request(), Ok(None));
+    let err = paginator.handle_page(DescribeInvocationResultsResponse::default()).unwrap_err();
+    assert!(err.is_finished());
+}
+
+#[test]
+fn page_numbers_stop_past_total_count() {
+    let mut paginator = Paginator::new(
+        DescribeInvocationResultsRequest { page_size: Some(2), ..base() },
+        PageStyle::Number,
+    );
+    let mut page = DescribeInvocationResultsResponse::new("r", Invocation::new(vec![result(0), result(1)]));
+    page.invocation.total_count = 4;
+    page.invocation.page_size = 2;
+    paginator.handle_page(page.clone()).unwrap();
+    assert_eq!(paginator.next_request().unwrap().unwrap().page_number, Some(2));
+    page.invocation.results = vec![result(2), result(3)];
+    paginator.handle_page(page).unwrap();
+    assert_eq!(paginator.next_request(), Ok(None), "2 * 2 >= TotalCount 4");
+}
+
+#[test]
+fn repeated_token_stops_with_an_error_after_yielding_the_page() {
+    let mut paginator = Paginator::new(base(), PageStyle::Token);
+    let mut page = DescribeInvocationResultsResponse::new("r", Invocation::new(vec![result(0)]));
+    page.invocation.next_token = Some("A".into());
+    paginator.handle_page(page).unwrap();
+    let mut page = DescribeInvocationResultsResponse::new("r", Invocation::new(vec![result(1)]));
+    page.invocation.next_token = Some("A".into());
+    let page = paginator.handle_page(page).unwrap();
+    assert_eq!(page.invocation.results.len(), 1, "new results of the page are kept");
+    let err = paginator.next_request().unwrap_err();
+    assert!(err.is_repeated_token());
+    assert_eq!(
+        err.to_string(),
+        "the service repeated NextToken `A` after page 2; stopped paging instead of looping"
+    );
+}
+
+#[test]
+fn a_page_of_only_duplicates_stops_with_an_error() {
+    let mut paginator = Paginator::new(base(), PageStyle::Token);
+    for token in ["A", "B"] {
+        let mut page = DescribeInvocationResultsResponse::new("r", Invocation::new(vec![result(0), result(1)]));
+        page.invocation.next_token = Some(token.into());
+        paginator.handle_page(page).unwrap();
+    }
+    assert!(paginator.next_request().unwrap_err().is_repeated_page());
+    assert_eq!(paginator.duplicates_dropped(), 2);
+    assert_eq!(paginator.items_yielded(), 2);
+}
+
+#[test]
+fn max_items_cuts_the_page_and_shrinks_the_request() {
+    let mut paginator = Paginator::new(base(), PageStyle::Token).with_max_items(3);
+    assert_eq!(paginator.next_request().unwrap().unwrap().max_results, Some(3));
+    let mut page = DescribeInvocationResultsResponse::new("r", Invocation::new((0..5).map(result).collect()));
+    page.invocation.next_token = Some("more".into());
+    let page = paginator.handle_page(page).unwrap();
+    assert_eq!(page.invocation.results.len(), 3);
+    assert_eq!(paginator.next_request(), Ok(None));
+    assert!(Paginator::new(base(), PageStyle::Token).with_max_items(0).next_request().unwrap().is_none());
+}
+
+#[test]
+fn position_resumes_where_it_stopped() {
+    let mut server = Server::new(120);
+    let request = DescribeInvocationResultsRequest { max_results: Some(25), ..base() };
+    let mut first = Paginator::new(request.clone(), PageStyle::Token);
+    let mut yielded = Vec::new();
+    for _ in 0..2 {
+        let req = first.next_request().unwrap().unwrap();
+        let page = first.handle_page(server.answer(&req, Fault::None)).unwrap();
+        yielded.extend(page.invocation.results.iter().map(key));
+    }
+    let position = first.position();
+    assert_eq!(position.next_token.as_deref(), Some("o50"));
+    let stored = serde_json::to_string(&position).unwrap();
+    let position: PaginatorPosition = serde_json::from_str(&stored).unwrap();
+    let mut resumed = Paginator::resume(request, position);
+    let (rest, end) = drive(&mut resumed, &mut server, &[], &[], 100);
+    assert!(end.is_ok());
+    yielded.extend(rest);
+    assert_eq!(yielded, server.data.iter().map(key).collect::<Vec<_>>());
+    assert_eq!(resumed.items_yielded(), 120);
+}
