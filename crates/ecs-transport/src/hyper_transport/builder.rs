@@ -207,7 +207,9 @@ impl HyperTransportBuilder {
 
         let roots = self.root_store()?;
         let provider = Arc::new(rustls::crypto::ring::default_provider());
-        let mut tls = rustls::ClientConfig::builder_with_provider(provider)
+        // hyper-rustls sets the ALPN list (h2, http/1.1) from the enabled
+        // protocols below, and refuses a config that already has one.
+        let tls = rustls::ClientConfig::builder_with_provider(provider)
             .with_safe_default_protocol_versions()
             .map_err(|err| {
                 TransportError::new(
@@ -218,11 +220,6 @@ impl HyperTransportBuilder {
             })?
             .with_root_certificates(roots)
             .with_no_client_auth();
-        tls.alpn_protocols = if self.http2 {
-            vec![b"h2".to_vec(), b"http/1.1".to_vec()]
-        } else {
-            vec![b"http/1.1".to_vec()]
-        };
 
         let mut http = HttpConnector::new();
         // hyper-rustls hands https URIs to this connector; TLS is its job.
