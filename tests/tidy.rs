@@ -142,7 +142,13 @@ fn ci_runs_the_test_command_that_readme_gives() {
 #[test]
 fn deny_bans_every_second_crypto_and_tls_backend() {
     let deny = read(&workspace_root().join("deny.toml"));
-    for banned in ["openssl", "openssl-sys", "native-tls", "aws-lc-rs", "aws-lc-sys"] {
+    for banned in [
+        "openssl",
+        "openssl-sys",
+        "native-tls",
+        "aws-lc-rs",
+        "aws-lc-sys",
+    ] {
         assert!(
             deny.contains(&format!("name = \"{banned}\"")),
             "deny.toml must ban {banned}"
