@@ -179,7 +179,9 @@ async fn every_parameter_error_has_the_service_code_and_status() {
     let (emulator, _) = demo_emulator().await;
     let creds = demo_credentials();
     let long_value = "v".repeat(129);
-    let cases: Vec<(Vec<(&str, &str)>, u16, &str)> = vec![
+    // (parameters, HTTP status, code)
+    type Case<'a> = (Vec<(&'a str, &'a str)>, u16, &'a str);
+    let cases: Vec<Case<'_>> = vec![
         (vec![], 400, "MissingParameter.RegionId"),
         (
             vec![("RegionId", "xx-nowhere-1")],

@@ -1,5 +1,14 @@
 //! The end-to-end test binary: one module per topic.
 
+// Everything in this binary is test code: a panic is a test failure with a
+// location, which is what unwrap and expect give.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::print_stdout,
+    clippy::print_stderr
+)]
+
 mod emulator;
 mod support;
 mod tidy;
