@@ -91,18 +91,21 @@ pub(crate) fn check(manifest: &Path, rules: &[(&str, Features)]) -> Result<()> {
 fn cargo_tree(manifest: &Path, package: &str, features: Features) -> Result<String> {
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let mut command = Command::new(cargo);
-    command.args(["tree", "--manifest-path"]).arg(manifest).args([
-        "--package",
-        package,
-        "--edges",
-        "normal,build",
-        "--prefix",
-        "depth",
-        "--format",
-        "{p}",
-        "--charset",
-        "ascii",
-    ]);
+    command
+        .args(["tree", "--manifest-path"])
+        .arg(manifest)
+        .args([
+            "--package",
+            package,
+            "--edges",
+            "normal,build",
+            "--prefix",
+            "depth",
+            "--format",
+            "{p}",
+            "--charset",
+            "ascii",
+        ]);
     if let Some(flag) = features.flag() {
         command.arg(flag);
     }
@@ -221,7 +224,9 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(
-            err.contains("ecs-model (--all-features) depends on `tokio` through ecs-model -> middle -> tokio"),
+            err.contains(
+                "ecs-model (--all-features) depends on `tokio` through ecs-model -> middle -> tokio"
+            ),
             "got: {err}"
         );
         fs::remove_dir_all(&dir).unwrap();

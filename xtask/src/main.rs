@@ -9,8 +9,10 @@
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
 mod deps;
+mod emulator;
 mod step;
 
+use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -187,7 +189,10 @@ fn deny(steps: &mut Steps, advisories: bool) -> Result<()> {
 /// Installs a cargo subcommand with `cargo install --locked` when it is not
 /// there yet.
 fn ensure_cargo_tool(steps: &mut Steps, krate: &str, probe: &[&str]) -> Result<()> {
-    if Cmd::cargo(probe.iter().copied()).quiet().succeeds(steps.root()) {
+    if Cmd::cargo(probe.iter().copied())
+        .quiet()
+        .succeeds(steps.root())
+    {
         return Ok(());
     }
     println!("xtask: {krate} is missing; installing it");
@@ -238,10 +243,56 @@ fn fuzz_targets(manifest: &Path) -> Result<Vec<String>> {
     Ok(targets)
 }
 
-fn interop(_steps: &mut Steps) -> Result<()> {
-    bail!(
-        "interop: the emulator does not exist yet (issue 6 builds it); \
-         there is nothing to run the official SDKs against"
+fn interop(steps: &mut Steps) -> Result<()> {
+    let root = steps.root().to_path_buf();
+    let venv = root.join("target/interop-venv");
+    let python = venv.join("bin/python");
+    let requirements = root.join("xtask/interop/requirements.txt");
+    let stamp = venv.join("requirements.installed");
+    let wanted = std::fs::read_to_string(&requirements)
+        .with_context(|| format!("cannot read {}", requirements.display()))?;
+    if std::fs::read_to_string(&stamp).ok().as_deref() != Some(wanted.as_str()) {
+        steps.run(
+            "interop venv",
+            Cmd::new("python3")
+                .args(["-m", "venv"])
+                .args([venv.as_os_str()]),
+        )?;
+        steps.run(
+            "interop install SDKs",
+            Cmd::new(&python)
+                .args([
+                    "-m",
+                    "pip",
+                    "install",
+                    "--quiet",
+                    "--disable-pip-version-check",
+                    "-r",
+                ])
+                .args([requirements.as_os_str()]),
+        )?;
+        std::fs::write(&stamp, &wanted).context("cannot record the installed SDK versions")?;
+    }
+    steps.run(
+        "interop build emulator",
+        Cmd::cargo([
+            "build",
+            "--quiet",
+            "--package",
+            "ecs-emulator",
+            "--bin",
+            "ecs-emulator",
+        ]),
+    )?;
+    let data = root.join("crates/ecs-emulator/data/demo.json");
+    let emulator = emulator::Emulator::start(&root, &[OsStr::new("--data"), data.as_os_str()])?;
+    let endpoint = emulator.host_port().to_owned();
+    steps.run(
+        "interop",
+        Cmd::new(&python)
+            .args([root.join("xtask/interop/interop.py").as_os_str()])
+            .args([OsStr::new(&endpoint), data.as_os_str()])
+            .args(["EmulatorAccessKeyId", "EmulatorAccessKeySecret"]),
     )
 }
 
@@ -259,6 +310,5 @@ fn ci(steps: &mut Steps) -> Result<()> {
     test(steps)?;
     doc(steps)?;
     deny(steps, false)?;
-    // `interop` joins this list when the emulator exists (issue 6).
-    Ok(())
+    interop(steps)
 }

@@ -25,10 +25,14 @@ impl Cmd {
         I: IntoIterator<Item = S>,
         S: Into<OsString>,
     {
-        let program = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+        Self::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into())).args(args)
+    }
+
+    /// Any program with these arguments.
+    pub(crate) fn new(program: impl Into<OsString>) -> Self {
         Self {
-            program,
-            args: args.into_iter().map(Into::into).collect(),
+            program: program.into(),
+            args: Vec::new(),
             envs: Vec::new(),
             dir: None,
             quiet: false,
@@ -202,7 +206,10 @@ mod tests {
         let root = std::env::temp_dir();
         let mut steps = Steps::new(&root);
         let err = steps
-            .run("nonsense", Cmd::cargo(["no-such-cargo-subcommand-xyz"]).quiet())
+            .run(
+                "nonsense",
+                Cmd::cargo(["no-such-cargo-subcommand-xyz"]).quiet(),
+            )
             .unwrap_err()
             .to_string();
         assert!(err.contains("step `nonsense` failed"), "got {err}");
