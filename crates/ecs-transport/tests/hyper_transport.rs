@@ -2,6 +2,10 @@
 //! Every test runs under a time guard, so a hang is a failure, not a stuck
 //! run.
 
+// Test helpers may unwrap like the tests themselves (see clippy.toml); a
+// panic is a test failure with a location.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 #[path = "hyper_transport/support.rs"]
 mod support;
 
