@@ -234,10 +234,8 @@ fn fuzz_targets(manifest: &Path) -> Result<Vec<String>> {
     for line in text.lines().map(str::trim) {
         if line.starts_with('[') {
             in_bin = line == "[[bin]]";
-        } else if in_bin {
-            if let Some(name) = line.strip_prefix("name = ") {
-                targets.push(name.trim_matches('"').to_owned());
-            }
+        } else if in_bin && let Some(name) = line.strip_prefix("name = ") {
+            targets.push(name.trim_matches('"').to_owned());
         }
     }
     Ok(targets)
