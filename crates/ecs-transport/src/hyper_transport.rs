@@ -7,7 +7,10 @@ mod connector;
 mod proxy;
 
 use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::Poll;
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -20,6 +23,9 @@ pub use self::builder::{HyperTransportBuilder, TlsRoots};
 use self::connector::{ConnectTimeout, ProxyConnector};
 pub use self::proxy::Proxy;
 use crate::{Transport, TransportError, TransportErrorKind, TransportFuture};
+
+/// Stands in for a deadline too far away to represent.
+const FAR_FUTURE: Duration = Duration::from_secs(86_400 * 365 * 30);
 
 type PooledClient = Client<ConnectTimeout<HttpsConnector<ProxyConnector>>, Full<Bytes>>;
 
@@ -124,37 +130,44 @@ impl HyperTransport {
             self.add_proxy_authorization(&mut request);
         }
 
-        let exchange = async {
-            let response = tokio::time::timeout(
-                settings.response_timeout,
-                self.inner.client.request(request),
-            )
-            .await
-            .map_err(|elapsed| {
-                classify::response_timeout(&uri, settings.response_timeout).with_source(elapsed)
-            })?
-            .map_err(|err| classify::request_error(err, &uri))?;
-            let (parts, body) = response.into_parts();
-            let content_length = parts
-                .headers
-                .get(http::header::CONTENT_LENGTH)
-                .and_then(|value| value.to_str().ok())
-                .and_then(|value| value.trim().parse::<u64>().ok());
-            let body = body::read_limited(body, content_length, settings.max_body_size)
-                .await
-                .map_err(|err| match err {
-                    body::BodyError::TooLarge => {
-                        classify::body_too_large(&uri, settings.max_body_size)
-                    }
-                    body::BodyError::Read(err) => {
-                        classify::hyper_error(&err, &classify::target(&uri)).with_source(err)
-                    }
-                })?;
-            Ok(http::Response::from_parts(parts, body))
+        // One timer serves both bounds: it first fires at the response
+        // timeout (or the deadline, if sooner), and once the headers are in
+        // it is moved to the deadline for the body.
+        let first = settings.response_timeout.min(settings.deadline);
+        let mut timer = std::pin::pin!(tokio::time::sleep(first));
+        // A deadline too far to represent (say `Duration::MAX`) is about 30
+        // years away instead, as tokio does for `sleep`.
+        let start = timer.deadline().checked_sub(first).unwrap_or(timer.deadline());
+        let deadline_at = start
+            .checked_add(settings.deadline)
+            .or_else(|| start.checked_add(FAR_FUTURE))
+            .unwrap_or(timer.deadline());
+        let response = match race(self.inner.client.request(request), timer.as_mut()).await {
+            Some(result) => result.map_err(|err| classify::request_error(err, &uri))?,
+            None if settings.response_timeout < settings.deadline => {
+                return Err(classify::response_timeout(&uri, settings.response_timeout));
+            }
+            None => return Err(classify::deadline(&uri, settings.deadline)),
         };
-        tokio::time::timeout(settings.deadline, exchange)
-            .await
-            .map_err(|elapsed| classify::deadline(&uri, settings.deadline).with_source(elapsed))?
+        timer.as_mut().reset(deadline_at);
+        let (parts, body) = response.into_parts();
+        let content_length = parts
+            .headers
+            .get(http::header::CONTENT_LENGTH)
+            .and_then(|value| value.to_str().ok())
+            .and_then(|value| value.trim().parse::<u64>().ok());
+        let read = body::read_limited(body, content_length, settings.max_body_size);
+        let body = match race(read, timer).await {
+            Some(Ok(body)) => body,
+            Some(Err(body::BodyError::TooLarge)) => {
+                return Err(classify::body_too_large(&uri, settings.max_body_size));
+            }
+            Some(Err(body::BodyError::Read(err))) => {
+                return Err(classify::hyper_error(&err, &classify::target(&uri)).with_source(err));
+            }
+            None => return Err(classify::deadline(&uri, settings.deadline)),
+        };
+        Ok(http::Response::from_parts(parts, body))
     }
 
     /// Refuses URIs the pooled client cannot send, with a message that says
@@ -206,6 +219,18 @@ impl HyperTransport {
                 .insert(http::header::PROXY_AUTHORIZATION, auth);
         }
     }
+}
+
+/// Runs `future` until it completes (`Some`) or `timer` fires first (`None`).
+async fn race<F: Future>(future: F, mut timer: Pin<&mut tokio::time::Sleep>) -> Option<F::Output> {
+    let mut future = std::pin::pin!(future);
+    std::future::poll_fn(|cx| {
+        if let Poll::Ready(output) = future.as_mut().poll(cx) {
+            return Poll::Ready(Some(output));
+        }
+        timer.as_mut().poll(cx).map(|()| None)
+    })
+    .await
 }
 
 impl Transport for HyperTransport {

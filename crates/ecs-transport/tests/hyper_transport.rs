@@ -480,3 +480,22 @@ fn sending_outside_a_tokio_runtime_is_an_error_not_a_panic() {
         other => panic!("expected an immediate error, got {other:?}"),
     }
 }
+
+#[tokio::test]
+async fn huge_timeouts_mean_no_timeout_and_never_panic() {
+    guarded(async {
+        let server = support::http_server().await;
+        let transport = builder()
+            .connect_timeout(Duration::MAX)
+            .response_timeout(Duration::MAX)
+            .deadline(Duration::MAX)
+            .build()
+            .unwrap();
+        let response = transport
+            .send(get(&format!("http://{}/big", server.addr)))
+            .await
+            .unwrap();
+        assert!(body_text(&response).starts_with("path=/big"));
+    })
+    .await;
+}

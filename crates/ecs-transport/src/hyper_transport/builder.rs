@@ -238,8 +238,9 @@ impl HyperTransportBuilder {
         };
         let connector = ConnectTimeout::new(https, self.connect_timeout);
 
+        // No `.timer(..)`: it would arm hyper's own header-read timeout, a
+        // second timer per request that the response timeout already covers.
         let client = Client::builder(TokioExecutor::new())
-            .timer(TokioTimer::new())
             .pool_timer(TokioTimer::new())
             .pool_idle_timeout(self.pool_idle_timeout)
             .pool_max_idle_per_host(self.pool_max_idle_per_host)
