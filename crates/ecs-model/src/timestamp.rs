@@ -83,6 +83,9 @@ impl Serialize for Timestamp {
 }
 
 fn parse_datetime(raw: &str) -> Option<OffsetDateTime> {
+    if let Some(datetime) = parse_common(raw.as_bytes()) {
+        return Some(datetime);
+    }
     if let Ok(datetime) = OffsetDateTime::parse(raw, &Rfc3339) {
         return Some(datetime);
     }
@@ -94,6 +97,42 @@ fn parse_datetime(raw: &str) -> Option<OffsetDateTime> {
         .iter()
         .find_map(|format| PrimitiveDateTime::parse(raw, format).ok())
         .map(PrimitiveDateTime::assume_utc)
+}
+
+/// Fast path for the two forms the service sends,
+/// `YYYY-MM-DDThh:mm:ssZ` and `YYYY-MM-DD hh:mm:ss` (a page holds up to 150
+/// times); anything else goes through the `time` parsers.
+fn parse_common(raw: &[u8]) -> Option<OffsetDateTime> {
+    let shape_ok = match raw.len() {
+        20 => raw[10] == b'T' && raw[19] == b'Z',
+        19 => raw[10] == b' ',
+        _ => false,
+    };
+    if !shape_ok {
+        return None;
+    }
+    if raw[4] != b'-' || raw[7] != b'-' || raw[13] != b':' || raw[16] != b':' {
+        return None;
+    }
+    let number = |range: std::ops::Range<usize>| -> Option<u16> {
+        raw[range].iter().try_fold(0u16, |acc, &b| {
+            b.is_ascii_digit().then(|| acc * 10 + u16::from(b - b'0'))
+        })
+    };
+    let month = time::Month::try_from(u8::try_from(number(5..7)?).ok()?).ok()?;
+    let date = time::Date::from_calendar_date(
+        i32::from(number(0..4)?),
+        month,
+        u8::try_from(number(8..10)?).ok()?,
+    )
+    .ok()?;
+    let clock = time::Time::from_hms(
+        u8::try_from(number(11..13)?).ok()?,
+        u8::try_from(number(14..16)?).ok()?,
+        u8::try_from(number(17..19)?).ok()?,
+    )
+    .ok()?;
+    Some(PrimitiveDateTime::new(date, clock).assume_utc())
 }
 
 #[cfg(test)]
@@ -110,6 +149,7 @@ mod tests {
             ("2020-01-19T09:15:47", datetime!(2020-01-19 09:15:47 UTC)),
             ("2020-01-19T17:15:47+08:00", datetime!(2020-01-19 09:15:47 UTC)),
             ("2020-01-19T09:15:47.250Z", datetime!(2020-01-19 09:15:47.25 UTC)),
+            ("2024-02-29T23:59:59Z", datetime!(2024-02-29 23:59:59 UTC)),
         ];
         for (raw, expected) in cases {
             let ts = Timestamp::parse(raw).unwrap();
@@ -125,8 +165,9 @@ mod tests {
         let ts = Timestamp::parse("yesterday").unwrap();
         assert_eq!(ts.raw(), "yesterday");
         assert!(!ts.is_parsed());
-        let ts = Timestamp::parse("2018-13-45 99:00:00").unwrap();
-        assert_eq!(ts.datetime(), None);
+        for raw in ["2018-13-45 99:00:00", "2023-02-29T00:00:00Z", "2018-01-05 15:45:0x", "2018-01-05x15:45:02"] {
+            assert_eq!(Timestamp::parse(raw).unwrap().datetime(), None, "{raw}");
+        }
     }
 
     #[test]

@@ -131,13 +131,13 @@ pub(crate) fn parse(body: &[u8]) -> Result<Element, DecodeError> {
                 let content = content
                     .decode()
                     .map_err(|err| DecodeError::malformed(Format::Xml, err.to_string(), at(offset)))?;
-                push_text(&mut stack, &content, at(offset))?;
+                push_text(&mut stack, &content, || at(offset))?;
             }
             Event::CData(content) => {
                 let content = content
                     .decode()
                     .map_err(|err| DecodeError::malformed(Format::Xml, err.to_string(), at(offset)))?;
-                push_text(&mut stack, &content, at(offset))?;
+                push_text(&mut stack, &content, || at(offset))?;
             }
             Event::GeneralRef(reference) => {
                 let resolved = resolve_reference(&reference).ok_or_else(|| {
@@ -150,7 +150,7 @@ pub(crate) fn parse(body: &[u8]) -> Result<Element, DecodeError> {
                         at(offset),
                     )
                 })?;
-                push_text(&mut stack, resolved.encode_utf8(&mut [0; 4]), at(offset))?;
+                push_text(&mut stack, resolved.encode_utf8(&mut [0; 4]), || at(offset))?;
             }
             Event::Eof => break,
             // Declarations, processing instructions, comments, DOCTYPE.
@@ -193,7 +193,12 @@ fn attach(stack: &mut [Element], root: &mut Option<Element>, element: Element) {
     }
 }
 
-fn push_text(stack: &mut [Element], content: &str, position: Position) -> Result<(), DecodeError> {
+/// `position` is computed only for an error: it scans the body.
+fn push_text(
+    stack: &mut [Element],
+    content: &str,
+    position: impl FnOnce() -> Position,
+) -> Result<(), DecodeError> {
     match stack.last_mut() {
         Some(element) => {
             element.text.push_str(content);
@@ -206,7 +211,7 @@ fn push_text(stack: &mut [Element], content: &str, position: Position) -> Result
                 "text `{}` outside the root element",
                 super::fields::excerpt(content.trim())
             ),
-            position,
+            position(),
         )),
     }
 }
