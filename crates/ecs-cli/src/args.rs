@@ -1,0 +1,280 @@
+//! The command line (DESIGN.md, ecs-cli): global options, the `results` and
+//! `wait` commands with their filters, and `completions`.
+
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::output::Format;
+
+const EXAMPLES: &str = "\
+Examples:
+  # What did invocation t-xxx print on each instance?
+  ecs-assist --region cn-hangzhou results --invoke-id t-hz0jdfwd9f1234
+
+  # Every failed result of one instance, as one JSON object per line
+  ecs-assist --region cn-hangzhou --output ndjson results --instance-id i-xxx --status Failed
+
+  # Wait until every instance has finished (exit 3 if one failed, 4 on timeout)
+  ecs-assist --region cn-hangzhou wait --invoke-id t-hz0jdfwd9f1234 --timeout 10m
+
+  # Show the signed request without sending it (secrets masked)
+  ecs-assist --region cn-hangzhou --dry-run results --invoke-id t-xxx
+
+Credentials come from ALIBABA_CLOUD_ACCESS_KEY_ID / ALIBABA_CLOUD_ACCESS_KEY_SECRET
+(and ALIBABA_CLOUD_SECURITY_TOKEN), then the aliyun CLI profile and the other
+sources of the credentials chain.
+
+Exit codes: 0 success; 1 service or transport error; 2 bad input (nothing sent);
+3 `wait` ended with failures; 4 `wait` timed out.";
+
+/// Fetch, page and wait for ECS Cloud Assistant command results
+/// (DescribeInvocationResults).
+#[derive(Debug, Parser)]
+#[command(name = "ecs-assist", version, after_long_help = EXAMPLES, after_help = "Run with --help for examples and exit codes.")]
+pub(crate) struct Cli {
+    #[command(flatten)]
+    pub(crate) global: Global,
+
+    #[command(subcommand)]
+    pub(crate) command: Command,
+}
+
+/// Options for every command.
+#[derive(Debug, Args)]
+pub(crate) struct Global {
+    /// The region of the invocations, e.g. cn-hangzhou.
+    #[arg(long, global = true, env = "ALIBABA_CLOUD_REGION_ID", value_name = "ID")]
+    pub(crate) region: Option<String>,
+
+    /// The credentials profile (aliyun CLI config or credentials.ini).
+    #[arg(long, global = true, env = "ALIBABA_CLOUD_PROFILE", value_name = "NAME")]
+    pub(crate) profile: Option<String>,
+
+    /// Send to this endpoint instead of the region's, e.g. http://127.0.0.1:8080.
+    #[arg(long, global = true, value_name = "URL")]
+    pub(crate) endpoint: Option<String>,
+
+    /// Public endpoints, or the VPC ones from inside Alibaba Cloud.
+    #[arg(long, global = true, value_enum, default_value_t = EndpointType::Public)]
+    pub(crate) endpoint_type: EndpointType,
+
+    /// The signature algorithm: V3 (ACS3-HMAC-SHA256) or V1 (HMAC-SHA1).
+    #[arg(long, global = true, value_enum, default_value_t = Signature::V3)]
+    pub(crate) signature: Signature,
+
+    /// How long to wait for a connection, e.g. 5s.
+    #[arg(long, global = true, value_parser = duration, value_name = "DURATION")]
+    pub(crate) connect_timeout: Option<Duration>,
+
+    /// How long to wait for each response, e.g. 10s.
+    #[arg(long, global = true, value_parser = duration, value_name = "DURATION")]
+    pub(crate) read_timeout: Option<Duration>,
+
+    /// Attempts per request, retries included (1 turns retries off).
+    #[arg(long, global = true, value_parser = clap::value_parser!(u32).range(1..=20), value_name = "N")]
+    pub(crate) max_attempts: Option<u32>,
+
+    /// table (default on a terminal), json (default otherwise), ndjson or raw.
+    #[arg(long, global = true, value_enum)]
+    pub(crate) output: Option<Format>,
+
+    /// Print the signed request with secrets masked; send nothing.
+    #[arg(long, global = true)]
+    pub(crate) dry_run: bool,
+
+    /// Log what happens on stderr (-v requests, -vv everything).
+    #[arg(short, long, global = true, action = clap::ArgAction::Count, conflicts_with = "quiet")]
+    pub(crate) verbose: u8,
+
+    /// No progress line and no warnings on stderr; errors only.
+    #[arg(short, long, global = true)]
+    pub(crate) quiet: bool,
+}
+
+/// Which endpoints to use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum EndpointType {
+    /// ecs.<region>.aliyuncs.com
+    Public,
+    /// ecs-vpc.<region>.aliyuncs.com
+    Vpc,
+}
+
+/// The signature algorithm.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum Signature {
+    /// ACS3-HMAC-SHA256 in the Authorization header.
+    V3,
+    /// HMAC-SHA1 in the Signature query parameter.
+    V1,
+}
+
+/// The commands.
+#[derive(Debug, Subcommand)]
+pub(crate) enum Command {
+    /// List results (every page, streamed as they arrive).
+    Results(ResultsArgs),
+    /// Wait until every instance of an invocation has finished.
+    Wait(WaitArgs),
+    /// Print shell completions.
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
+}
+
+/// Which results.
+#[derive(Debug, Args)]
+pub(crate) struct Filters {
+    /// The invocation id (t-...).
+    #[arg(long, value_name = "ID")]
+    pub(crate) invoke_id: Option<String>,
+
+    /// One instance (i-...).
+    #[arg(long, value_name = "ID")]
+    pub(crate) instance_id: Option<String>,
+
+    /// The command id (c-...).
+    #[arg(long, value_name = "ID")]
+    pub(crate) command_id: Option<String>,
+
+    /// Only results in this state: Running, Finished, Success, Failed,
+    /// PartialFailed, Stopped, Stopping.
+    #[arg(long, value_name = "STATUS")]
+    pub(crate) status: Option<String>,
+
+    /// Every run of a periodic invocation, not only the latest (needs --invoke-id).
+    #[arg(long)]
+    pub(crate) include_history: bool,
+
+    /// How the service encodes the output on the wire.
+    #[arg(long, value_enum, default_value_t = Encoding::Base64)]
+    pub(crate) encoding: Encoding,
+
+    /// Only invocations of this resource group.
+    #[arg(long, value_name = "ID")]
+    pub(crate) resource_group_id: Option<String>,
+
+    /// Only invocations with this tag (repeatable, up to 20).
+    #[arg(long = "tag", value_name = "KEY=VALUE", value_parser = tag)]
+    pub(crate) tags: Vec<(String, String)>,
+}
+
+/// The output encoding on the wire.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum Encoding {
+    /// Base64 (exact bytes; the default).
+    Base64,
+    /// Plain text.
+    Plaintext,
+}
+
+/// `results`.
+#[derive(Debug, Args)]
+pub(crate) struct ResultsArgs {
+    #[command(flatten)]
+    pub(crate) filters: Filters,
+
+    /// Results per request (1 to 50).
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=50), value_name = "N")]
+    pub(crate) page_size: Option<u32>,
+
+    /// Token paging (MaxResults/NextToken) or page numbers (PageNumber/PageSize).
+    #[arg(long, value_enum, default_value_t = PageStyle::Token)]
+    pub(crate) page_style: PageStyle,
+
+    /// Stop after this many results.
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..), value_name = "N")]
+    pub(crate) max_items: Option<u64>,
+}
+
+/// How to page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum PageStyle {
+    /// MaxResults and NextToken.
+    Token,
+    /// PageNumber and PageSize.
+    Number,
+}
+
+/// `wait`.
+#[derive(Debug, Args)]
+pub(crate) struct WaitArgs {
+    #[command(flatten)]
+    pub(crate) filters: Filters,
+
+    /// Give up after this long (exit 4), e.g. 10m.
+    #[arg(long, value_parser = duration, default_value = "10m", value_name = "DURATION")]
+    pub(crate) timeout: Duration,
+
+    /// Time between polls, e.g. 2s.
+    #[arg(long, value_parser = duration, default_value = "2s", value_name = "DURATION")]
+    pub(crate) interval: Duration,
+
+    /// Stop as soon as one instance fails.
+    #[arg(long)]
+    pub(crate) fail_fast: bool,
+}
+
+/// A duration like `500ms`, `5s`, `10m`, `1h 30m`.
+fn duration(text: &str) -> Result<Duration, String> {
+    let parsed = humantime::parse_duration(text)
+        .map_err(|e| format!("{e}; write a duration like 500ms, 5s, 10m or 1h30m"))?;
+    if parsed.is_zero() {
+        return Err("the duration must be more than zero".to_owned());
+    }
+    Ok(parsed)
+}
+
+/// `KEY=VALUE` (the value may be empty).
+fn tag(text: &str) -> Result<(String, String), String> {
+    let (key, value) = text
+        .split_once('=')
+        .ok_or_else(|| format!("`{text}` is not KEY=VALUE"))?;
+    if key.is_empty() {
+        return Err("the tag key must not be empty".to_owned());
+    }
+    Ok((key.to_owned(), value.to_owned()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory as _;
+
+    #[test]
+    fn the_command_line_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn durations_and_tags_parse_or_say_why_not() {
+        assert_eq!(duration("1m 30s").unwrap(), Duration::from_secs(90));
+        assert!(duration("soon").unwrap_err().contains("like 500ms"));
+        assert!(duration("0s").is_err());
+        assert_eq!(tag("env=").unwrap(), ("env".to_owned(), String::new()));
+        assert!(tag("env").unwrap_err().contains("KEY=VALUE"));
+        assert!(tag("=x").is_err());
+    }
+
+    #[test]
+    fn global_options_go_before_or_after_the_command() {
+        let cli = Cli::try_parse_from([
+            "ecs-assist",
+            "results",
+            "--region",
+            "cn-beijing",
+            "--tag",
+            "a=b",
+            "--tag",
+            "c=d",
+        ])
+        .unwrap();
+        assert_eq!(cli.global.region.as_deref(), Some("cn-beijing"));
+        let Command::Results(args) = cli.command else {
+            panic!("results")
+        };
+        assert_eq!(args.filters.tags.len(), 2);
+    }
+}

@@ -1,0 +1,414 @@
+//! Presentation: results written as a table, a JSON array, NDJSON or the raw
+//! output, one page at a time as they arrive (nothing is collected first).
+
+use std::io::{self, Write};
+
+use ecs_model::{ContentEncoding, InvocationResult};
+use serde::Serialize;
+
+/// The output formats of `--output`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum Format {
+    /// A readable summary (default on a terminal).
+    Table,
+    /// One JSON array of result objects (default otherwise).
+    Json,
+    /// One JSON object per line.
+    Ndjson,
+    /// The decoded output itself.
+    Raw,
+}
+
+/// One result as the CLI prints it: the API's field names, `Output` decoded.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub(crate) struct ResultRecord<'a> {
+    instance_id: &'a str,
+    invoke_id: &'a str,
+    command_id: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    container_id: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    container_name: Option<&'a str>,
+    invocation_status: Option<&'a str>,
+    invoke_record_status: Option<&'a str>,
+    exit_code: Option<i64>,
+    /// The decoded text; null when the bytes are not UTF-8.
+    output: Option<String>,
+    /// The bytes as Base64, only when they are not UTF-8.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    output_base64: Option<String>,
+    dropped: i64,
+    error_code: Option<&'a str>,
+    error_info: Option<&'a str>,
+    repeats: i64,
+    start_time: Option<String>,
+    finished_time: Option<String>,
+    stop_time: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    username: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    launcher: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    termination_mode: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    oss_output_delivery: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    oss_output_status: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    oss_output_uri: Option<&'a str>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    tags: Vec<Tag<'a>>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct Tag<'a> {
+    tag_key: &'a str,
+    tag_value: &'a str,
+}
+
+/// A result's output could not be decoded (invalid Base64 from the server).
+#[derive(Debug)]
+pub(crate) struct OutputError(pub(crate) String);
+
+/// The decoded bytes of a result's output.
+pub(crate) fn output_bytes(
+    result: &InvocationResult,
+    encoding: &ContentEncoding,
+) -> Result<Vec<u8>, OutputError> {
+    result
+        .output_bytes(encoding)
+        .map(std::borrow::Cow::into_owned)
+        .map_err(|e| OutputError(e.to_string()))
+}
+
+impl<'a> ResultRecord<'a> {
+    pub(crate) fn new(
+        result: &'a InvocationResult,
+        encoding: &ContentEncoding,
+    ) -> Result<Self, OutputError> {
+        use base64::Engine as _;
+        let bytes = output_bytes(result, encoding)?;
+        let (output, output_base64) = match String::from_utf8(bytes) {
+            Ok(text) => (Some(text), None),
+            Err(err) => (
+                None,
+                Some(base64::engine::general_purpose::STANDARD.encode(err.as_bytes())),
+            ),
+        };
+        let opt = |s: &'a Option<String>| s.as_deref().filter(|s| !s.is_empty());
+        Ok(Self {
+            instance_id: &result.instance_id,
+            invoke_id: &result.invoke_id,
+            command_id: &result.command_id,
+            container_id: opt(&result.container_id),
+            container_name: opt(&result.container_name),
+            invocation_status: result.invocation_status.as_ref().map(|s| s.as_str()),
+            invoke_record_status: result.invoke_record_status.as_ref().map(|s| s.as_str()),
+            exit_code: result.exit_code,
+            output,
+            output_base64,
+            dropped: result.dropped,
+            error_code: result
+                .error_code
+                .as_ref()
+                .map(|c| c.as_str())
+                .filter(|c| !c.is_empty()),
+            error_info: opt(&result.error_info),
+            repeats: result.repeats,
+            start_time: result.start_time.as_ref().map(ToString::to_string),
+            finished_time: result.finished_time.as_ref().map(ToString::to_string),
+            stop_time: result.stop_time.as_ref().map(ToString::to_string),
+            username: opt(&result.username),
+            launcher: opt(&result.launcher),
+            termination_mode: opt(&result.termination_mode),
+            oss_output_delivery: opt(&result.oss_output_delivery),
+            oss_output_status: opt(&result.oss_output_status),
+            oss_output_uri: opt(&result.oss_output_uri),
+            tags: result
+                .tags
+                .iter()
+                .map(|t| Tag {
+                    tag_key: &t.key,
+                    tag_value: &t.value,
+                })
+                .collect(),
+        })
+    }
+}
+
+/// Writes results in one format as they arrive.
+#[derive(Debug)]
+pub(crate) struct Printer<W: Write> {
+    out: W,
+    format: Format,
+    encoding: ContentEncoding,
+    colour: bool,
+    written: u64,
+    /// The instance of the last raw output (a header line when it changes).
+    last_raw_header: Option<String>,
+    /// Whether raw output should print headers (several instances).
+    raw_headers: bool,
+}
+
+const TABLE_OUTPUT_WIDTH: usize = 48;
+
+impl<W: Write> Printer<W> {
+    pub(crate) fn new(out: W, format: Format, encoding: ContentEncoding, colour: bool) -> Self {
+        Self {
+            out,
+            format,
+            encoding,
+            colour,
+            written: 0,
+            last_raw_header: None,
+            raw_headers: true,
+        }
+    }
+
+    /// Raw output without per-instance headers (one instance asked for).
+    pub(crate) fn without_raw_headers(mut self) -> Self {
+        self.raw_headers = false;
+        self
+    }
+
+    /// How many results were written.
+    pub(crate) fn written(&self) -> u64 {
+        self.written
+    }
+
+    /// Writes the start of the document (the table header, `[`).
+    pub(crate) fn begin(&mut self) -> io::Result<()> {
+        match self.format {
+            Format::Table => {
+                let header = format!(
+                    "{:<24} {:<22} {:<10} {:>5}  {:<20}  {}",
+                    "INSTANCE", "INVOKE", "STATUS", "EXIT", "FINISHED", "OUTPUT"
+                );
+                if self.colour {
+                    writeln!(self.out, "\x1b[1m{header}\x1b[0m")
+                } else {
+                    writeln!(self.out, "{header}")
+                }
+            }
+            Format::Json => write!(self.out, "["),
+            Format::Ndjson | Format::Raw => Ok(()),
+        }
+    }
+
+    /// Writes one page of results and flushes, so output streams.
+    pub(crate) fn page(&mut self, results: &[InvocationResult]) -> Result<(), PrintError> {
+        for result in results {
+            self.one(result)?;
+            self.written += 1;
+        }
+        self.out.flush()?;
+        Ok(())
+    }
+
+    fn one(&mut self, result: &InvocationResult) -> Result<(), PrintError> {
+        match self.format {
+            Format::Json => {
+                if self.written > 0 {
+                    write!(self.out, ",")?;
+                }
+                write!(self.out, "\n  ")?;
+                let record = ResultRecord::new(result, &self.encoding)?;
+                serde_json::to_writer(&mut self.out, &record).map_err(io::Error::other)?;
+            }
+            Format::Ndjson => {
+                let record = ResultRecord::new(result, &self.encoding)?;
+                serde_json::to_writer(&mut self.out, &record).map_err(io::Error::other)?;
+                writeln!(self.out)?;
+            }
+            Format::Raw => {
+                let bytes = output_bytes(result, &self.encoding)?;
+                let header = format!("{} ({})", result.instance_id, result.invoke_id);
+                if self.raw_headers && self.last_raw_header.as_deref() != Some(header.as_str()) {
+                    if self.last_raw_header.is_some() {
+                        writeln!(self.out)?;
+                    }
+                    writeln!(self.out, "==> {header} <==")?;
+                    self.last_raw_header = Some(header);
+                }
+                self.out.write_all(&bytes)?;
+            }
+            Format::Table => self.row(result)?,
+        }
+        Ok(())
+    }
+
+    fn row(&mut self, result: &InvocationResult) -> Result<(), PrintError> {
+        let status = result
+            .invocation_status
+            .as_ref()
+            .map_or("-", |s| s.as_str());
+        let exit = result
+            .exit_code
+            .map_or_else(|| "-".to_owned(), |c| c.to_string());
+        let finished = result
+            .finished_time
+            .as_ref()
+            .map_or_else(|| "-".to_owned(), ToString::to_string);
+        let text = String::from_utf8_lossy(&output_bytes(result, &self.encoding)?).into_owned();
+        let mut first = first_line(&text, TABLE_OUTPUT_WIDTH);
+        if result.is_truncated() {
+            first.push_str(" [truncated]");
+        }
+        let paint = |code: &str, s: &str| {
+            if self.colour {
+                format!("\x1b[{code}m{s:<10}\x1b[0m")
+            } else {
+                format!("{s:<10}")
+            }
+        };
+        let status_cell = match &result.invocation_status {
+            Some(s) if s.is_success() => paint("32", status),
+            Some(s) if s.is_failure() => paint("31", status),
+            Some(s) if !s.is_final() => paint("33", status),
+            _ => paint("0", status),
+        };
+        writeln!(
+            self.out,
+            "{:<24} {:<22} {status_cell} {exit:>5}  {finished:<20}  {first}",
+            result.instance_id, result.invoke_id
+        )?;
+        Ok(())
+    }
+
+    /// Writes the end of the document (`]`) and flushes.
+    pub(crate) fn finish(&mut self) -> io::Result<()> {
+        if self.format == Format::Json {
+            if self.written > 0 {
+                writeln!(self.out, "\n]")?;
+            } else {
+                writeln!(self.out, "]")?;
+            }
+        }
+        self.out.flush()
+    }
+}
+
+/// The first non-empty line of `text`, cut to `width` characters with `…`.
+fn first_line(text: &str, width: usize) -> String {
+    let lines = text.lines().filter(|l| !l.trim().is_empty()).count();
+    let line = text
+        .lines()
+        .find(|l| !l.trim().is_empty())
+        .unwrap_or("")
+        .trim_end();
+    let mut shown: String = line.chars().take(width).collect();
+    if line.chars().count() > width {
+        shown.pop();
+        shown.push('…');
+    }
+    if lines > 1 {
+        shown.push_str(&format!(" (+{} lines)", lines - 1));
+    }
+    shown
+}
+
+/// Writing a page failed: the terminal went away, or an output is bad.
+#[derive(Debug)]
+pub(crate) enum PrintError {
+    Io(io::Error),
+    Output(OutputError),
+}
+
+impl From<io::Error> for PrintError {
+    fn from(err: io::Error) -> Self {
+        Self::Io(err)
+    }
+}
+
+impl From<OutputError> for PrintError {
+    fn from(err: OutputError) -> Self {
+        Self::Output(err)
+    }
+}
+
+impl std::fmt::Display for PrintError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Io(err) => write!(f, "cannot write the results: {err}"),
+            Self::Output(err) => write!(f, "{}", err.0),
+        }
+    }
+}
+
+impl std::error::Error for PrintError {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use base64::Engine as _;
+    use ecs_model::InvocationStatus;
+
+    fn result(instance: &str, output: &[u8]) -> InvocationResult {
+        let mut r = InvocationResult::new("t-1", instance);
+        r.command_id = "c-1".to_owned();
+        r.invocation_status = Some(InvocationStatus::parse("Success"));
+        r.exit_code = Some(0);
+        r.output = base64::engine::general_purpose::STANDARD.encode(output);
+        r
+    }
+
+    fn render(format: Format, results: &[InvocationResult]) -> String {
+        let mut printer = Printer::new(Vec::new(), format, ContentEncoding::Base64, false);
+        printer.begin().unwrap();
+        printer.page(results).unwrap();
+        printer.finish().unwrap();
+        String::from_utf8(printer.out).unwrap()
+    }
+
+    #[test]
+    fn ndjson_has_one_object_per_line_with_decoded_output() {
+        let text = render(Format::Ndjson, &[result("i-1", b"hi\n"), result("i-2", &[0xff, 0xfe])]);
+        let lines: Vec<serde_json::Value> = text
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        assert_eq!(lines.len(), 2);
+        assert_eq!(lines[0]["InstanceId"], "i-1");
+        assert_eq!(lines[0]["Output"], "hi\n");
+        assert!(lines[0].get("OutputBase64").is_none());
+        assert!(lines[1]["Output"].is_null());
+        assert_eq!(lines[1]["OutputBase64"], "//4=");
+    }
+
+    #[test]
+    fn json_is_one_array_even_when_empty() {
+        let one: serde_json::Value =
+            serde_json::from_str(&render(Format::Json, &[result("i-1", b"x")])).unwrap();
+        assert_eq!(one.as_array().unwrap().len(), 1);
+        let none: serde_json::Value = serde_json::from_str(&render(Format::Json, &[])).unwrap();
+        assert_eq!(none, serde_json::json!([]));
+    }
+
+    #[test]
+    fn raw_prints_the_bytes_with_a_header_per_instance() {
+        let text = render(Format::Raw, &[result("i-1", b"one\n"), result("i-2", b"two\n")]);
+        assert_eq!(text, "==> i-1 (t-1) <==\none\n\n==> i-2 (t-1) <==\ntwo\n");
+    }
+
+    #[test]
+    fn the_table_shows_the_first_line_and_marks_truncation() {
+        let mut truncated = result("i-2", b"first\nsecond\n");
+        truncated.dropped = 100;
+        let text = render(Format::Table, &[result("i-1", b"hello\n"), truncated]);
+        let lines: Vec<&str> = text.lines().collect();
+        assert!(lines[0].starts_with("INSTANCE"));
+        assert!(lines[1].contains("i-1") && lines[1].contains("Success") && lines[1].ends_with("hello"));
+        assert!(lines[2].ends_with("first (+1 lines) [truncated]"), "{}", lines[2]);
+        assert!(!text.contains('\x1b'), "no colour when asked for none");
+    }
+
+    #[test]
+    fn long_lines_are_cut_with_an_ellipsis() {
+        let long = "x".repeat(100);
+        let cut = first_line(&long, 10);
+        assert_eq!(cut.chars().count(), 10);
+        assert!(cut.ends_with('…'));
+    }
+}
