@@ -5,7 +5,11 @@
 use ecs_model::{BODY_EXCERPT_LIMIT, decode_error};
 
 libfuzzer_sys::fuzz_target!(|data: &[u8]| {
-    for content_type in [None, Some("application/json"), Some("text/xml;charset=utf-8")] {
+    for content_type in [
+        None,
+        Some("application/json"),
+        Some("text/xml;charset=utf-8"),
+    ] {
         let error = decode_error(503, content_type, data);
         assert_eq!(error.http_status, 503);
         if let Some(excerpt) = &error.body_excerpt {

@@ -15,5 +15,9 @@ libfuzzer_sys::fuzz_target!(|data: &[u8]| {
         let _ = result.truncation();
     }
     let again = decode_json(encode_json(&response).as_bytes());
-    assert_eq!(again.as_ref().ok(), Some(&response), "JSON round trip changed the response");
+    assert_eq!(
+        again.as_ref().ok(),
+        Some(&response),
+        "JSON round trip changed the response"
+    );
 });

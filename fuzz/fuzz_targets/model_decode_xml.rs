@@ -13,5 +13,8 @@ libfuzzer_sys::fuzz_target!(|data: &[u8]| {
         let _ = result.output_bytes(&ContentEncoding::Base64);
     }
     // Re-encoding must always produce a document the decoder accepts.
-    assert!(decode_xml(encode_xml(&response).as_bytes()).is_ok(), "encoded XML does not decode");
+    assert!(
+        decode_xml(encode_xml(&response).as_bytes()).is_ok(),
+        "encoded XML does not decode"
+    );
 });

@@ -10,7 +10,7 @@
 use std::hint::black_box;
 
 use base64::Engine as _;
-use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use criterion::{Criterion, Throughput};
 use ecs_model::{
     ContentEncoding, DescribeInvocationResultsResponse, Invocation, InvocationResult,
     InvocationStatus, InvokeRecordStatus, Timestamp, decode_json, decode_xml, encode_json,
@@ -56,7 +56,11 @@ fn decode_page(body: &[u8]) -> usize {
         .invocation
         .results
         .iter()
-        .map(|r| r.output_bytes(&encoding).expect("bench output decodes").len())
+        .map(|r| {
+            r.output_bytes(&encoding)
+                .expect("bench output decodes")
+                .len()
+        })
         .sum()
 }
 
@@ -87,7 +91,11 @@ fn bench(c: &mut Criterion) {
                     .invocation
                     .results
                     .iter()
-                    .map(|r| r.output_bytes(&encoding).expect("bench output decodes").len())
+                    .map(|r| {
+                        r.output_bytes(&encoding)
+                            .expect("bench output decodes")
+                            .len()
+                    })
                     .sum::<usize>()
             });
         });
@@ -95,5 +103,10 @@ fn bench(c: &mut Criterion) {
     }
 }
 
-criterion_group!(benches, bench);
-criterion_main!(benches);
+fn main() {
+    // What `criterion_group!`/`criterion_main!` expand to, without the
+    // undocumented public function the macro would add.
+    let mut criterion = Criterion::default().configure_from_args();
+    bench(&mut criterion);
+    criterion.final_summary();
+}

@@ -34,7 +34,12 @@ pub fn decode_response(
 /// Whether a body should be read as XML.
 pub(crate) fn is_xml(content_type: Option<&str>, body: &[u8]) -> bool {
     let says_xml = content_type.is_some_and(|ct| {
-        let essence = ct.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+        let essence = ct
+            .split(';')
+            .next()
+            .unwrap_or("")
+            .trim()
+            .to_ascii_lowercase();
         essence.ends_with("/xml") || essence.ends_with("+xml")
     });
     says_xml || strip_bom(body).trim_ascii_start().first() == Some(&b'<')

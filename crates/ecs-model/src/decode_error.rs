@@ -110,7 +110,11 @@ impl DecodeError {
     }
 
     /// A value that cannot be read as its field's type, at `position`.
-    pub(crate) fn invalid_value(format: Format, detail: impl Into<String>, position: Position) -> Self {
+    pub(crate) fn invalid_value(
+        format: Format,
+        detail: impl Into<String>,
+        position: Position,
+    ) -> Self {
         Self::malformed(format, detail, position)
     }
 
@@ -131,7 +135,11 @@ impl DecodeError {
         }
     }
 
-    pub(crate) fn error_document(format: Format, found: impl Into<String>, position: Position) -> Self {
+    pub(crate) fn error_document(
+        format: Format,
+        found: impl Into<String>,
+        position: Position,
+    ) -> Self {
         Self {
             kind: Kind::Unexpected {
                 format,
@@ -193,9 +201,7 @@ impl DecodeError {
     /// Where in the body the problem is, for body errors.
     pub fn position(&self) -> Option<Position> {
         match &self.kind {
-            Kind::Malformed { position, .. } | Kind::Unexpected { position, .. } => {
-                Some(*position)
-            }
+            Kind::Malformed { position, .. } | Kind::Unexpected { position, .. } => Some(*position),
             Kind::Output { .. } => None,
         }
     }
@@ -216,7 +222,10 @@ impl fmt::Display for DecodeError {
                 format,
                 detail,
                 position,
-            } => write!(f, "malformed {format} response body at {position}: {detail}"),
+            } => write!(
+                f,
+                "malformed {format} response body at {position}: {detail}"
+            ),
             Kind::Unexpected {
                 format,
                 expected,
@@ -224,7 +233,10 @@ impl fmt::Display for DecodeError {
                 position,
                 error_document,
             } => {
-                write!(f, "expected {expected} in {format}, found {found} at {position}")?;
+                write!(
+                    f,
+                    "expected {expected} in {format}, found {found} at {position}"
+                )?;
                 if *error_document {
                     f.write_str(" (decode it as a service error)")?;
                 }

@@ -131,7 +131,11 @@ pub fn encode_error_xml(error: &ServiceError) -> String {
     element(&mut out, "Code", &error.code);
     element(&mut out, "Message", &error.message);
     opt(&mut out, "Recommend", error.recommend.as_deref());
-    opt(&mut out, "AccessDeniedDetail", error.access_denied_detail.as_deref());
+    opt(
+        &mut out,
+        "AccessDeniedDetail",
+        error.access_denied_detail.as_deref(),
+    );
     out.push_str("</Error>");
     out
 }
@@ -154,7 +158,9 @@ fn element(out: &mut String, name: &str, text: &str) {
 /// XML-escapes `text` into `out`.
 pub(crate) fn escape_into(out: &mut String, text: &str) {
     let mut rest = text;
-    while let Some(i) = rest.find(|c: char| matches!(c, '&' | '<' | '>' | '"' | '\'') || (c.is_control() && c != '\n' && c != '\t')) {
+    while let Some(i) = rest.find(|c: char| {
+        matches!(c, '&' | '<' | '>' | '"' | '\'') || (c.is_control() && c != '\n' && c != '\t')
+    }) {
         out.push_str(&rest[..i]);
         let c = rest[i..].chars().next().unwrap_or('\u{fffd}');
         match c {

@@ -240,6 +240,8 @@ wire_enum! {
     }
 }
 
+// The enum is declared by `wire_enum!`, which cannot mark a default variant.
+#[allow(clippy::derivable_impls)]
 impl Default for ContentEncoding {
     fn default() -> Self {
         Self::Base64
@@ -252,15 +254,27 @@ mod tests {
 
     #[test]
     fn parsing_ignores_case_and_whitespace_and_keeps_canonical_spelling() {
-        assert_eq!(InvokeRecordStatus::parse(" finished "), InvokeRecordStatus::Finished);
+        assert_eq!(
+            InvokeRecordStatus::parse(" finished "),
+            InvokeRecordStatus::Finished
+        );
         assert_eq!(InvokeRecordStatus::parse("FINISHED").as_str(), "Finished");
-        assert_eq!(InvocationStatus::parse("partialfailed").as_str(), "partialfailed");
+        assert_eq!(
+            InvocationStatus::parse("partialfailed").as_str(),
+            "partialfailed"
+        );
         assert_eq!(
             InvokeRecordStatus::parse("partialfailed"),
             InvokeRecordStatus::PartialFailed
         );
-        assert_eq!(ContentEncoding::parse("plaintext"), ContentEncoding::PlainText);
-        assert_eq!(ErrorCode::parse("exitcodenonzero"), ErrorCode::ExitCodeNonzero);
+        assert_eq!(
+            ContentEncoding::parse("plaintext"),
+            ContentEncoding::PlainText
+        );
+        assert_eq!(
+            ErrorCode::parse("exitcodenonzero"),
+            ErrorCode::ExitCodeNonzero
+        );
     }
 
     #[test]

@@ -81,8 +81,7 @@ pub use request::{
     MAX_TAGS,
 };
 pub use response::{
-    DescribeInvocationResultsResponse, Invocation, InvocationResult, OUTPUT_LIMIT_BYTES,
-    Truncation,
+    DescribeInvocationResultsResponse, Invocation, InvocationResult, OUTPUT_LIMIT_BYTES, Truncation,
 };
 pub use retry::{
     RetryClass, THROTTLING_CODE_PREFIXES, THROTTLING_STATUS, TRANSIENT_CODES, TRANSIENT_STATUSES,

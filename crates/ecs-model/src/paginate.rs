@@ -147,7 +147,9 @@ impl Paginator {
     ///
     /// # Errors
     /// The [`PaginationError`] that stopped paging (repeated token or page).
-    pub fn next_request(&self) -> Result<Option<DescribeInvocationResultsRequest>, PaginationError> {
+    pub fn next_request(
+        &self,
+    ) -> Result<Option<DescribeInvocationResultsRequest>, PaginationError> {
         match &self.state {
             State::Finished => return Ok(None),
             State::Failed(error) => return Err(error.clone()),
@@ -156,7 +158,9 @@ impl Paginator {
         let size = match self.max_items {
             Some(max) => {
                 let remaining = max.saturating_sub(self.yielded);
-                i64::try_from(remaining).unwrap_or(i64::MAX).clamp(1, self.page_size)
+                i64::try_from(remaining)
+                    .unwrap_or(i64::MAX)
+                    .clamp(1, self.page_size)
             }
             None => self.page_size,
         };

@@ -5,8 +5,8 @@ use std::borrow::Cow;
 use base64::Engine as _;
 use base64::alphabet;
 use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
-use serde::ser::{SerializeStruct, Serializer};
 use serde::Serialize;
+use serde::ser::{SerializeStruct, Serializer};
 
 use crate::decode_error::DecodeError;
 use crate::enums::{ContentEncoding, ErrorCode, InvocationStatus, InvokeRecordStatus};
@@ -291,22 +291,40 @@ mod tests {
     #[test]
     fn base64_output_decodes_ignoring_surrounding_whitespace() {
         let b64 = ContentEncoding::Base64;
-        assert_eq!(result_with("MTU6NDU6MDEK").output_text(&b64).unwrap(), "15:45:01\n");
-        assert_eq!(result_with(" MTU6NDU6MDEK\n").output_text(&b64).unwrap(), "15:45:01\n");
+        assert_eq!(
+            result_with("MTU6NDU6MDEK").output_text(&b64).unwrap(),
+            "15:45:01\n"
+        );
+        assert_eq!(
+            result_with(" MTU6NDU6MDEK\n").output_text(&b64).unwrap(),
+            "15:45:01\n"
+        );
         assert_eq!(result_with(" ").output_text(&b64).unwrap(), "");
         assert_eq!(result_with("").output_bytes(&b64).unwrap().len(), 0);
-        assert_eq!(result_with("MTU6\nNDU6MDEK").output_text(&b64).unwrap(), "15:45:01\n");
+        assert_eq!(
+            result_with("MTU6\nNDU6MDEK").output_text(&b64).unwrap(),
+            "15:45:01\n"
+        );
         assert_eq!(result_with("YQ").output_text(&b64).unwrap(), "a");
     }
 
     #[test]
     fn invalid_base64_names_the_instance() {
-        let err = result_with("not base64!").output_bytes(&ContentEncoding::Base64).unwrap_err();
+        let err = result_with("not base64!")
+            .output_bytes(&ContentEncoding::Base64)
+            .unwrap_err();
         assert!(err.is_invalid_output());
         assert_eq!(err.instance_id(), Some("i-1"));
         let text = err.to_string();
-        assert!(text.starts_with("cannot decode Output of instance i-1 (invocation t-1): invalid Base64"), "{text}");
-        let err = result_with("x").output_bytes(&ContentEncoding::parse("hex")).unwrap_err();
+        assert!(
+            text.starts_with(
+                "cannot decode Output of instance i-1 (invocation t-1): invalid Base64"
+            ),
+            "{text}"
+        );
+        let err = result_with("x")
+            .output_bytes(&ContentEncoding::parse("hex"))
+            .unwrap_err();
         assert!(err.to_string().contains("unknown ContentEncoding `hex`"));
     }
 
@@ -321,7 +339,10 @@ mod tests {
     #[test]
     fn non_utf8_output_is_lossy_as_text_but_exact_as_bytes() {
         let r = result_with("/w==");
-        assert_eq!(r.output_bytes(&ContentEncoding::Base64).unwrap().as_ref(), &[0xff]);
+        assert_eq!(
+            r.output_bytes(&ContentEncoding::Base64).unwrap().as_ref(),
+            &[0xff]
+        );
         assert_eq!(r.output_text(&ContentEncoding::Base64).unwrap(), "\u{fffd}");
     }
 
@@ -332,10 +353,16 @@ mod tests {
         r.dropped = 2048;
         assert_eq!(
             r.truncation(),
-            Some(Truncation { dropped_bytes: 2048, oss_output_uri: None })
+            Some(Truncation {
+                dropped_bytes: 2048,
+                oss_output_uri: None
+            })
         );
         r.oss_output_uri = Some("oss://b/p/out.txt".into());
-        assert_eq!(r.truncation().unwrap().oss_output_uri, Some("oss://b/p/out.txt"));
+        assert_eq!(
+            r.truncation().unwrap().oss_output_uri,
+            Some("oss://b/p/out.txt")
+        );
         r.dropped = -1;
         assert!(r.truncation().is_none());
     }

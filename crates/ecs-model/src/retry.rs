@@ -122,7 +122,11 @@ mod tests {
             (Some(502), Some("  "), false, Transient),
         ];
         for &(status, code, retry_after, expected) in cases {
-            assert_eq!(classify(status, code, retry_after), expected, "{status:?} {code:?} {retry_after}");
+            assert_eq!(
+                classify(status, code, retry_after),
+                expected,
+                "{status:?} {code:?} {retry_after}"
+            );
         }
         assert!(Throttling.is_retryable());
         assert!(Transient.is_retryable());

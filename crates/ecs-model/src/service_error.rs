@@ -5,8 +5,8 @@ mod scan;
 
 use std::fmt;
 
-use serde::de::{Deserializer, IgnoredAny, MapAccess, Visitor};
 use serde::Deserialize;
+use serde::de::{Deserializer, IgnoredAny, MapAccess, Visitor};
 
 use crate::decode::{self, ErrorField, ScalarDe};
 use crate::retry::{RetryClass, classify};
@@ -101,14 +101,26 @@ impl ServiceError {
 impl fmt::Display for ServiceError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if self.has_code() {
-            write!(f, "service error {} (http status {})", self.code, self.http_status)?;
+            write!(
+                f,
+                "service error {} (http status {})",
+                self.code, self.http_status
+            )?;
             if !self.message.is_empty() {
                 write!(f, ": {}", self.message)?;
             }
         } else if !self.message.is_empty() {
-            write!(f, "service error (http status {}): {}", self.http_status, self.message)?;
+            write!(
+                f,
+                "service error (http status {}): {}",
+                self.http_status, self.message
+            )?;
         } else {
-            write!(f, "http status {} without an error document", self.http_status)?;
+            write!(
+                f,
+                "http status {} without an error document",
+                self.http_status
+            )?;
             match self.body_excerpt.as_deref() {
                 Some(excerpt) if !excerpt.is_empty() => write!(f, ": {excerpt}")?,
                 _ => f.write_str(" (empty body)")?,
@@ -181,7 +193,12 @@ fn from_element(element: &decode::Element) -> ServiceError {
                     let object: serde_json::Map<String, serde_json::Value> = child
                         .children
                         .iter()
-                        .map(|c| (c.name.clone(), serde_json::Value::String(c.text.trim().to_owned())))
+                        .map(|c| {
+                            (
+                                c.name.clone(),
+                                serde_json::Value::String(c.text.trim().to_owned()),
+                            )
+                        })
                         .collect();
                     Some(serde_json::Value::Object(object).to_string())
                 };

@@ -1,5 +1,9 @@
 //! Encoders and decoders agree: decode(encode(x)) == x for JSON and XML.
 
+// Test helpers may unwrap: a panic is a test failure with a location
+// (clippy's allow-unwrap-in-tests covers only `#[test]` functions).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use ecs_model::{
     ContentEncoding, DescribeInvocationResultsResponse, ErrorCode, Invocation, InvocationResult,
     InvocationStatus, InvokeRecordStatus, Tag, Timestamp, decode_json, decode_response, decode_xml,
@@ -25,15 +29,20 @@ fn output() -> impl Strategy<Value = String> {
 fn timestamp() -> impl Strategy<Value = Option<Timestamp>> {
     prop_oneof![
         Just(None),
-        (0i64..4_000_000_000).prop_map(|s| Some(Timestamp::from_datetime(
-            time::OffsetDateTime::from_unix_timestamp(s).unwrap()
-        ))),
+        (0i64..4_000_000_000).prop_filter_map("in range", |s| {
+            time::OffsetDateTime::from_unix_timestamp(s)
+                .ok()
+                .map(|t| Some(Timestamp::from_datetime(t)))
+        }),
         Just(Timestamp::parse("2018-01-05 15:45:02")),
         Just(Timestamp::parse("not a time")),
     ]
 }
 
-fn status<T: Clone + std::fmt::Debug + 'static>(known: &'static [T], unknown: fn(String) -> T) -> impl Strategy<Value = Option<T>> {
+fn status<T: Clone + std::fmt::Debug + 'static>(
+    known: &'static [T],
+    unknown: fn(String) -> T,
+) -> impl Strategy<Value = Option<T>> {
     prop_oneof![
         Just(None),
         proptest::sample::select(known).prop_map(Some),
@@ -43,7 +52,13 @@ fn status<T: Clone + std::fmt::Debug + 'static>(known: &'static [T], unknown: fn
 
 fn result() -> impl Strategy<Value = InvocationResult> {
     (
-        (text(), text(), text(), proptest::option::of(text()), proptest::option::of(text())),
+        (
+            text(),
+            text(),
+            text(),
+            proptest::option::of(text()),
+            proptest::option::of(text()),
+        ),
         (
             status(InvocationStatus::KNOWN, InvocationStatus::Unknown),
             status(InvokeRecordStatus::KNOWN, InvokeRecordStatus::Unknown),
@@ -115,14 +130,14 @@ proptest! {
     #[test]
     fn json_round_trips(response in response()) {
         let body = encode_json(&response);
-        prop_assert_eq!(decode_json(body.as_bytes()).unwrap(), response.clone());
+        prop_assert_eq!(&decode_json(body.as_bytes()).unwrap(), &response);
         prop_assert_eq!(decode_response(Some("application/json"), body.as_bytes()).unwrap(), response);
     }
 
     #[test]
     fn xml_round_trips(response in response()) {
         let body = encode_xml(&response);
-        prop_assert_eq!(decode_xml(body.as_bytes()).unwrap(), response.clone());
+        prop_assert_eq!(&decode_xml(body.as_bytes()).unwrap(), &response);
         prop_assert_eq!(decode_response(Some("text/xml"), body.as_bytes()).unwrap(), response);
     }
 }
@@ -135,11 +150,27 @@ fn encoded_forms_use_the_wire_names() {
     let response = DescribeInvocationResultsResponse::new("R", Invocation::new(vec![r]));
     let json: serde_json::Value = serde_json::from_str(&encode_json(&response)).unwrap();
     assert_eq!(json["RequestId"], "R");
-    assert_eq!(json["Invocation"]["InvocationResults"]["InvocationResult"][0]["Output"], "MTU6NDU6MDEK");
-    assert_eq!(json["Invocation"]["InvocationResults"]["InvocationResult"][0]["Tags"]["Tag"][0]["TagValue"], "v");
+    assert_eq!(
+        json["Invocation"]["InvocationResults"]["InvocationResult"][0]["Output"],
+        "MTU6NDU6MDEK"
+    );
+    assert_eq!(
+        json["Invocation"]["InvocationResults"]["InvocationResult"][0]["Tags"]["Tag"][0]["TagValue"],
+        "v"
+    );
     let xml = encode_xml(&response);
     assert!(xml.starts_with("<?xml version=\"1.0\" encoding=\"UTF-8\"?><DescribeInvocationResultsResponse><RequestId>R</RequestId><Invocation><PageNumber>0</PageNumber>"), "{xml}");
-    assert!(xml.contains("<InvocationResults><InvocationResult><CommandId></CommandId><InvokeId>t-1</InvokeId>"), "{xml}");
+    assert!(
+        xml.contains(
+            "<InvocationResults><InvocationResult><CommandId></CommandId><InvokeId>t-1</InvokeId>"
+        ),
+        "{xml}"
+    );
     let decoded = decode_xml(xml.as_bytes()).unwrap();
-    assert_eq!(decoded.invocation.results[0].output_text(&ContentEncoding::Base64).unwrap(), "15:45:01\n");
+    assert_eq!(
+        decoded.invocation.results[0]
+            .output_text(&ContentEncoding::Base64)
+            .unwrap(),
+        "15:45:01\n"
+    );
 }

@@ -1,6 +1,10 @@
 //! The seed page's examples (copied byte for byte into `tests/data/`) decode
 //! into the 5 documented results.
 
+// Test helpers may unwrap: a panic is a test failure with a location
+// (clippy's allow-unwrap-in-tests covers only `#[test]` functions).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use ecs_model::{
     ContentEncoding, DescribeInvocationResultsResponse, InvokeRecordStatus, decode_json,
     decode_response, decode_xml,
@@ -36,7 +40,11 @@ fn check(response: &DescribeInvocationResultsResponse, instance_ids: [&str; 5]) 
     assert_eq!(invocation.results.len(), 5);
     let encoding = ContentEncoding::default();
     for (i, result) in invocation.results.iter().enumerate() {
-        assert_eq!(result.output_text(&encoding).unwrap(), OUTPUTS[i], "result {i}");
+        assert_eq!(
+            result.output_text(&encoding).unwrap(),
+            OUTPUTS[i],
+            "result {i}"
+        );
         assert_eq!(result.invoke_id, INVOKE_IDS[i], "result {i}");
         assert_eq!(result.instance_id, instance_ids[i], "result {i}");
         assert_eq!(
@@ -88,7 +96,10 @@ fn decode_response_picks_the_decoder() {
         decode_xml(SEED_XML).unwrap()
     );
     // No content type: the leading `<` says XML.
-    assert_eq!(decode_response(None, SEED_XML).unwrap(), decode_xml(SEED_XML).unwrap());
+    assert_eq!(
+        decode_response(None, SEED_XML).unwrap(),
+        decode_xml(SEED_XML).unwrap()
+    );
     assert_eq!(
         decode_response(Some("application/json"), SEED_JSON).unwrap(),
         decode_json(SEED_JSON).unwrap()

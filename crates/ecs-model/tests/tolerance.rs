@@ -1,6 +1,10 @@
 //! What the decoders accept (spec §3, §10) and what they refuse, with
 //! messages that say what was expected, what was found and where.
 
+// Test helpers may unwrap: a panic is a test failure with a location
+// (clippy's allow-unwrap-in-tests covers only `#[test]` functions).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use ecs_model::{
     ContentEncoding, ErrorCode, InvocationStatus, Position, decode_json, decode_response,
     decode_xml,
@@ -27,7 +31,14 @@ fn json_names_in_any_case_numbers_as_strings_unknown_fields_and_single_objects()
     let response = decode_json(body).unwrap();
     assert_eq!(response.request_id, "R-1");
     let invocation = &response.invocation;
-    assert_eq!((invocation.total_count, invocation.page_number, invocation.page_size), (7, 2, 3));
+    assert_eq!(
+        (
+            invocation.total_count,
+            invocation.page_number,
+            invocation.page_size
+        ),
+        (7, 2, 3)
+    );
     assert_eq!(invocation.next_token, None);
     let result = &invocation.results[0];
     assert_eq!(result.instance_id, "i-1");
@@ -38,13 +49,19 @@ fn json_names_in_any_case_numbers_as_strings_unknown_fields_and_single_objects()
     assert_eq!(result.error_code, None);
     assert_eq!(result.error_info, None);
     assert_eq!(result.output, "  plain  ");
-    assert_eq!(result.output_text(&ContentEncoding::PlainText).unwrap(), "  plain  ");
+    assert_eq!(
+        result.output_text(&ContentEncoding::PlainText).unwrap(),
+        "  plain  "
+    );
     assert!(result.start_time.as_ref().unwrap().is_parsed());
     assert_eq!(result.stop_time, None);
     let finished = result.finished_time.as_ref().unwrap();
     assert_eq!((finished.raw(), finished.datetime()), ("garbage", None));
     assert_eq!(result.tags.len(), 1);
-    assert_eq!((result.tags[0].key.as_str(), result.tags[0].value.as_str()), ("env", "prod"));
+    assert_eq!(
+        (result.tags[0].key.as_str(), result.tags[0].value.as_str()),
+        ("env", "prod")
+    );
     assert_eq!(result.truncation().unwrap().dropped_bytes, 12);
 }
 
@@ -77,7 +94,10 @@ fn xml_single_result_unknown_elements_entities_and_new_values() {
     let response = decode_xml(body.as_bytes()).unwrap();
     assert_eq!(response.invocation.next_token.as_deref(), Some("tok"));
     let result = &response.invocation.results[0];
-    assert_eq!(result.invocation_status, Some(InvocationStatus::Unknown("Hibernating".into())));
+    assert_eq!(
+        result.invocation_status,
+        Some(InvocationStatus::Unknown("Hibernating".into()))
+    );
     assert_eq!(result.error_code, Some(ErrorCode::ExitCodeNonzero));
     assert_eq!(result.error_info.as_deref(), Some("a & b <c> \u{4e2d}"));
     assert_eq!(result.output, "  a\r\n b  ");
@@ -89,7 +109,9 @@ fn xml_single_result_unknown_elements_entities_and_new_values() {
 fn invalid_base64_output_is_an_error_naming_the_instance() {
     let body = br#"{"Invocation":{"InvocationResults":{"InvocationResult":[{"InstanceId":"i-bad","InvokeId":"t-1","Output":"%%%"}]}}}"#;
     let response = decode_json(body).unwrap();
-    let err = response.invocation.results[0].output_bytes(&ContentEncoding::Base64).unwrap_err();
+    let err = response.invocation.results[0]
+        .output_bytes(&ContentEncoding::Base64)
+        .unwrap_err();
     assert_eq!(err.instance_id(), Some("i-bad"));
     assert!(err.to_string().contains("instance i-bad"));
 }
@@ -134,14 +156,18 @@ fn bodies_that_are_not_responses_are_clear_errors() {
 
 #[test]
 fn xml_bodies_that_are_not_responses_are_clear_errors() {
-    let html = b"<!DOCTYPE html>\n<html><head><title>502 Bad Gateway</title></head><body></body></html>";
+    let html =
+        b"<!DOCTYPE html>\n<html><head><title>502 Bad Gateway</title></head><body></body></html>";
     let err = decode_xml(html).unwrap_err();
     assert!(err.is_unexpected_document());
     assert!(err.to_string().contains("expected a `<DescribeInvocationResultsResponse>` document in XML, found `<html>` at line 2, column 1"), "{err}");
 
     let err = decode_xml(include_bytes!("data/seed_error.xml")).unwrap_err();
     assert!(err.is_error_document());
-    assert!(err.to_string().contains("Code `MissingParameter.RegionId`"), "{err}");
+    assert!(
+        err.to_string().contains("Code `MissingParameter.RegionId`"),
+        "{err}"
+    );
 
     let seed = include_bytes!("data/seed_response.xml");
     let truncated = &seed[..seed.len() / 2];
@@ -150,9 +176,17 @@ fn xml_bodies_that_are_not_responses_are_clear_errors() {
     assert!(err.to_string().contains("was it truncated?"), "{err}");
 
     let err = decode_xml(b"<DescribeInvocationResultsResponse>\n<TotalCount>x</TotalCount></DescribeInvocationResultsResponse>").unwrap_err();
-    assert!(err.to_string().contains("TotalCount should be an integer, found `x`"), "{err}");
+    assert!(
+        err.to_string()
+            .contains("TotalCount should be an integer, found `x`"),
+        "{err}"
+    );
     assert_eq!(line_column(&err), (2, 1));
 
     let err = decode_response(None, b"Service Unavailable").unwrap_err();
-    assert!(err.to_string().contains("found text starting `Service Unavailable`"), "{err}");
+    assert!(
+        err.to_string()
+            .contains("found text starting `Service Unavailable`"),
+        "{err}"
+    );
 }

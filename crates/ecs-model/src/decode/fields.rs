@@ -182,13 +182,15 @@ impl Scalar<'_> {
                 if trimmed.is_empty() {
                     Ok(None)
                 } else {
-                    trimmed
-                        .parse::<i64>()
-                        .map(Some)
-                        .map_err(|_| format!("{field} should be an integer, found `{}`", excerpt(trimmed)))
+                    trimmed.parse::<i64>().map(Some).map_err(|_| {
+                        format!("{field} should be an integer, found `{}`", excerpt(trimmed))
+                    })
                 }
             }
-            Scalar::Number(n) => Err(format!("{field} should be an integer, found `{}`", excerpt(&n))),
+            Scalar::Number(n) => Err(format!(
+                "{field} should be an integer, found `{}`",
+                excerpt(&n)
+            )),
             Scalar::Bool(b) => Err(format!("{field} should be an integer, found `{b}`")),
         }
     }
@@ -253,8 +255,14 @@ mod tests {
     #[test]
     fn names_match_without_regard_to_case() {
         assert_eq!(ResultField::from_name("Exitcode"), ResultField::ExitCode);
-        assert_eq!(ResultField::from_name("invokerecordstatus"), ResultField::InvokeRecordStatus);
-        assert_eq!(InvocationField::from_name("Pagenumber"), InvocationField::PageNumber);
+        assert_eq!(
+            ResultField::from_name("invokerecordstatus"),
+            ResultField::InvokeRecordStatus
+        );
+        assert_eq!(
+            InvocationField::from_name("Pagenumber"),
+            InvocationField::PageNumber
+        );
         assert_eq!(ResultField::from_name("Exit_Code"), ResultField::Other);
     }
 
@@ -262,7 +270,12 @@ mod tests {
     fn scalars_convert_tolerantly() {
         assert_eq!(Scalar::Str(" 42 ".into()).into_int("X"), Ok(Some(42)));
         assert_eq!(Scalar::Str("".into()).into_int("X"), Ok(None));
-        assert!(Scalar::Str("4x".into()).into_int("ExitCode").unwrap_err().contains("ExitCode should be an integer, found `4x`"));
+        assert!(
+            Scalar::Str("4x".into())
+                .into_int("ExitCode")
+                .unwrap_err()
+                .contains("ExitCode should be an integer, found `4x`")
+        );
         assert_eq!(Scalar::Str("  a ".into()).into_text().as_deref(), Some("a"));
         assert_eq!(Scalar::Str("  ".into()).into_text(), None);
         assert_eq!(Scalar::Str(" a ".into()).into_raw(), " a ");

@@ -6,9 +6,9 @@ use std::borrow::Cow;
 use std::fmt;
 use std::marker::PhantomData;
 
+use serde::Deserialize;
 use serde::de::value::MapAccessDeserializer;
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
-use serde::Deserialize;
 
 use super::fields::{
     InvocationField, ResultField, ResultsField, RootField, Scalar, TagField, TagsField,
@@ -70,10 +70,15 @@ fn map_json_error(body: &[u8], err: &serde_json::Error) -> DecodeError {
     match err.classify() {
         serde_json::error::Category::Eof => DecodeError::malformed(
             Format::Json,
-            format!("{detail}; the body ({} bytes) ends early, was it truncated?", body.len()),
+            format!(
+                "{detail}; the body ({} bytes) ends early, was it truncated?",
+                body.len()
+            ),
             position,
         ),
-        serde_json::error::Category::Data => DecodeError::invalid_value(Format::Json, detail, position),
+        serde_json::error::Category::Data => {
+            DecodeError::invalid_value(Format::Json, detail, position)
+        }
         serde_json::error::Category::Syntax | serde_json::error::Category::Io => {
             DecodeError::malformed(Format::Json, detail, position)
         }
@@ -143,7 +148,9 @@ impl<'de> Deserialize<'de> for RootDe {
                         RootField::Invocation => {
                             root.invocation = Some(map.next_value::<InvocationDe>()?.0);
                         }
-                        RootField::Code => root.code = map.next_value::<ScalarDe<'de>>()?.0.into_text(),
+                        RootField::Code => {
+                            root.code = map.next_value::<ScalarDe<'de>>()?.0.into_text()
+                        }
                         RootField::TotalCount
                         | RootField::PageNumber
                         | RootField::PageSize
@@ -270,14 +277,23 @@ impl<'de, T: Deserialize<'de>, F: ItemField> Deserialize<'de> for WrappedList<T,
                         map.next_value::<IgnoredAny>()?;
                     }
                 }
-                Ok(WrappedList { items, _field: PhantomData })
+                Ok(WrappedList {
+                    items,
+                    _field: PhantomData,
+                })
             }
             fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Self::Value, A::Error> {
                 let items = collect_seq(seq)?;
-                Ok(WrappedList { items, _field: PhantomData })
+                Ok(WrappedList {
+                    items,
+                    _field: PhantomData,
+                })
             }
             fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
-                Ok(WrappedList { items: Vec::new(), _field: PhantomData })
+                Ok(WrappedList {
+                    items: Vec::new(),
+                    _field: PhantomData,
+                })
             }
             fn visit_str<E: de::Error>(self, value: &str) -> Result<Self::Value, E> {
                 if value.trim().is_empty() {
@@ -291,7 +307,9 @@ impl<'de, T: Deserialize<'de>, F: ItemField> Deserialize<'de> for WrappedList<T,
     }
 }
 
-fn collect_seq<'de, T: Deserialize<'de>, A: SeqAccess<'de>>(mut seq: A) -> Result<Vec<T>, A::Error> {
+fn collect_seq<'de, T: Deserialize<'de>, A: SeqAccess<'de>>(
+    mut seq: A,
+) -> Result<Vec<T>, A::Error> {
     // Cap the hint: it comes from the body and must not drive allocation.
     let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(64));
     while let Some(item) = seq.next_element()? {
@@ -343,15 +361,20 @@ impl<'de> Deserialize<'de> for ResultDe {
                 while let Some(field) = map.next_key::<ResultField>()? {
                     match field {
                         ResultField::Tags => {
-                            result.tags =
-                                map.next_value::<TagsDe>()?.items.into_iter().map(|t| t.0).collect();
+                            result.tags = map
+                                .next_value::<TagsDe>()?
+                                .items
+                                .into_iter()
+                                .map(|t| t.0)
+                                .collect();
                         }
                         ResultField::Other => {
                             map.next_value::<IgnoredAny>()?;
                         }
                         field => {
                             let value = map.next_value::<ScalarDe<'de>>()?.0;
-                            apply_result_field(&mut result, field, value).map_err(de::Error::custom)?;
+                            apply_result_field(&mut result, field, value)
+                                .map_err(de::Error::custom)?;
                         }
                     }
                 }
@@ -377,10 +400,18 @@ impl<'de> Deserialize<'de> for TagDe {
                 while let Some(field) = map.next_key::<TagField>()? {
                     match field {
                         TagField::TagKey | TagField::Key => {
-                            tag.key = map.next_value::<ScalarDe<'de>>()?.0.into_text().unwrap_or_default();
+                            tag.key = map
+                                .next_value::<ScalarDe<'de>>()?
+                                .0
+                                .into_text()
+                                .unwrap_or_default();
                         }
                         TagField::TagValue | TagField::Value => {
-                            tag.value = map.next_value::<ScalarDe<'de>>()?.0.into_text().unwrap_or_default();
+                            tag.value = map
+                                .next_value::<ScalarDe<'de>>()?
+                                .0
+                                .into_text()
+                                .unwrap_or_default();
                         }
                         TagField::Other => {
                             map.next_value::<IgnoredAny>()?;
@@ -426,7 +457,7 @@ impl<'de> Deserialize<'de> for ScalarDe<'de> {
             fn visit_f64<E: de::Error>(self, v: f64) -> Result<Self::Value, E> {
                 // Whole numbers written as `5.0` are integers; 2^63 is the
                 // first f64 above the i64 range.
-                let whole = v.is_finite() && v.fract() == 0.0 && v.abs() < 9.223_372_036_854_775_8e18;
+                let whole = v.is_finite() && v.fract() == 0.0 && v.abs() < 9.223_372_036_854_776e18;
                 Ok(ScalarDe(if whole {
                     #[allow(clippy::cast_possible_truncation)] // Checked above.
                     Scalar::Int(v as i64)

@@ -3,9 +3,7 @@
 
 use std::borrow::Cow;
 
-use super::fields::{
-    InvocationField, ResultField, Scalar, TagField, apply_result_field, excerpt,
-};
+use super::fields::{InvocationField, ResultField, Scalar, TagField, apply_result_field, excerpt};
 use super::xml_tree::{self, Element};
 use crate::decode_error::{DecodeError, Format, Position};
 use crate::response::{DescribeInvocationResultsResponse, Invocation, InvocationResult};
@@ -114,5 +112,9 @@ fn scalar(element: &Element) -> Scalar<'_> {
 }
 
 fn invalid(element: &Element, body: &[u8], detail: String) -> DecodeError {
-    DecodeError::invalid_value(Format::Xml, detail, Position::at_offset(body, element.offset))
+    DecodeError::invalid_value(
+        Format::Xml,
+        detail,
+        Position::at_offset(body, element.offset),
+    )
 }

@@ -51,17 +51,24 @@ pub(crate) fn parse(body: &[u8]) -> Result<Element, DecodeError> {
     // A byte-order mark is not markup.
     let bom = if text.starts_with('\u{feff}') { 3 } else { 0 };
     let text = &text[bom..];
-    if let Some(i) = text.bytes().position(|b| !b.is_ascii_whitespace()) {
-        if text.as_bytes()[i] != b'<' {
-            return Err(DecodeError::unexpected(
-                Format::Xml,
-                "an XML document",
-                describe_start(body),
-                Position::at_offset(body, i + bom),
-            ));
-        }
+    if let Some(i) = text.bytes().position(|b| !b.is_ascii_whitespace())
+        && text.as_bytes()[i] != b'<'
+    {
+        return Err(DecodeError::unexpected(
+            Format::Xml,
+            "an XML document",
+            describe_start(body),
+            Position::at_offset(body, i + bom),
+        ));
     }
-    let at = |offset: u64| Position::at_offset(body, usize::try_from(offset).unwrap_or(usize::MAX).saturating_add(bom));
+    let at = |offset: u64| {
+        Position::at_offset(
+            body,
+            usize::try_from(offset)
+                .unwrap_or(usize::MAX)
+                .saturating_add(bom),
+        )
+    };
 
     let mut reader = Reader::from_str(text);
     let config = reader.config_mut();
@@ -94,14 +101,18 @@ pub(crate) fn parse(body: &[u8]) -> Result<Element, DecodeError> {
                 }
                 stack.push(Element {
                     name: local_name(start.name().as_ref()),
-                    offset: usize::try_from(offset).unwrap_or(usize::MAX).saturating_add(bom),
+                    offset: usize::try_from(offset)
+                        .unwrap_or(usize::MAX)
+                        .saturating_add(bom),
                     ..Element::default()
                 });
             }
             Event::Empty(start) => {
                 let element = Element {
                     name: local_name(start.name().as_ref()),
-                    offset: usize::try_from(offset).unwrap_or(usize::MAX).saturating_add(bom),
+                    offset: usize::try_from(offset)
+                        .unwrap_or(usize::MAX)
+                        .saturating_add(bom),
                     ..Element::default()
                 };
                 attach(&mut stack, &mut root, element);
@@ -128,15 +139,15 @@ pub(crate) fn parse(body: &[u8]) -> Result<Element, DecodeError> {
                 attach(&mut stack, &mut root, element);
             }
             Event::Text(content) => {
-                let content = content
-                    .decode()
-                    .map_err(|err| DecodeError::malformed(Format::Xml, err.to_string(), at(offset)))?;
+                let content = content.decode().map_err(|err| {
+                    DecodeError::malformed(Format::Xml, err.to_string(), at(offset))
+                })?;
                 push_text(&mut stack, &content, || at(offset))?;
             }
             Event::CData(content) => {
-                let content = content
-                    .decode()
-                    .map_err(|err| DecodeError::malformed(Format::Xml, err.to_string(), at(offset)))?;
+                let content = content.decode().map_err(|err| {
+                    DecodeError::malformed(Format::Xml, err.to_string(), at(offset))
+                })?;
                 push_text(&mut stack, &content, || at(offset))?;
             }
             Event::GeneralRef(reference) => {
@@ -263,10 +274,18 @@ mod tests {
             let err = parse(body).unwrap_err();
             assert!(err.is_malformed(), "{err}");
             assert!(err.to_string().contains(fragment), "{err}");
-            assert!(matches!(err.position(), Some(Position::LineColumn { .. })), "{err}");
+            assert!(
+                matches!(err.position(), Some(Position::LineColumn { .. })),
+                "{err}"
+            );
         }
         let deep = "<a>".repeat(MAX_DEPTH + 1);
-        assert!(parse(deep.as_bytes()).unwrap_err().to_string().contains("deeper"));
+        assert!(
+            parse(deep.as_bytes())
+                .unwrap_err()
+                .to_string()
+                .contains("deeper")
+        );
         assert!(parse(b"").unwrap_err().is_unexpected_document());
     }
 }

@@ -11,7 +11,9 @@ fn result(i: usize) -> InvocationResult {
     r
 }
 
-fn key(r: &InvocationResult) -> (String, String, i64) {
+type Key = (String, String, i64);
+
+fn key(r: &InvocationResult) -> Key {
     (r.invoke_id.clone(), r.instance_id.clone(), r.repeats)
 }
 
@@ -58,7 +60,11 @@ impl Server {
         self.data[start..end].to_vec()
     }
 
-    fn answer(&mut self, request: &DescribeInvocationResultsRequest, fault: Fault) -> DescribeInvocationResultsResponse {
+    fn answer(
+        &mut self,
+        request: &DescribeInvocationResultsRequest,
+        fault: Fault,
+    ) -> DescribeInvocationResultsResponse {
         self.calls += 1;
         let len = self.data.len();
         let mut invocation = Invocation::default();
@@ -95,7 +101,7 @@ fn drive(
     appends: &[usize],
     faults: &[Fault],
     step_limit: usize,
-) -> (Vec<(String, String, i64)>, Result<(), PaginationError>) {
+) -> (Vec<Key>, Result<(), PaginationError>) {
     let mut yielded = Vec::new();
     for step in 0..step_limit {
         let request = match paginator.next_request() {
@@ -202,7 +208,10 @@ fn token_requests_carry_the_token_and_page_size_only() {
         .build();
     let mut paginator = Paginator::new(request, PageStyle::Token);
     let first = paginator.next_request().unwrap().unwrap();
-    assert_eq!((first.max_results, first.page_size, first.page_number), (Some(20), None, None));
+    assert_eq!(
+        (first.max_results, first.page_size, first.page_number),
+        (Some(20), None, None)
+    );
     assert_eq!(first.next_token, None);
     assert!(first.validate().is_ok());
     let mut page = DescribeInvocationResultsResponse::new("r", Invocation::new(vec![result(0)]));
@@ -218,9 +227,18 @@ fn token_requests_carry_the_token_and_page_size_only() {
 fn stops_on_empty_token_and_on_empty_page() {
     for token in [None, Some(String::new()), Some("  ".to_owned())] {
         let mut paginator = Paginator::new(base(), PageStyle::Token);
-        let mut page = DescribeInvocationResultsResponse::new("r", Invocation::new(vec![result(0)]));
+        let mut page =
+            DescribeInvocationResultsResponse::new("r", Invocation::new(vec![result(0)]));
         page.invocation.next_token = token;
-        assert_eq!(paginator.handle_page(page).unwrap().invocation.results.len(), 1);
+        assert_eq!(
+            paginator
+                .handle_page(page)
+                .unwrap()
+                .invocation
+                .results
+                .len(),
+            1
+        );
         assert_eq!(paginator.next_request(), Ok(None));
     }
     let mut paginator = Paginator::new(base(), PageStyle::Token);
@@ -228,21 +246,30 @@ fn stops_on_empty_token_and_on_empty_page() {
     page.invocation.next_token = Some("more".into());
     paginator.handle_page(page).unwrap();
     assert_eq!(paginator.next_request(), Ok(None));
-    let err = paginator.handle_page(DescribeInvocationResultsResponse::default()).unwrap_err();
+    let err = paginator
+        .handle_page(DescribeInvocationResultsResponse::default())
+        .unwrap_err();
     assert!(err.is_finished());
 }
 
 #[test]
 fn page_numbers_stop_past_total_count() {
     let mut paginator = Paginator::new(
-        DescribeInvocationResultsRequest { page_size: Some(2), ..base() },
+        DescribeInvocationResultsRequest {
+            page_size: Some(2),
+            ..base()
+        },
         PageStyle::Number,
     );
-    let mut page = DescribeInvocationResultsResponse::new("r", Invocation::new(vec![result(0), result(1)]));
+    let mut page =
+        DescribeInvocationResultsResponse::new("r", Invocation::new(vec![result(0), result(1)]));
     page.invocation.total_count = 4;
     page.invocation.page_size = 2;
     paginator.handle_page(page.clone()).unwrap();
-    assert_eq!(paginator.next_request().unwrap().unwrap().page_number, Some(2));
+    assert_eq!(
+        paginator.next_request().unwrap().unwrap().page_number,
+        Some(2)
+    );
     page.invocation.results = vec![result(2), result(3)];
     paginator.handle_page(page).unwrap();
     assert_eq!(paginator.next_request(), Ok(None), "2 * 2 >= TotalCount 4");
@@ -257,7 +284,11 @@ fn repeated_token_stops_with_an_error_after_yielding_the_page() {
     let mut page = DescribeInvocationResultsResponse::new("r", Invocation::new(vec![result(1)]));
     page.invocation.next_token = Some("A".into());
     let page = paginator.handle_page(page).unwrap();
-    assert_eq!(page.invocation.results.len(), 1, "new results of the page are kept");
+    assert_eq!(
+        page.invocation.results.len(),
+        1,
+        "new results of the page are kept"
+    );
     let err = paginator.next_request().unwrap_err();
     assert!(err.is_repeated_token());
     assert_eq!(
@@ -270,7 +301,10 @@ fn repeated_token_stops_with_an_error_after_yielding_the_page() {
 fn a_page_of_only_duplicates_stops_with_an_error() {
     let mut paginator = Paginator::new(base(), PageStyle::Token);
     for token in ["A", "B"] {
-        let mut page = DescribeInvocationResultsResponse::new("r", Invocation::new(vec![result(0), result(1)]));
+        let mut page = DescribeInvocationResultsResponse::new(
+            "r",
+            Invocation::new(vec![result(0), result(1)]),
+        );
         page.invocation.next_token = Some(token.into());
         paginator.handle_page(page).unwrap();
     }
@@ -282,19 +316,32 @@ fn a_page_of_only_duplicates_stops_with_an_error() {
 #[test]
 fn max_items_cuts_the_page_and_shrinks_the_request() {
     let mut paginator = Paginator::new(base(), PageStyle::Token).with_max_items(3);
-    assert_eq!(paginator.next_request().unwrap().unwrap().max_results, Some(3));
-    let mut page = DescribeInvocationResultsResponse::new("r", Invocation::new((0..5).map(result).collect()));
+    assert_eq!(
+        paginator.next_request().unwrap().unwrap().max_results,
+        Some(3)
+    );
+    let mut page =
+        DescribeInvocationResultsResponse::new("r", Invocation::new((0..5).map(result).collect()));
     page.invocation.next_token = Some("more".into());
     let page = paginator.handle_page(page).unwrap();
     assert_eq!(page.invocation.results.len(), 3);
     assert_eq!(paginator.next_request(), Ok(None));
-    assert!(Paginator::new(base(), PageStyle::Token).with_max_items(0).next_request().unwrap().is_none());
+    assert!(
+        Paginator::new(base(), PageStyle::Token)
+            .with_max_items(0)
+            .next_request()
+            .unwrap()
+            .is_none()
+    );
 }
 
 #[test]
 fn position_resumes_where_it_stopped() {
     let mut server = Server::new(120);
-    let request = DescribeInvocationResultsRequest { max_results: Some(25), ..base() };
+    let request = DescribeInvocationResultsRequest {
+        max_results: Some(25),
+        ..base()
+    };
     let mut first = Paginator::new(request.clone(), PageStyle::Token);
     let mut yielded = Vec::new();
     for _ in 0..2 {

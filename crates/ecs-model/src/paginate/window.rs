@@ -26,10 +26,10 @@ impl KeyWindow {
         if self.set.contains(&key) {
             return false;
         }
-        if self.order.len() == DEDUP_WINDOW_KEYS {
-            if let Some(oldest) = self.order.pop_front() {
-                self.set.remove(&oldest);
-            }
+        if self.order.len() == DEDUP_WINDOW_KEYS
+            && let Some(oldest) = self.order.pop_front()
+        {
+            self.set.remove(&oldest);
         }
         self.set.insert(key.clone());
         self.order.push_back(key);
@@ -54,10 +54,10 @@ impl TokenWindow {
         if self.set.contains(token) {
             return;
         }
-        if self.order.len() == TOKEN_WINDOW {
-            if let Some(oldest) = self.order.pop_front() {
-                self.set.remove(&oldest);
-            }
+        if self.order.len() == TOKEN_WINDOW
+            && let Some(oldest) = self.order.pop_front()
+        {
+            self.set.remove(&oldest);
         }
         self.set.insert(token.to_owned());
         self.order.push_back(token.to_owned());

@@ -51,7 +51,10 @@ pub(super) fn to_query(request: &DescribeInvocationResultsRequest) -> Vec<(Strin
             .as_ref()
             .map(|s| s.as_str().to_owned()),
     );
-    push("IncludeHistory", request.include_history.map(|b| b.to_string()));
+    push(
+        "IncludeHistory",
+        request.include_history.map(|b| b.to_string()),
+    );
     push(
         "ContentEncoding",
         request
@@ -173,7 +176,11 @@ fn parse_int(value: &str) -> Result<Option<i64>, String> {
 
 /// `Tag.<N>.Key` / `Tag.<N>.Value` → (N, is_key).
 fn parse_tag_name(name: &str) -> Result<(u32, bool), String> {
-    let malformed = || format!("is not a tag parameter; use Tag.N.Key or Tag.N.Value with N from 1 to {MAX_TAG_INDEX}");
+    let malformed = || {
+        format!(
+            "is not a tag parameter; use Tag.N.Key or Tag.N.Value with N from 1 to {MAX_TAG_INDEX}"
+        )
+    };
     let rest = name.strip_prefix("Tag.").ok_or_else(malformed)?;
     let (index, field) = rest.split_once('.').ok_or_else(malformed)?;
     let is_key = match field {
@@ -250,7 +257,10 @@ mod tests {
         let request = DescribeInvocationResultsRequest::from_query(&params).unwrap();
         assert_eq!(request.region_id.as_deref(), Some("cn-beijing"));
         assert_eq!(request.include_history, Some(true));
-        assert_eq!(request.invoke_record_status, Some(InvokeRecordStatus::Finished));
+        assert_eq!(
+            request.invoke_record_status,
+            Some(InvokeRecordStatus::Finished)
+        );
         assert_eq!(request.page_number, Some(2));
         assert_eq!(request.page_size, Some(30));
         assert_eq!(request.tags, vec![Tag::new("k1", ""), Tag::new("k2", "b")]);
@@ -273,9 +283,21 @@ mod tests {
         let params: Vec<_> = errors.iter().map(|e| e.parameter()).collect();
         assert_eq!(
             params,
-            ["IncludeHistory", "PageSize", "MaxResults", "Tag.x.Key", "Tag.1.Name", "Tag.0.Key", "RegionId"]
+            [
+                "IncludeHistory",
+                "PageSize",
+                "MaxResults",
+                "Tag.x.Key",
+                "Tag.1.Name",
+                "Tag.0.Key",
+                "RegionId"
+            ]
         );
-        assert!(errors.errors()[0].message().contains("`yes` is not a boolean"));
+        assert!(
+            errors.errors()[0]
+                .message()
+                .contains("`yes` is not a boolean")
+        );
         assert!(errors.errors()[6].message().contains("more than once"));
     }
 

@@ -13,17 +13,21 @@ pub(super) fn problems(request: &DescribeInvocationResultsRequest) -> Vec<Valida
     let mut errors = Vec::new();
     check_region(request.region_id.as_deref(), &mut errors);
 
-    if let Some(status) = &request.invoke_record_status {
-        if !status.is_known() {
-            errors.push(ValidationError::new(
-                "InvokeRecordStatus",
-                format!(
-                    "unknown value `{}`; use one of {}",
-                    status.as_str(),
-                    allowed(InvokeRecordStatus::KNOWN.iter().map(InvokeRecordStatus::as_str))
-                ),
-            ));
-        }
+    if let Some(status) = &request.invoke_record_status
+        && !status.is_known()
+    {
+        errors.push(ValidationError::new(
+            "InvokeRecordStatus",
+            format!(
+                "unknown value `{}`; use one of {}",
+                status.as_str(),
+                allowed(
+                    InvokeRecordStatus::KNOWN
+                        .iter()
+                        .map(InvokeRecordStatus::as_str)
+                )
+            ),
+        ));
     }
     if request.include_history == Some(true) && request.invoke_id.is_none() {
         errors.push(ValidationError::new(
@@ -31,38 +35,38 @@ pub(super) fn problems(request: &DescribeInvocationResultsRequest) -> Vec<Valida
             "requires InvokeId (the id of a Period or EveryReboot execution); set InvokeId or drop IncludeHistory",
         ));
     }
-    if let Some(encoding) = &request.content_encoding {
-        if !encoding.is_known() {
-            errors.push(ValidationError::new(
-                "ContentEncoding",
-                format!(
-                    "unknown value `{}`; use one of {}",
-                    encoding.as_str(),
-                    allowed(ContentEncoding::KNOWN.iter().map(ContentEncoding::as_str))
-                ),
-            ));
-        }
+    if let Some(encoding) = &request.content_encoding
+        && !encoding.is_known()
+    {
+        errors.push(ValidationError::new(
+            "ContentEncoding",
+            format!(
+                "unknown value `{}`; use one of {}",
+                encoding.as_str(),
+                allowed(ContentEncoding::KNOWN.iter().map(ContentEncoding::as_str))
+            ),
+        ));
     }
 
-    if let Some(page_number) = request.page_number {
-        if page_number < 1 {
-            errors.push(ValidationError::new(
-                "PageNumber",
-                format!("must be 1 or more (pages start at 1), got {page_number}"),
-            ));
-        }
+    if let Some(page_number) = request.page_number
+        && page_number < 1
+    {
+        errors.push(ValidationError::new(
+            "PageNumber",
+            format!("must be 1 or more (pages start at 1), got {page_number}"),
+        ));
     }
     for (name, value) in [
         ("PageSize", request.page_size),
         ("MaxResults", request.max_results),
     ] {
-        if let Some(value) = value {
-            if !(1..=MAX_PAGE_SIZE).contains(&value) {
-                errors.push(ValidationError::new(
-                    name,
-                    format!("must be between 1 and {MAX_PAGE_SIZE}, got {value}"),
-                ));
-            }
+        if let Some(value) = value
+            && !(1..=MAX_PAGE_SIZE).contains(&value)
+        {
+            errors.push(ValidationError::new(
+                name,
+                format!("must be between 1 and {MAX_PAGE_SIZE}, got {value}"),
+            ));
         }
     }
     let number_paging = request.page_number.is_some() || request.page_size.is_some();
@@ -189,39 +193,164 @@ mod tests {
     fn validation_table() {
         let cases: &[Case] = &[
             ("valid minimal", |_| {}, &[]),
-            ("region missing", |r| r.region_id = None, &[("RegionId", "is required")]),
-            ("region blank", |r| r.region_id = Some("  ".into()), &[("RegionId", "is required")]),
-            ("region upper", |r| r.region_id = Some("CN-HANGZHOU".into()), &[("RegionId", "not a region id")]),
-            ("region url", |r| r.region_id = Some("ecs.aliyuncs.com".into()), &[("RegionId", "not a region id")]),
-            ("region trailing hyphen", |r| r.region_id = Some("cn-".into()), &[("RegionId", "not a region id")]),
-            ("region long valid", |r| r.region_id = Some("cn-shanghai-finance-1".into()), &[]),
-            ("page number zero", |r| r.page_number = Some(0), &[("PageNumber", "must be 1 or more")]),
+            (
+                "region missing",
+                |r| r.region_id = None,
+                &[("RegionId", "is required")],
+            ),
+            (
+                "region blank",
+                |r| r.region_id = Some("  ".into()),
+                &[("RegionId", "is required")],
+            ),
+            (
+                "region upper",
+                |r| r.region_id = Some("CN-HANGZHOU".into()),
+                &[("RegionId", "not a region id")],
+            ),
+            (
+                "region url",
+                |r| r.region_id = Some("ecs.aliyuncs.com".into()),
+                &[("RegionId", "not a region id")],
+            ),
+            (
+                "region trailing hyphen",
+                |r| r.region_id = Some("cn-".into()),
+                &[("RegionId", "not a region id")],
+            ),
+            (
+                "region long valid",
+                |r| r.region_id = Some("cn-shanghai-finance-1".into()),
+                &[],
+            ),
+            (
+                "page number zero",
+                |r| r.page_number = Some(0),
+                &[("PageNumber", "must be 1 or more")],
+            ),
             ("page number one", |r| r.page_number = Some(1), &[]),
-            ("page size zero", |r| r.page_size = Some(0), &[("PageSize", "between 1 and 50")]),
-            ("page size 51", |r| r.page_size = Some(51), &[("PageSize", "got 51")]),
+            (
+                "page size zero",
+                |r| r.page_size = Some(0),
+                &[("PageSize", "between 1 and 50")],
+            ),
+            (
+                "page size 51",
+                |r| r.page_size = Some(51),
+                &[("PageSize", "got 51")],
+            ),
             ("page size 50", |r| r.page_size = Some(50), &[]),
-            ("max results 51", |r| r.max_results = Some(51), &[("MaxResults", "between 1 and 50")]),
-            ("max results -1", |r| r.max_results = Some(-1), &[("MaxResults", "got -1")]),
+            (
+                "max results 51",
+                |r| r.max_results = Some(51),
+                &[("MaxResults", "between 1 and 50")],
+            ),
+            (
+                "max results -1",
+                |r| r.max_results = Some(-1),
+                &[("MaxResults", "got -1")],
+            ),
             ("max results 1", |r| r.max_results = Some(1), &[]),
-            ("mixed paging", |r| { r.page_number = Some(2); r.next_token = Some("x".into()) }, &[("PageNumber", "cannot be combined")]),
-            ("mixed paging size", |r| { r.page_size = Some(2); r.max_results = Some(2) }, &[("PageSize", "cannot be combined")]),
-            ("unknown status", |r| r.invoke_record_status = Some(InvokeRecordStatus::parse("Done")), &[("InvokeRecordStatus", "unknown value `Done`")]),
-            ("status any case", |r| r.invoke_record_status = Some(InvokeRecordStatus::parse("running")), &[]),
-            ("unknown encoding", |r| r.content_encoding = Some(ContentEncoding::parse("hex")), &[("ContentEncoding", "PlainText, Base64")]),
-            ("history without invoke", |r| r.include_history = Some(true), &[("IncludeHistory", "requires InvokeId")]),
-            ("history false alone", |r| r.include_history = Some(false), &[]),
-            ("history with invoke", |r| { r.include_history = Some(true); r.invoke_id = Some("t-1".into()) }, &[]),
-            ("21 tags", |r| r.tags = (0..21).map(|i| Tag::new(format!("k{i}"), "")).collect(), &[("Tag", "at most 20")]),
-            ("20 tags", |r| r.tags = (0..20).map(|i| Tag::new(format!("k{i}"), "")).collect(), &[]),
-            ("empty key", |r| r.tags = vec![Tag::new("a", "b"), Tag::new("", "b")], &[("Tag.2.Key", "must not be empty")]),
-            ("key 65", |r| r.tags = vec![Tag::new("k".repeat(65), "")], &[("Tag.1.Key", "at most 64")]),
-            ("key 64 multibyte", |r| r.tags = vec![Tag::new("é".repeat(64), "")], &[]),
-            ("value 129", |r| r.tags = vec![Tag::new("k", "v".repeat(129))], &[("Tag.1.Value", "at most 128")]),
+            (
+                "mixed paging",
+                |r| {
+                    r.page_number = Some(2);
+                    r.next_token = Some("x".into())
+                },
+                &[("PageNumber", "cannot be combined")],
+            ),
+            (
+                "mixed paging size",
+                |r| {
+                    r.page_size = Some(2);
+                    r.max_results = Some(2)
+                },
+                &[("PageSize", "cannot be combined")],
+            ),
+            (
+                "unknown status",
+                |r| r.invoke_record_status = Some(InvokeRecordStatus::parse("Done")),
+                &[("InvokeRecordStatus", "unknown value `Done`")],
+            ),
+            (
+                "status any case",
+                |r| r.invoke_record_status = Some(InvokeRecordStatus::parse("running")),
+                &[],
+            ),
+            (
+                "unknown encoding",
+                |r| r.content_encoding = Some(ContentEncoding::parse("hex")),
+                &[("ContentEncoding", "PlainText, Base64")],
+            ),
+            (
+                "history without invoke",
+                |r| r.include_history = Some(true),
+                &[("IncludeHistory", "requires InvokeId")],
+            ),
+            (
+                "history false alone",
+                |r| r.include_history = Some(false),
+                &[],
+            ),
+            (
+                "history with invoke",
+                |r| {
+                    r.include_history = Some(true);
+                    r.invoke_id = Some("t-1".into())
+                },
+                &[],
+            ),
+            (
+                "21 tags",
+                |r| r.tags = (0..21).map(|i| Tag::new(format!("k{i}"), "")).collect(),
+                &[("Tag", "at most 20")],
+            ),
+            (
+                "20 tags",
+                |r| r.tags = (0..20).map(|i| Tag::new(format!("k{i}"), "")).collect(),
+                &[],
+            ),
+            (
+                "empty key",
+                |r| r.tags = vec![Tag::new("a", "b"), Tag::new("", "b")],
+                &[("Tag.2.Key", "must not be empty")],
+            ),
+            (
+                "key 65",
+                |r| r.tags = vec![Tag::new("k".repeat(65), "")],
+                &[("Tag.1.Key", "at most 64")],
+            ),
+            (
+                "key 64 multibyte",
+                |r| r.tags = vec![Tag::new("é".repeat(64), "")],
+                &[],
+            ),
+            (
+                "value 129",
+                |r| r.tags = vec![Tag::new("k", "v".repeat(129))],
+                &[("Tag.1.Value", "at most 128")],
+            ),
             ("value empty", |r| r.tags = vec![Tag::new("k", "")], &[]),
-            ("key aliyun", |r| r.tags = vec![Tag::new("aliyun-x", "")], &[("Tag.1.Key", "must not start with")]),
-            ("key acs", |r| r.tags = vec![Tag::new("acs:x", "")], &[("Tag.1.Key", "must not start with")]),
-            ("key http", |r| r.tags = vec![Tag::new("a-http://b", "")], &[("Tag.1.Key", "http://")]),
-            ("key https", |r| r.tags = vec![Tag::new("https://b", "")], &[("Tag.1.Key", "https://")]),
+            (
+                "key aliyun",
+                |r| r.tags = vec![Tag::new("aliyun-x", "")],
+                &[("Tag.1.Key", "must not start with")],
+            ),
+            (
+                "key acs",
+                |r| r.tags = vec![Tag::new("acs:x", "")],
+                &[("Tag.1.Key", "must not start with")],
+            ),
+            (
+                "key http",
+                |r| r.tags = vec![Tag::new("a-http://b", "")],
+                &[("Tag.1.Key", "http://")],
+            ),
+            (
+                "key https",
+                |r| r.tags = vec![Tag::new("https://b", "")],
+                &[("Tag.1.Key", "https://")],
+            ),
         ];
         for (name, mutate, expected) in cases {
             let mut request = base();
@@ -252,7 +381,14 @@ mod tests {
         let params: Vec<_> = errors.iter().map(|e| e.parameter()).collect();
         assert_eq!(
             params,
-            ["RegionId", "IncludeHistory", "PageSize", "MaxResults", "PageSize", "Tag.1.Key"]
+            [
+                "RegionId",
+                "IncludeHistory",
+                "PageSize",
+                "MaxResults",
+                "PageSize",
+                "Tag.1.Key"
+            ]
         );
         let text = errors.to_string();
         assert!(text.starts_with("invalid request (6 problems): RegionId: is required"));

@@ -11,7 +11,10 @@ fn seed_xml_error() {
     let error = decode_error(400, Some("text/xml;charset=utf-8"), SEED_XML.as_bytes());
     assert_eq!(error.code, "MissingParameter.RegionId");
     assert_eq!(error.message, MESSAGE);
-    assert_eq!(error.request_id.as_deref(), Some("540CFF28-407A-40B5-B6A5-74Bxxxxxxxxx"));
+    assert_eq!(
+        error.request_id.as_deref(),
+        Some("540CFF28-407A-40B5-B6A5-74Bxxxxxxxxx")
+    );
     assert_eq!(error.host_id.as_deref(), Some("ecs.aliyuncs.com"));
     assert_eq!(error.http_status, 400);
     assert_eq!(error.body_excerpt, None);
@@ -22,12 +25,17 @@ fn seed_json_error_without_commas_is_recovered() {
     let error = decode_error(400, Some("application/json"), SEED_JSON.as_bytes());
     assert_eq!(error.code, "MissingParameter.RegionId");
     assert_eq!(error.message, MESSAGE);
-    assert_eq!(error.request_id.as_deref(), Some("540CFF28-407A-40B5-B6A5-74Bxxxxxxxxx"));
+    assert_eq!(
+        error.request_id.as_deref(),
+        Some("540CFF28-407A-40B5-B6A5-74Bxxxxxxxxx")
+    );
     assert_eq!(error.host_id.as_deref(), Some("ecs.aliyuncs.com"));
     assert!(error.body_excerpt.is_some());
     assert_eq!(
         error.to_string(),
-        format!("service error MissingParameter.RegionId (http status 400): {MESSAGE} (request id 540CFF28-407A-40B5-B6A5-74Bxxxxxxxxx)")
+        format!(
+            "service error MissingParameter.RegionId (http status 400): {MESSAGE} (request id 540CFF28-407A-40B5-B6A5-74Bxxxxxxxxx)"
+        )
     );
 }
 
@@ -36,8 +44,12 @@ fn current_json_error_with_access_denied_detail() {
     let body = br#"{"RequestId":"R","HostId":"ecs.cn-hangzhou.aliyuncs.com","Code":"Forbidden.RAM","Message":"User not authorized","Recommend":"https://api.aliyun.com/troubleshoot?q=Forbidden.RAM","AccessDeniedDetail":{"AuthAction":"ecs:DescribeInvocationResults","NoPermissionType":"ImplicitDeny"}}"#;
     let error = decode_error(403, None, body);
     assert_eq!(error.code, "Forbidden.RAM");
-    assert_eq!(error.recommend.as_deref(), Some("https://api.aliyun.com/troubleshoot?q=Forbidden.RAM"));
-    let detail: serde_json::Value = serde_json::from_str(error.access_denied_detail.as_deref().unwrap()).unwrap();
+    assert_eq!(
+        error.recommend.as_deref(),
+        Some("https://api.aliyun.com/troubleshoot?q=Forbidden.RAM")
+    );
+    let detail: serde_json::Value =
+        serde_json::from_str(error.access_denied_detail.as_deref().unwrap()).unwrap();
     assert_eq!(detail["NoPermissionType"], "ImplicitDeny");
     assert_eq!(error.retry_class(false), RetryClass::Final);
 }
@@ -48,7 +60,10 @@ fn html_502_keeps_status_and_readable_excerpt() {
     let error = decode_error(502, Some("text/html"), body);
     assert_eq!(error.http_status, 502);
     assert!(!error.has_code());
-    assert_eq!(error.body_excerpt.as_deref(), Some("502 Bad Gateway 502 Bad Gateway Tengine"));
+    assert_eq!(
+        error.body_excerpt.as_deref(),
+        Some("502 Bad Gateway 502 Bad Gateway Tengine")
+    );
     assert_eq!(
         error.to_string(),
         "http status 502 without an error document: 502 Bad Gateway 502 Bad Gateway Tengine"
@@ -60,9 +75,15 @@ fn html_502_keeps_status_and_readable_excerpt() {
 fn hostile_bodies_never_panic_and_stay_bounded() {
     let big = vec![b'x'; 100_000];
     let error = decode_error(500, None, &big);
-    assert_eq!(error.body_excerpt.as_ref().unwrap().len(), BODY_EXCERPT_LIMIT);
+    assert_eq!(
+        error.body_excerpt.as_ref().unwrap().len(),
+        BODY_EXCERPT_LIMIT
+    );
     let error = decode_error(503, None, b"");
-    assert_eq!(error.to_string(), "http status 503 without an error document (empty body)");
+    assert_eq!(
+        error.to_string(),
+        "http status 503 without an error document (empty body)"
+    );
     let error = decode_error(500, None, b"\xff\xfe{\"Code\":");
     assert_eq!(error.http_status, 500);
     let truncated = br#"{"RequestId":"R-9","Code":"Throttling.User","Mess"#;
@@ -73,10 +94,14 @@ fn hostile_bodies_never_panic_and_stay_bounded() {
 
 #[test]
 fn encoders_round_trip() {
-    let error = ServiceError::new(404, "InvalidRegionId.NotFound", "The RegionId <x> & \"y\" does not exist.")
-        .with_request_id("R-1")
-        .with_host_id("ecs.aliyuncs.com")
-        .with_recommend("https://example.com/?a=1&b=2");
+    let error = ServiceError::new(
+        404,
+        "InvalidRegionId.NotFound",
+        "The RegionId <x> & \"y\" does not exist.",
+    )
+    .with_request_id("R-1")
+    .with_host_id("ecs.aliyuncs.com")
+    .with_recommend("https://example.com/?a=1&b=2");
     for (body, ct) in [
         (crate::encode::encode_error_json(&error), "application/json"),
         (crate::encode::encode_error_xml(&error), "text/xml"),
@@ -84,7 +109,8 @@ fn encoders_round_trip() {
         let back = decode_error(404, Some(ct), body.as_bytes());
         assert_eq!(back, error, "{body}");
     }
-    let json: serde_json::Value = serde_json::from_str(&crate::encode::encode_error_json(&error)).unwrap();
+    let json: serde_json::Value =
+        serde_json::from_str(&crate::encode::encode_error_json(&error)).unwrap();
     assert_eq!(json["Code"], "InvalidRegionId.NotFound");
     assert!(crate::encode::encode_error_xml(&error).contains("<Error><RequestId>R-1</RequestId>"));
 }
