@@ -30,7 +30,9 @@ pub enum TransportErrorKind {
     /// stopped.
     BodyTooLarge,
     /// The request cannot be sent as given (no host in the URI, a scheme that
-    /// is not allowed, ...). Fix the request; retrying will not help.
+    /// is not allowed, ...), or the transport's configuration is invalid (a
+    /// proxy URL that cannot be used). Fix the request or the configuration;
+    /// retrying will not help.
     InvalidRequest,
     /// Anything else, such as a response that is not valid HTTP.
     Other,

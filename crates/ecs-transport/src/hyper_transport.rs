@@ -171,14 +171,16 @@ impl HyperTransport {
     }
 
     /// Refuses URIs the pooled client cannot send, with a message that says
-    /// what to give instead.
+    /// what to give instead. Messages never quote the query, which may hold a
+    /// security token (signature V1 puts everything in the query).
     fn check_uri(&self, uri: &http::Uri) -> Result<(), TransportError> {
         let invalid = |message: String| TransportError::new(TransportErrorKind::InvalidRequest, message);
         let has_host = uri.host().is_some_and(|host| !host.is_empty());
         match uri.scheme_str() {
             _ if !has_host => Err(invalid(format!(
-                "the request URI `{uri}` has no host: give an absolute URI such as \
-                 https://ecs.cn-hangzhou.aliyuncs.com/"
+                "the request URI (path `{}`) has no host: give an absolute URI such as \
+                 https://ecs.cn-hangzhou.aliyuncs.com/",
+                uri.path()
             ))),
             Some("https") => Ok(()),
             Some("http") if self.inner.settings.https_only => Err(invalid(format!(
@@ -192,8 +194,9 @@ impl HyperTransport {
                  explicit local endpoint)"
             ))),
             None => Err(invalid(format!(
-                "the request URI `{uri}` has no scheme: give an absolute URI such as \
-                 https://ecs.cn-hangzhou.aliyuncs.com/"
+                "the request URI for host `{}` has no scheme: give an absolute URI such as \
+                 https://ecs.cn-hangzhou.aliyuncs.com/",
+                uri.host().unwrap_or_default()
             ))),
         }
     }

@@ -449,13 +449,14 @@ async fn invalid_requests_are_refused_before_sending() {
     guarded(async {
         let transport = builder().https_only(true).build().unwrap();
         for (uri, expected) in [
-            ("/relative", "has no host"),
+            ("/relative?SecurityToken=s3cret", "has no host"),
             ("http://127.0.0.1:1/", "https_only"),
             ("ftp://example.com/", "scheme `ftp`"),
         ] {
             let err = transport.send(get(uri)).await.unwrap_err();
             assert_eq!(err.kind(), TransportErrorKind::InvalidRequest, "{uri}");
             assert!(err.to_string().contains(expected), "{uri}: {err}");
+            assert!(!err.to_string().contains("s3cret"), "{err}");
             assert!(!err.is_retryable());
         }
         let err = HyperTransport::builder()
