@@ -1,0 +1,546 @@
+//! Client configuration: [`ClientBuilder`], the environment view behind
+//! `from_env`, and the small option types.
+
+use std::collections::{BTreeMap, HashMap};
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use ecs_sign::{NonceSource, SystemNonceSource, SystemTimeSource, TimeSource};
+use ecs_transport::{SharedTransport, Transport};
+
+use crate::Error;
+use crate::client::Client;
+use crate::credentials::{
+    CredentialsProvider, SharedCredentialsProvider, StaticCredentialsProvider,
+};
+use crate::endpoint::{Endpoint, EndpointType, check_region};
+use crate::retry::RetryConfig;
+use crate::sleep::{AsyncSleep, SharedAsyncSleep};
+
+/// Environment variable: access key id.
+pub const ENV_ACCESS_KEY_ID: &str = "ALIBABA_CLOUD_ACCESS_KEY_ID";
+/// Environment variable: access key secret.
+pub const ENV_ACCESS_KEY_SECRET: &str = "ALIBABA_CLOUD_ACCESS_KEY_SECRET";
+/// Environment variable: STS security token.
+pub const ENV_SECURITY_TOKEN: &str = "ALIBABA_CLOUD_SECURITY_TOKEN";
+/// Environment variable: region id.
+pub const ENV_REGION_ID: &str = "ALIBABA_CLOUD_REGION_ID";
+/// Environment variable: user agent suffix.
+pub const ENV_USER_AGENT: &str = "ALIBABA_CLOUD_USER_AGENT";
+
+/// Which signature the client sends (spec §5, §6).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[non_exhaustive]
+pub enum SignatureVersion {
+    /// `ACS3-HMAC-SHA256` in the `Authorization` header (the official
+    /// SDKs' default).
+    #[default]
+    V3,
+    /// RPC HMAC-SHA1, the `Signature` query parameter (older SDKs).
+    V1,
+}
+
+/// Which body format the client asks for. Responses are decoded by their
+/// `Content-Type` whatever was asked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[non_exhaustive]
+pub enum ResponseFormat {
+    /// JSON (default).
+    #[default]
+    Json,
+    /// XML (`Format=XML` in V1, `Accept: application/xml` in V3).
+    Xml,
+}
+
+/// Timeouts. The connect and read timeouts configure the default transport;
+/// the attempt and operation timeouts are enforced by the client whatever
+/// the transport.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct TimeoutConfig {
+    /// Connecting (default transport only; default 5 s, as the SDKs).
+    pub connect: Duration,
+    /// Waiting for the response (default transport only; default 10 s).
+    pub read: Duration,
+    /// One attempt, send to body (default `None`: the transport's own).
+    pub attempt: Option<Duration>,
+    /// The whole call, retries and backoff included (default 120 s).
+    pub operation: Option<Duration>,
+}
+
+impl Default for TimeoutConfig {
+    fn default() -> Self {
+        Self {
+            connect: Duration::from_secs(5),
+            read: Duration::from_secs(10),
+            attempt: None,
+            operation: Some(Duration::from_secs(120)),
+        }
+    }
+}
+
+/// A read-only view of environment variables, so `from_env` can be tested
+/// without touching the process environment.
+pub trait Environment {
+    /// The value of `name`, `None` when unset. Empty values count as unset.
+    fn var(&self, name: &str) -> Option<String>;
+}
+
+/// The process environment.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ProcessEnvironment;
+
+impl Environment for ProcessEnvironment {
+    fn var(&self, name: &str) -> Option<String> {
+        std::env::var(name).ok()
+    }
+}
+
+impl Environment for HashMap<String, String> {
+    fn var(&self, name: &str) -> Option<String> {
+        self.get(name).cloned()
+    }
+}
+
+impl Environment for BTreeMap<String, String> {
+    fn var(&self, name: &str) -> Option<String> {
+        self.get(name).cloned()
+    }
+}
+
+impl<E: Environment + ?Sized> Environment for &E {
+    fn var(&self, name: &str) -> Option<String> {
+        (**self).var(name)
+    }
+}
+
+/// The user agent: `ecs-assist/<version> (rust; <os>; <arch>)`, then the
+/// suffix if any.
+pub(crate) fn user_agent(suffix: Option<&str>) -> String {
+    let mut ua = format!(
+        "ecs-assist/{} (rust; {}; {})",
+        env!("CARGO_PKG_VERSION"),
+        std::env::consts::OS,
+        std::env::consts::ARCH
+    );
+    if let Some(suffix) = suffix.map(str::trim).filter(|s| !s.is_empty()) {
+        ua.push(' ');
+        ua.push_str(suffix);
+    }
+    ua
+}
+
+/// Everything a built client needs, resolved.
+#[derive(Debug, Clone)]
+pub(crate) struct Config {
+    pub(crate) region: Option<String>,
+    pub(crate) endpoint: Endpoint,
+    pub(crate) signature_version: SignatureVersion,
+    pub(crate) response_format: ResponseFormat,
+    pub(crate) credentials: SharedCredentialsProvider,
+    pub(crate) retry: RetryConfig,
+    pub(crate) timeouts: TimeoutConfig,
+    pub(crate) user_agent: String,
+    pub(crate) transport: SharedTransport,
+    pub(crate) time: Arc<dyn TimeSource>,
+    pub(crate) nonce: Arc<dyn NonceSource>,
+    pub(crate) sleep: SharedAsyncSleep,
+}
+
+/// Configures a [`Client`]. Every setter is optional except a region (or an
+/// explicit endpoint) and credentials; [`build`](Self::build) reports every
+/// problem at once.
+#[derive(Default)]
+#[must_use]
+pub struct ClientBuilder {
+    region: Option<String>,
+    endpoint: Option<String>,
+    endpoint_type: EndpointType,
+    signature_version: SignatureVersion,
+    response_format: ResponseFormat,
+    credentials: Option<SharedCredentialsProvider>,
+    retry: Option<RetryConfig>,
+    timeouts: TimeoutConfig,
+    user_agent_suffix: Option<String>,
+    transport: Option<SharedTransport>,
+    time: Option<Arc<dyn TimeSource>>,
+    nonce: Option<Arc<dyn NonceSource>>,
+    sleep: Option<SharedAsyncSleep>,
+    problems: Vec<String>,
+}
+
+impl fmt::Debug for ClientBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClientBuilder")
+            .field("region", &self.region)
+            .field("endpoint", &self.endpoint)
+            .field("signature_version", &self.signature_version)
+            .field("credentials", &self.credentials)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ClientBuilder {
+    /// A builder with the defaults.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The region, e.g. `cn-hangzhou`: picks the endpoint and fills
+    /// `RegionId` of requests that have none.
+    pub fn region(mut self, region: impl Into<String>) -> Self {
+        self.region = Some(region.into());
+        self
+    }
+
+    /// An explicit endpoint (`host`, `host:port`, `https://host`,
+    /// `http://127.0.0.1:8080`), instead of the one resolved from the region.
+    pub fn endpoint(mut self, endpoint: impl Into<String>) -> Self {
+        self.endpoint = Some(endpoint.into());
+        self
+    }
+
+    /// Public (default) or VPC endpoints.
+    pub fn endpoint_type(mut self, endpoint_type: EndpointType) -> Self {
+        self.endpoint_type = endpoint_type;
+        self
+    }
+
+    /// V3 (default) or V1 signatures.
+    pub fn signature_version(mut self, version: SignatureVersion) -> Self {
+        self.signature_version = version;
+        self
+    }
+
+    /// The body format to ask for (JSON by default).
+    pub fn response_format(mut self, format: ResponseFormat) -> Self {
+        self.response_format = format;
+        self
+    }
+
+    /// Where credentials come from.
+    pub fn credentials_provider(mut self, provider: impl CredentialsProvider + 'static) -> Self {
+        self.credentials = Some(SharedCredentialsProvider::new(provider));
+        self
+    }
+
+    /// A static access key pair (a problem with it is reported by `build`).
+    pub fn access_key(mut self, id: impl Into<String>, secret: impl Into<String>) -> Self {
+        match StaticCredentialsProvider::new(id, secret) {
+            Ok(p) => self.credentials = Some(SharedCredentialsProvider::new(p)),
+            Err(e) => self.problems.push(e.to_string()),
+        }
+        self
+    }
+
+    /// Retry settings (on by default).
+    pub fn retry_config(mut self, retry: RetryConfig) -> Self {
+        self.retry = Some(retry);
+        self
+    }
+
+    /// Attempts per call, the first included (1 disables retries).
+    pub fn max_attempts(mut self, attempts: u32) -> Self {
+        let retry = self.retry.take().unwrap_or_default();
+        self.retry = Some(retry.with_max_attempts(attempts));
+        self
+    }
+
+    /// All timeouts at once.
+    pub fn timeouts(mut self, timeouts: TimeoutConfig) -> Self {
+        self.timeouts = timeouts;
+        self
+    }
+
+    /// Connect timeout of the default transport.
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.timeouts.connect = timeout;
+        self
+    }
+
+    /// Response timeout of the default transport.
+    pub fn read_timeout(mut self, timeout: Duration) -> Self {
+        self.timeouts.read = timeout;
+        self
+    }
+
+    /// Timeout of one attempt, enforced by the client.
+    pub fn attempt_timeout(mut self, timeout: Duration) -> Self {
+        self.timeouts.attempt = Some(timeout);
+        self
+    }
+
+    /// Deadline of a whole call including retries; `None` for none.
+    pub fn operation_timeout(mut self, timeout: Option<Duration>) -> Self {
+        self.timeouts.operation = timeout;
+        self
+    }
+
+    /// Text appended to the user agent.
+    pub fn user_agent_suffix(mut self, suffix: impl Into<String>) -> Self {
+        self.user_agent_suffix = Some(suffix.into());
+        self
+    }
+
+    /// The HTTP transport (default: the hyper transport, feature `hyper`).
+    pub fn transport(mut self, transport: impl Transport + 'static) -> Self {
+        self.transport = Some(SharedTransport::new(transport));
+        self
+    }
+
+    /// The clock used to sign, time attempts and enforce deadlines.
+    pub fn time_source(mut self, time: impl TimeSource + 'static) -> Self {
+        self.time = Some(Arc::new(time));
+        self
+    }
+
+    /// Where signature nonces come from.
+    pub fn nonce_source(mut self, nonce: impl NonceSource + 'static) -> Self {
+        self.nonce = Some(Arc::new(nonce));
+        self
+    }
+
+    /// How the client waits (default: tokio's timer, feature `hyper`).
+    pub fn sleep(mut self, sleep: impl AsyncSleep + 'static) -> Self {
+        self.sleep = Some(SharedAsyncSleep::new(sleep));
+        self
+    }
+
+    /// Fills what is not set yet from `env`: credentials from
+    /// `ALIBABA_CLOUD_ACCESS_KEY_ID` / `..._SECRET` / `..._SECURITY_TOKEN`,
+    /// the region from `ALIBABA_CLOUD_REGION_ID`, the user agent suffix from
+    /// `ALIBABA_CLOUD_USER_AGENT`.
+    pub fn load_env(mut self, env: &dyn Environment) -> Self {
+        let get = |name: &str| env.var(name).filter(|v| !v.trim().is_empty());
+        if self.region.is_none() {
+            self.region = get(ENV_REGION_ID).map(|r| r.trim().to_owned());
+        }
+        if self.user_agent_suffix.is_none() {
+            self.user_agent_suffix = get(ENV_USER_AGENT);
+        }
+        if self.credentials.is_none() {
+            match (get(ENV_ACCESS_KEY_ID), get(ENV_ACCESS_KEY_SECRET)) {
+                (Some(id), Some(secret)) => {
+                    let provider =
+                        StaticCredentialsProvider::new(id, secret).and_then(|p| {
+                            match get(ENV_SECURITY_TOKEN) {
+                                Some(token) => p.with_security_token(token),
+                                None => Ok(p),
+                            }
+                        });
+                    match provider {
+                        Ok(p) => self.credentials = Some(SharedCredentialsProvider::new(p)),
+                        Err(e) => self.problems.push(format!("from the environment: {e}")),
+                    }
+                }
+                (Some(_), None) => self.problems.push(format!(
+                    "{ENV_ACCESS_KEY_ID} is set but {ENV_ACCESS_KEY_SECRET} is not; set both"
+                )),
+                (None, Some(_)) => self.problems.push(format!(
+                    "{ENV_ACCESS_KEY_SECRET} is set but {ENV_ACCESS_KEY_ID} is not; set both"
+                )),
+                (None, None) => {}
+            }
+        }
+        self
+    }
+
+    /// Builds the client.
+    ///
+    /// # Errors
+    /// [`ErrorKind::InvalidConfig`](crate::ErrorKind::InvalidConfig) listing
+    /// every problem: no region and no endpoint, a malformed region or
+    /// endpoint, no credentials, bad retry settings, no transport or sleep
+    /// without the `hyper` feature.
+    pub fn build(self) -> Result<Client, Error> {
+        let mut problems = self.problems;
+        let region = self.region.map(|r| r.trim().to_owned());
+        let endpoint = match (&self.endpoint, &region) {
+            (Some(text), _) => Endpoint::parse(text).map_err(|e| problems.push(e)).ok(),
+            (None, Some(region)) => Endpoint::for_region(region, self.endpoint_type)
+                .map_err(|e| problems.push(e))
+                .ok(),
+            (None, None) => {
+                problems.push(format!(
+                    "no region: pass .region(\"cn-hangzhou\") or set {ENV_REGION_ID} (or give an explicit endpoint)"
+                ));
+                None
+            }
+        };
+        if self.endpoint.is_some()
+            && let Some(region) = &region
+            && let Err(e) = check_region(region)
+        {
+            problems.push(e);
+        }
+        if self.credentials.is_none()
+            && !problems
+                .iter()
+                .any(|p| p.contains("credentials") || p.contains(ENV_ACCESS_KEY_ID))
+        {
+            problems.push(format!(
+                "no credentials: pass .access_key(id, secret) or a credentials provider, or set {ENV_ACCESS_KEY_ID} and {ENV_ACCESS_KEY_SECRET}"
+            ));
+        }
+        let retry = self.retry.unwrap_or_default();
+        problems.extend(retry.problems());
+        let transport = match self.transport {
+            Some(t) => Some(t),
+            None => default_transport(&self.timeouts)
+                .map_err(|e| problems.push(e))
+                .ok(),
+        };
+        let sleep = match self.sleep {
+            Some(s) => Some(s),
+            None => default_sleep().map_err(|e| problems.push(e)).ok(),
+        };
+        match (endpoint, self.credentials, transport, sleep) {
+            (Some(endpoint), Some(credentials), Some(transport), Some(sleep))
+                if problems.is_empty() =>
+            {
+                let config = Config {
+                    region,
+                    endpoint,
+                    signature_version: self.signature_version,
+                    response_format: self.response_format,
+                    credentials,
+                    retry,
+                    timeouts: self.timeouts,
+                    user_agent: user_agent(self.user_agent_suffix.as_deref()),
+                    transport,
+                    time: self.time.unwrap_or_else(|| Arc::new(SystemTimeSource)),
+                    nonce: self
+                        .nonce
+                        .unwrap_or_else(|| Arc::new(SystemNonceSource::new())),
+                    sleep,
+                };
+                Ok(Client::from_config(config))
+            }
+            _ => Err(Error::invalid_config(&problems)),
+        }
+    }
+}
+
+#[cfg(feature = "hyper")]
+fn default_transport(timeouts: &TimeoutConfig) -> Result<SharedTransport, String> {
+    ecs_transport::HyperTransport::builder()
+        .connect_timeout(timeouts.connect)
+        .response_timeout(timeouts.read)
+        .build()
+        .map(SharedTransport::new)
+        .map_err(|e| format!("the default transport could not be built: {e}"))
+}
+
+#[cfg(not(feature = "hyper"))]
+fn default_transport(_: &TimeoutConfig) -> Result<SharedTransport, String> {
+    Err("no transport: pass .transport(..) (the default needs the `hyper` feature)".to_owned())
+}
+
+#[cfg(feature = "hyper")]
+fn default_sleep() -> Result<SharedAsyncSleep, String> {
+    Ok(SharedAsyncSleep::new(crate::sleep::TokioSleep))
+}
+
+#[cfg(not(feature = "hyper"))]
+fn default_sleep() -> Result<SharedAsyncSleep, String> {
+    Err("no sleep: pass .sleep(..) (the default needs the `hyper` feature)".to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> HashMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect()
+    }
+
+    #[test]
+    fn build_reports_every_problem_at_once() {
+        let err = ClientBuilder::new()
+            .retry_config(RetryConfig {
+                max_attempts: 0,
+                ..RetryConfig::default()
+            })
+            .build()
+            .unwrap_err();
+        let text = err.to_string();
+        assert_eq!(err.kind(), crate::ErrorKind::InvalidConfig);
+        assert!(text.contains("no region"), "{text}");
+        assert!(text.contains("no credentials"), "{text}");
+        assert!(text.contains("max_attempts is 0"), "{text}");
+    }
+
+    #[test]
+    fn bad_endpoint_and_region_are_reported() {
+        let err = ClientBuilder::new()
+            .region("cn hangzhou")
+            .endpoint("ftp://x")
+            .access_key("AK", "SK")
+            .build()
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("unsupported scheme") && err.contains("not a region id"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn from_env_reads_credentials_region_and_user_agent() {
+        let e = env(&[
+            (ENV_ACCESS_KEY_ID, "AKID"),
+            (ENV_ACCESS_KEY_SECRET, "SECRET"),
+            (ENV_SECURITY_TOKEN, "TOKEN"),
+            (ENV_REGION_ID, "cn-beijing"),
+            (ENV_USER_AGENT, "my-tool/1.0"),
+        ]);
+        let b = ClientBuilder::new().load_env(&e);
+        assert_eq!(b.region.as_deref(), Some("cn-beijing"));
+        assert_eq!(b.user_agent_suffix.as_deref(), Some("my-tool/1.0"));
+        let creds =
+            futures::executor::block_on(b.credentials.as_ref().unwrap().provide_credentials())
+                .unwrap();
+        assert_eq!(creds.access_key_id(), "AKID");
+        assert_eq!(creds.security_token(), Some("TOKEN"));
+    }
+
+    #[test]
+    fn explicit_settings_win_over_env() {
+        let e = env(&[(ENV_REGION_ID, "cn-beijing")]);
+        let b = ClientBuilder::new().region("cn-shanghai").load_env(&e);
+        assert_eq!(b.region.as_deref(), Some("cn-shanghai"));
+    }
+
+    #[test]
+    fn half_set_env_credentials_are_a_problem() {
+        let e = env(&[(ENV_ACCESS_KEY_ID, "AKID"), (ENV_REGION_ID, "cn-beijing")]);
+        let err = ClientBuilder::new()
+            .load_env(&e)
+            .build()
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("ALIBABA_CLOUD_ACCESS_KEY_SECRET is not"),
+            "{err}"
+        );
+        assert!(
+            !err.contains("no credentials"),
+            "one message per problem: {err}"
+        );
+    }
+
+    #[test]
+    fn user_agent_has_version_os_arch_and_suffix() {
+        let ua = user_agent(Some("cli/2"));
+        assert!(ua.starts_with(&format!("ecs-assist/{} (rust; ", env!("CARGO_PKG_VERSION"))));
+        assert!(
+            ua.contains(std::env::consts::ARCH) && ua.ends_with(") cli/2"),
+            "{ua}"
+        );
+        assert!(user_agent(Some("  ")).ends_with(')'));
+    }
+}

@@ -1,0 +1,464 @@
+//! The one error type of this crate.
+
+use std::error::Error as StdError;
+use std::fmt;
+
+use ecs_model::{PaginationError, RetryClass, ServiceError, ValidationErrors};
+use ecs_transport::TransportError;
+
+use crate::waiter::WaitOutcome;
+
+type BoxError = Box<dyn StdError + Send + Sync + 'static>;
+
+/// What kind of failure an [`Error`] is, for callers that branch (exit codes,
+/// alerts). New kinds may be added.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ErrorKind {
+    /// The request broke a rule of the API; nothing was sent.
+    InvalidInput,
+    /// The client configuration is incomplete or wrong (every problem is
+    /// listed); nothing was sent.
+    InvalidConfig,
+    /// No credentials could be obtained, or they are malformed.
+    Credentials,
+    /// The request could not be signed (a bad clock, a failing random source).
+    Signing,
+    /// The request did not get an HTTP response (connect, timeout, I/O).
+    Transport,
+    /// The service answered with an error document.
+    Service,
+    /// A success response could not be read.
+    Decode,
+    /// The overall deadline of the call passed before it succeeded.
+    Deadline,
+    /// Paging stopped because the service repeated a token or a page.
+    PaginationStalled,
+    /// A waiter gave up before every instance reached a final state.
+    WaitTimeout,
+    /// A waiter found no results for the invocation within its grace period.
+    NotFound,
+}
+
+impl ErrorKind {
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::InvalidInput => "invalid input",
+            Self::InvalidConfig => "invalid configuration",
+            Self::Credentials => "credentials",
+            Self::Signing => "signing",
+            Self::Transport => "transport",
+            Self::Service => "service",
+            Self::Decode => "decode",
+            Self::Deadline => "deadline",
+            Self::PaginationStalled => "pagination stalled",
+            Self::WaitTimeout => "wait timeout",
+            Self::NotFound => "not found",
+        }
+    }
+}
+
+impl fmt::Display for ErrorKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// An error from the client.
+///
+/// Branch on [`kind`](Self::kind) or the predicates; the service's error
+/// document is in [`service_error`](Self::service_error). `Display` is one
+/// lowercase sentence that says what failed and, where the user can fix it,
+/// what to do; the underlying cause is in [`source`](StdError::source).
+/// Secrets never appear in it.
+pub struct Error {
+    kind: ErrorKind,
+    message: String,
+    service: Option<Box<ServiceError>>,
+    validation: Option<Box<ValidationErrors>>,
+    retry_after: Option<std::time::Duration>,
+    request_id: Option<String>,
+    retry_class: Option<RetryClass>,
+    attempts: u32,
+    wait: Option<Box<WaitOutcome>>,
+    timed_out: bool,
+    source: Option<BoxError>,
+}
+
+impl Error {
+    fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
+        Self {
+            kind,
+            message: message.into(),
+            service: None,
+            validation: None,
+            retry_after: None,
+            request_id: None,
+            retry_class: None,
+            attempts: 0,
+            wait: None,
+            timed_out: false,
+            source: None,
+        }
+    }
+
+    /// A credentials error with `message` (for [`CredentialsProvider`]
+    /// implementations): say what is missing and where it was looked for.
+    ///
+    /// [`CredentialsProvider`]: crate::CredentialsProvider
+    pub fn credentials(message: impl Into<String>) -> Self {
+        Self::new(ErrorKind::Credentials, message)
+    }
+
+    /// Attaches the underlying cause, returned by [`source`](StdError::source).
+    #[must_use]
+    pub fn with_source(mut self, source: impl Into<BoxError>) -> Self {
+        self.source = Some(source.into());
+        self
+    }
+
+    pub(crate) fn invalid_input(errors: ValidationErrors) -> Self {
+        let mut e = Self::new(
+            ErrorKind::InvalidInput,
+            format!("the request is invalid and was not sent: {errors}"),
+        );
+        e.validation = Some(Box::new(errors));
+        e
+    }
+
+    pub(crate) fn invalid_config(problems: &[String]) -> Self {
+        Self::new(
+            ErrorKind::InvalidConfig,
+            format!(
+                "the client configuration is invalid: {}",
+                problems.join("; ")
+            ),
+        )
+    }
+
+    pub(crate) fn signing(source: ecs_sign::SignError) -> Self {
+        if source.is_credentials() {
+            // The signer's message names the field and says what to fix; it
+            // is this error's message (not chained), so it is not repeated.
+            return Self::new(ErrorKind::Credentials, source.to_string());
+        }
+        let e = {
+            Self::new(
+                ErrorKind::Signing,
+                "the request could not be signed; check the clock and the nonce source",
+            )
+        };
+        e.with_source(source)
+    }
+
+    pub(crate) fn transport(source: TransportError, attempts: u32) -> Self {
+        let hint = if source.is_retryable() {
+            "check the endpoint and the network, or allow more attempts"
+        } else {
+            "check the endpoint and the transport settings"
+        };
+        let mut e = Self::new(
+            ErrorKind::Transport,
+            format!("no response from the service ({}); {hint}", source.kind()),
+        );
+        e.retry_class = Some(if source.is_retryable() {
+            RetryClass::Transient
+        } else {
+            RetryClass::Final
+        });
+        e.attempts = attempts;
+        e.with_source(source)
+    }
+
+    pub(crate) fn attempt_timeout(after: std::time::Duration, attempts: u32) -> Self {
+        let mut e = Self::new(
+            ErrorKind::Transport,
+            format!(
+                "no response within the attempt timeout of {} ms; raise it or check the network",
+                after.as_millis()
+            ),
+        );
+        e.retry_class = Some(RetryClass::Transient);
+        e.attempts = attempts;
+        e.timed_out = true;
+        e
+    }
+
+    pub(crate) fn service(error: ServiceError, class: RetryClass, attempts: u32) -> Self {
+        let message = service_message(&error, class);
+        let mut e = Self::new(ErrorKind::Service, message);
+        e.request_id = error.request_id.clone();
+        e.service = Some(Box::new(error));
+        e.retry_class = Some(class);
+        e.attempts = attempts;
+        e
+    }
+
+    pub(crate) fn decode(source: ecs_model::DecodeError, request_id: Option<String>) -> Self {
+        let mut e = Self::new(
+            ErrorKind::Decode,
+            "the service answered 200 but the body is not a DescribeInvocationResults response",
+        );
+        e.request_id = request_id;
+        e.with_source(source)
+    }
+
+    pub(crate) fn deadline(limit: std::time::Duration, last: Option<Self>) -> Self {
+        let mut e = Self::new(
+            ErrorKind::Deadline,
+            format!(
+                "the call did not succeed within its deadline of {} ms; raise the operation timeout or retry later",
+                limit.as_millis()
+            ),
+        );
+        if let Some(last) = last {
+            e.request_id = last.request_id.clone();
+            e.attempts = last.attempts;
+            e = e.with_source(last);
+        }
+        e
+    }
+
+    pub(crate) fn pagination(source: PaginationError) -> Self {
+        Self::new(
+            ErrorKind::PaginationStalled,
+            "paging stopped because the service did not advance; the results so far are complete up to this page",
+        )
+        .with_source(source)
+    }
+
+    pub(crate) fn wait_timeout(limit: std::time::Duration, last: WaitOutcome) -> Self {
+        let summary = last.summary();
+        let mut e = Self::new(
+            ErrorKind::WaitTimeout,
+            format!(
+                "gave up waiting after {} s: {} of {} instances finished; raise the timeout or check the instances",
+                limit.as_secs(),
+                summary.finished(),
+                summary.total
+            ),
+        );
+        e.wait = Some(Box::new(last));
+        e
+    }
+
+    pub(crate) fn request_build(source: http::Error) -> Self {
+        Self::new(
+            ErrorKind::InvalidConfig,
+            "the HTTP request could not be built; check the endpoint and the user agent suffix for invalid characters",
+        )
+        .with_source(source)
+    }
+
+    pub(crate) fn not_found(invoke_id: &str, after: std::time::Duration) -> Self {
+        Self::new(
+            ErrorKind::NotFound,
+            format!(
+                "no results for invocation {invoke_id} after {} s; check the invoke id, the region and the instance filter",
+                after.as_secs()
+            ),
+        )
+    }
+
+    pub(crate) fn with_attempts(mut self, attempts: u32) -> Self {
+        self.attempts = attempts;
+        self
+    }
+
+    pub(crate) fn with_retry_after(mut self, retry_after: Option<std::time::Duration>) -> Self {
+        self.retry_after = retry_after;
+        self
+    }
+
+    /// The wait the service asked for before a retry (`x-acs-retry-after`).
+    pub fn retry_after(&self) -> Option<std::time::Duration> {
+        self.retry_after
+    }
+
+    pub(crate) fn retry_class(&self) -> Option<RetryClass> {
+        self.retry_class
+    }
+
+    /// What kind of failure this is.
+    pub fn kind(&self) -> ErrorKind {
+        self.kind
+    }
+
+    /// The service's error document, when the service answered with one.
+    pub fn service_error(&self) -> Option<&ServiceError> {
+        self.service.as_deref()
+    }
+
+    /// The service's error `Code` (`Throttling.User`, ...), if any.
+    pub fn code(&self) -> Option<&str> {
+        self.service
+            .as_deref()
+            .map(|s| s.code.as_str())
+            .filter(|c| !c.is_empty())
+    }
+
+    /// The `RequestId` to quote to support, when a response carried one.
+    pub fn request_id(&self) -> Option<&str> {
+        self.request_id.as_deref()
+    }
+
+    /// Every problem with the request, for [`ErrorKind::InvalidInput`].
+    pub fn validation_errors(&self) -> Option<&ValidationErrors> {
+        self.validation.as_deref()
+    }
+
+    /// The last state a waiter saw, for [`ErrorKind::WaitTimeout`].
+    pub fn wait_outcome(&self) -> Option<&WaitOutcome> {
+        self.wait.as_deref()
+    }
+
+    /// How many attempts were made (0 when nothing was sent).
+    pub fn attempts(&self) -> u32 {
+        self.attempts
+    }
+
+    /// Whether the service was throttling the caller.
+    pub fn is_throttling(&self) -> bool {
+        self.retry_class == Some(RetryClass::Throttling)
+    }
+
+    /// Whether the same call may succeed later (throttling, transient service
+    /// errors, retryable transport errors, deadline).
+    pub fn is_retryable(&self) -> bool {
+        self.kind == ErrorKind::Deadline || self.retry_class.is_some_and(RetryClass::is_retryable)
+    }
+
+    /// Whether the error was found before anything was sent (bad request or
+    /// configuration).
+    pub fn is_invalid_input(&self) -> bool {
+        matches!(
+            self.kind,
+            ErrorKind::InvalidInput | ErrorKind::InvalidConfig
+        )
+    }
+
+    /// Whether a timeout ended the call (attempt timeout, deadline, wait).
+    pub fn is_timeout(&self) -> bool {
+        matches!(self.kind, ErrorKind::Deadline | ErrorKind::WaitTimeout)
+            || self
+                .source
+                .as_deref()
+                .and_then(|s| s.downcast_ref::<TransportError>())
+                .is_some_and(TransportError::is_timeout)
+            || self.timed_out
+    }
+}
+
+/// The message for a service error: code, status, message, request id, and
+/// what to do for the codes users can act on.
+fn service_message(error: &ServiceError, class: RetryClass) -> String {
+    let mut out = format!("the service refused the request: {error}");
+    let code = error.code.as_str();
+    let hint = match code {
+        "SignatureDoesNotMatch" | "IncompleteSignature" | "InvalidAccessKeySecret" => {
+            "check the access key secret (it must belong to the access key id) and that the local clock is right"
+        }
+        "InvalidAccessKeyId.NotFound" | "InvalidAccessKeyId" => {
+            "check the access key id; it may have been deleted or disabled"
+        }
+        "InvalidAccessKeyId.Inactive" => "the access key is disabled; enable it or use another",
+        "InvalidTimeStamp.Expired" | "InvalidTimeStamp.Format" => {
+            "the local clock is more than 15 minutes off; synchronise it (NTP)"
+        }
+        "SignatureNonceUsed" => "a signature nonce was reused; retry, and check the nonce source",
+        "InvalidSecurityToken.Expired"
+        | "InvalidSecurityToken.Malformed"
+        | "InvalidSecurityToken.MismatchWithAccessKey" => {
+            "refresh the STS security token and its access key pair"
+        }
+        "InvalidRegionId.NotFound" | "MissingParameter.RegionId" | "RegionId.ApiNotSupported" => {
+            "check the region id (for example cn-hangzhou) and the endpoint"
+        }
+        "Forbidden.RAM" | "Forbidden" | "NoPermission" | "Operation.Forbidden" => {
+            "grant the RAM user the ecs:DescribeInvocationResults permission"
+        }
+        _ if class == RetryClass::Throttling => {
+            "the request rate is too high; slow down or allow more attempts"
+        }
+        _ if class == RetryClass::Transient => "a passing service failure; retry later",
+        _ => "",
+    };
+    if !hint.is_empty() {
+        out.push_str("; ");
+        out.push_str(hint);
+    }
+    out
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)?;
+        if self.attempts > 1 {
+            write!(f, " (after {} attempts)", self.attempts)?;
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Debug for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Error")
+            .field("kind", &self.kind)
+            .field("message", &self.message)
+            .field("code", &self.code())
+            .field("request_id", &self.request_id)
+            .field("attempts", &self.attempts)
+            .field("source", &self.source)
+            .finish_non_exhaustive()
+    }
+}
+
+impl StdError for Error {
+    fn source(&self) -> Option<&(dyn StdError + 'static)> {
+        if let Some(source) = self.source.as_deref() {
+            return Some(source);
+        }
+        if let Some(service) = self.service.as_deref() {
+            return Some(service);
+        }
+        self.validation
+            .as_deref()
+            .map(|v| v as &(dyn StdError + 'static))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn signature_mismatch_tells_the_user_to_check_secret_and_clock() {
+        let se = ServiceError::new(400, "SignatureDoesNotMatch", "mismatch").with_request_id("R-1");
+        let e = Error::service(se, RetryClass::Final, 1);
+        let text = e.to_string();
+        assert!(text.contains("SignatureDoesNotMatch"), "{text}");
+        assert!(text.contains("secret") && text.contains("clock"), "{text}");
+        assert_eq!(e.request_id(), Some("R-1"));
+        assert_eq!(e.code(), Some("SignatureDoesNotMatch"));
+        assert!(!e.is_retryable());
+        assert!(e.source().is_some());
+    }
+
+    #[test]
+    fn throttling_is_retryable_and_says_so() {
+        let se = ServiceError::new(400, "Throttling.User", "slow down");
+        let e = Error::service(se, RetryClass::Throttling, 4);
+        assert!(e.is_throttling());
+        assert!(e.is_retryable());
+        assert!(e.to_string().ends_with("(after 4 attempts)"));
+        assert_eq!(e.kind(), ErrorKind::Service);
+    }
+
+    #[test]
+    fn display_is_lowercase_first() {
+        let e = Error::credentials("no credentials found");
+        assert!(e.to_string().starts_with(char::is_lowercase));
+        assert_eq!(e.kind(), ErrorKind::Credentials);
+        assert!(!e.is_retryable());
+    }
+}
