@@ -44,11 +44,21 @@ pub(crate) struct Cli {
 #[derive(Debug, Args)]
 pub(crate) struct Global {
     /// The region of the invocations, e.g. cn-hangzhou.
-    #[arg(long, global = true, env = "ALIBABA_CLOUD_REGION_ID", value_name = "ID")]
+    #[arg(
+        long,
+        global = true,
+        env = "ALIBABA_CLOUD_REGION_ID",
+        value_name = "ID"
+    )]
     pub(crate) region: Option<String>,
 
     /// The credentials profile (aliyun CLI config or credentials.ini).
-    #[arg(long, global = true, env = "ALIBABA_CLOUD_PROFILE", value_name = "NAME")]
+    #[arg(
+        long,
+        global = true,
+        env = "ALIBABA_CLOUD_PROFILE",
+        value_name = "NAME"
+    )]
     pub(crate) profile: Option<String>,
 
     /// Send to this endpoint instead of the region's, e.g. http://127.0.0.1:8080.

@@ -173,11 +173,6 @@ impl<W: Write> Printer<W> {
         self
     }
 
-    /// How many results were written.
-    pub(crate) fn written(&self) -> u64 {
-        self.written
-    }
-
     /// Writes the start of the document (the table header, `[`).
     pub(crate) fn begin(&mut self) -> io::Result<()> {
         match self.format {
@@ -251,8 +246,14 @@ impl<W: Write> Printer<W> {
             .finished_time
             .as_ref()
             .map_or_else(|| "-".to_owned(), ToString::to_string);
-        let text = String::from_utf8_lossy(&output_bytes(result, &self.encoding)?).into_owned();
-        let mut first = first_line(&text, TABLE_OUTPUT_WIDTH);
+        let bytes = output_bytes(result, &self.encoding)?;
+        let mut first = match std::str::from_utf8(&bytes) {
+            Ok(text) => first_line(text, TABLE_OUTPUT_WIDTH),
+            Err(_) => format!(
+                "<{} bytes, not text: use --output raw or ndjson>",
+                bytes.len()
+            ),
+        };
         if result.is_truncated() {
             first.push_str(" [truncated]");
         }
@@ -298,7 +299,12 @@ fn first_line(text: &str, width: usize) -> String {
         .find(|l| !l.trim().is_empty())
         .unwrap_or("")
         .trim_end();
-    let mut shown: String = line.chars().take(width).collect();
+    // Control characters would move the cursor or ring the bell.
+    let mut shown: String = line
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .take(width)
+        .collect();
     if line.chars().count() > width {
         shown.pop();
         shown.push('…');
@@ -364,7 +370,10 @@ mod tests {
 
     #[test]
     fn ndjson_has_one_object_per_line_with_decoded_output() {
-        let text = render(Format::Ndjson, &[result("i-1", b"hi\n"), result("i-2", &[0xff, 0xfe])]);
+        let text = render(
+            Format::Ndjson,
+            &[result("i-1", b"hi\n"), result("i-2", &[0xff, 0xfe])],
+        );
         let lines: Vec<serde_json::Value> = text
             .lines()
             .map(|l| serde_json::from_str(l).unwrap())
@@ -388,7 +397,10 @@ mod tests {
 
     #[test]
     fn raw_prints_the_bytes_with_a_header_per_instance() {
-        let text = render(Format::Raw, &[result("i-1", b"one\n"), result("i-2", b"two\n")]);
+        let text = render(
+            Format::Raw,
+            &[result("i-1", b"one\n"), result("i-2", b"two\n")],
+        );
         assert_eq!(text, "==> i-1 (t-1) <==\none\n\n==> i-2 (t-1) <==\ntwo\n");
     }
 
@@ -399,9 +411,28 @@ mod tests {
         let text = render(Format::Table, &[result("i-1", b"hello\n"), truncated]);
         let lines: Vec<&str> = text.lines().collect();
         assert!(lines[0].starts_with("INSTANCE"));
-        assert!(lines[1].contains("i-1") && lines[1].contains("Success") && lines[1].ends_with("hello"));
-        assert!(lines[2].ends_with("first (+1 lines) [truncated]"), "{}", lines[2]);
+        assert!(
+            lines[1].contains("i-1") && lines[1].contains("Success") && lines[1].ends_with("hello")
+        );
+        assert!(
+            lines[2].ends_with("first (+1 lines) [truncated]"),
+            "{}",
+            lines[2]
+        );
         assert!(!text.contains('\x1b'), "no colour when asked for none");
+    }
+
+    #[test]
+    fn binary_output_and_control_characters_never_reach_the_terminal() {
+        let text = render(
+            Format::Table,
+            &[
+                result("i-1", &[0xff, 0xd8, 0x1b, b'[']),
+                result("i-2", b"a\x1b[2Jb\x07\n"),
+            ],
+        );
+        assert!(text.contains("<4 bytes, not text"), "{text}");
+        assert!(!text.contains('\x1b') && !text.contains('\x07'), "{text:?}");
     }
 
     #[test]

@@ -1,0 +1,66 @@
+//! A one-line progress report on stderr while paging or waiting, shown only
+//! on a terminal and erased before anything else is written.
+
+use std::io::{self, Write as _};
+
+use ecs_assist::WaitSummary;
+
+/// The progress line; does nothing when stderr is not a terminal.
+#[derive(Debug)]
+pub(crate) struct Progress {
+    enabled: bool,
+    shown: bool,
+    pages: u64,
+    results: u64,
+}
+
+impl Progress {
+    pub(crate) fn new(enabled: bool) -> Self {
+        Self {
+            enabled,
+            shown: false,
+            pages: 0,
+            results: 0,
+        }
+    }
+
+    fn show(&mut self, line: &str) {
+        if !self.enabled {
+            return;
+        }
+        let mut err = io::stderr().lock();
+        // `\r` + clear-to-end-of-line keeps it on one line.
+        let _ = write!(err, "\r\x1b[2K{line}");
+        let _ = err.flush();
+        self.shown = true;
+    }
+
+    /// One more page of `results` was fetched.
+    pub(crate) fn page(&mut self, results: usize) {
+        self.pages += 1;
+        self.results += results as u64;
+        let line = format!("fetched {} pages, {} results…", self.pages, self.results);
+        self.show(&line);
+    }
+
+    /// A waiter's poll saw `summary`.
+    pub(crate) fn waiting(&mut self, invoke_id: &str, summary: &WaitSummary) {
+        let line = format!(
+            "waiting for {invoke_id}: {} of {} instances finished ({} failed)…",
+            summary.finished(),
+            summary.total,
+            summary.failed
+        );
+        self.show(&line);
+    }
+
+    /// Erases the line (before results or messages are written).
+    pub(crate) fn clear(&mut self) {
+        if self.shown {
+            let mut err = io::stderr().lock();
+            let _ = write!(err, "\r\x1b[2K");
+            let _ = err.flush();
+            self.shown = false;
+        }
+    }
+}

@@ -1,0 +1,367 @@
+//! Running a command: build the client from the flags and the environment,
+//! then page or wait, print, and choose the exit code.
+
+use std::io::{self, IsTerminal as _, Write as _};
+use std::process::ExitCode;
+
+use ecs_assist::{
+    Client, ClientBuilder, ContentEncoding, EndpointType, Error, ErrorKind, PageStyle,
+    ProcessEnvironment, SignatureVersion,
+};
+use futures::StreamExt as _;
+
+use crate::args::{self, Cli, Command, Filters, ResultsArgs, WaitArgs};
+use crate::output::{Format, Printer};
+use crate::progress::Progress;
+
+/// Exit codes (DESIGN.md, ecs-cli).
+pub(crate) mod exit {
+    /// A service or transport error.
+    pub(crate) const FAILURE: u8 = 1;
+    /// Bad input, detected before anything was sent.
+    pub(crate) const BAD_INPUT: u8 = 2;
+    /// `wait`: some instance ended in a failure state.
+    pub(crate) const WAIT_FAILED: u8 = 3;
+    /// `wait`: the wait timed out.
+    pub(crate) const WAIT_TIMEOUT: u8 = 4;
+}
+
+/// How the CLI talks to its user on stderr.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Ui {
+    pub(crate) quiet: bool,
+    /// stderr is a terminal: progress lines are shown.
+    pub(crate) progress: bool,
+}
+
+impl Ui {
+    fn warn(&self, message: &str) {
+        if !self.quiet {
+            eprintln!("warning: {message}");
+        }
+    }
+}
+
+pub(crate) async fn run(cli: Cli) -> ExitCode {
+    let stdout_terminal = io::stdout().is_terminal();
+    let ui = Ui {
+        quiet: cli.global.quiet,
+        progress: !cli.global.quiet && io::stderr().is_terminal(),
+    };
+    let format = cli.global.output.unwrap_or(if stdout_terminal {
+        Format::Table
+    } else {
+        Format::Json
+    });
+    let colour = stdout_terminal
+        && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+        && std::env::var("TERM").map_or(true, |t| t != "dumb");
+    let client = match client(&cli.global) {
+        Ok(client) => client,
+        Err(err) => return report(&err),
+    };
+    let outcome = match cli.command {
+        Command::Results(args) => results(&client, &cli.global, args, format, colour, ui).await,
+        Command::Wait(args) => wait(&client, &cli.global, args, format, colour, ui).await,
+        Command::Completions { .. } => {
+            unreachable!("completions are printed before the client is built")
+        }
+    };
+    outcome.unwrap_or_else(|err| report(&err))
+}
+
+/// The client the flags and the environment describe.
+fn client(global: &args::Global) -> Result<Client, Error> {
+    let mut builder = ClientBuilder::new();
+    if let Some(region) = &global.region {
+        builder = builder.region(region.clone());
+    }
+    if let Some(endpoint) = &global.endpoint {
+        builder = builder.endpoint(endpoint.clone());
+    }
+    builder = builder
+        .endpoint_type(match global.endpoint_type {
+            args::EndpointType::Public => EndpointType::Public,
+            args::EndpointType::Vpc => EndpointType::Vpc,
+        })
+        .signature_version(match global.signature {
+            args::Signature::V3 => SignatureVersion::V3,
+            args::Signature::V1 => SignatureVersion::V1,
+        })
+        .user_agent_suffix(format!("ecs-assist-cli/{}", env!("CARGO_PKG_VERSION")));
+    if let Some(timeout) = global.connect_timeout {
+        builder = builder.connect_timeout(timeout);
+    }
+    if let Some(timeout) = global.read_timeout {
+        builder = builder.read_timeout(timeout);
+    }
+    if let Some(attempts) = global.max_attempts {
+        builder = builder.max_attempts(attempts);
+    }
+    builder.load_env(&ProcessEnvironment).build()
+}
+
+fn encoding(filters: &Filters) -> ContentEncoding {
+    match filters.encoding {
+        args::Encoding::Base64 => ContentEncoding::Base64,
+        args::Encoding::Plaintext => ContentEncoding::PlainText,
+    }
+}
+
+/// The request the filters describe.
+fn request(client: &Client, filters: &Filters) -> ecs_assist::DescribeInvocationResults {
+    let mut op = client.describe_invocation_results();
+    if let Some(region) = client.region() {
+        op = op.region_id(region);
+    }
+    if let Some(v) = &filters.invoke_id {
+        op = op.invoke_id(v.clone());
+    }
+    if let Some(v) = &filters.instance_id {
+        op = op.instance_id(v.clone());
+    }
+    if let Some(v) = &filters.command_id {
+        op = op.command_id(v.clone());
+    }
+    if let Some(v) = &filters.status {
+        op = op.invoke_record_status(v.as_str());
+    }
+    if filters.include_history {
+        op = op.include_history(true);
+    }
+    if filters.encoding == args::Encoding::Plaintext {
+        op = op.content_encoding(ContentEncoding::PlainText);
+    }
+    if let Some(v) = &filters.resource_group_id {
+        op = op.resource_group_id(v.clone());
+    }
+    for (key, value) in &filters.tags {
+        op = op.tag(key.clone(), value.clone());
+    }
+    op
+}
+
+/// Prints the signed request, secrets masked, and sends nothing.
+async fn dry_run(op: ecs_assist::DescribeInvocationResults) -> Result<ExitCode, Error> {
+    let prepared = op.prepare().await?;
+    let mut out = io::stdout().lock();
+    // A closed stdout is the user's choice (`| head`), not an error.
+    let _ = writeln!(out, "{prepared}");
+    let _ = writeln!(out, "(dry run: nothing was sent)");
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Warns on stderr about output the service cut off.
+fn warn_truncated(ui: Ui, results: &[ecs_assist::InvocationResult]) {
+    for result in results {
+        if let Some(t) = result.truncation() {
+            let whole = t
+                .oss_output_uri
+                .map(|uri| format!("; the whole output is at {uri}"))
+                .unwrap_or_default();
+            ui.warn(&format!(
+                "the service truncated the output of {} ({}): {} bytes dropped beyond 24 KB{whole}",
+                result.instance_id, result.invoke_id, t.dropped_bytes
+            ));
+        }
+    }
+}
+
+async fn results(
+    client: &Client,
+    global: &args::Global,
+    args: ResultsArgs,
+    format: Format,
+    colour: bool,
+    ui: Ui,
+) -> Result<ExitCode, Error> {
+    let mut op = request(client, &args.filters);
+    let style = match args.page_style {
+        args::PageStyle::Token => PageStyle::Token,
+        args::PageStyle::Number => PageStyle::Number,
+    };
+    if let Some(size) = args.page_size {
+        op = match style {
+            PageStyle::Number => op.page_size(i64::from(size)),
+            _ => op.max_results(i64::from(size)),
+        };
+    }
+    if global.dry_run {
+        if style == PageStyle::Number && args.page_size.is_none() {
+            op = op.page_number(1);
+        }
+        return dry_run(op).await;
+    }
+    let mut paginator = op.into_paginator().page_style(style);
+    if let Some(max) = args.max_items {
+        paginator = paginator.max_items(max);
+    }
+    let raw_headers = args.filters.instance_id.is_none();
+    // Buffered, flushed after every page: output streams page by page.
+    let stdout = io::BufWriter::new(io::stdout());
+    let mut printer = Printer::new(stdout, format, encoding(&args.filters), colour);
+    if !raw_headers {
+        printer = printer.without_raw_headers();
+    }
+    let mut progress = Progress::new(ui.progress);
+    if printer.begin().is_err() {
+        return Ok(ExitCode::SUCCESS);
+    }
+    let mut pages = paginator.pages();
+    let mut failure = None;
+    while let Some(page) = pages.next().await {
+        match page {
+            Ok(page) => {
+                progress.clear();
+                warn_truncated(ui, page.results());
+                if let Err(err) = printer.page(page.results()) {
+                    progress.clear();
+                    if let crate::output::PrintError::Io(_) = err {
+                        // stdout closed (`| head`): stop quietly.
+                        return Ok(ExitCode::SUCCESS);
+                    }
+                    eprintln!("error: {err}");
+                    return Ok(ExitCode::from(exit::FAILURE));
+                }
+                progress.page(page.results().len());
+            }
+            Err(err) => {
+                failure = Some(err);
+                break;
+            }
+        }
+    }
+    progress.clear();
+    let _ = printer.finish();
+    match failure {
+        Some(err) => Err(err),
+        None => Ok(ExitCode::SUCCESS),
+    }
+}
+
+async fn wait(
+    client: &Client,
+    global: &args::Global,
+    args: WaitArgs,
+    format: Format,
+    colour: bool,
+    ui: Ui,
+) -> Result<ExitCode, Error> {
+    let Some(invoke_id) = args.filters.invoke_id.clone() else {
+        eprintln!("error: `wait` needs --invoke-id: the invocation to wait for");
+        return Ok(ExitCode::from(exit::BAD_INPUT));
+    };
+    if global.dry_run {
+        return dry_run(request(client, &args.filters)).await;
+    }
+    let progress = std::sync::Arc::new(std::sync::Mutex::new(Progress::new(ui.progress)));
+    let mut waiter = client
+        .wait_for_invocation(invoke_id.clone())
+        .timeout(args.timeout)
+        .poll_interval(args.interval)
+        .fail_fast(args.fail_fast);
+    if let Some(region) = client.region() {
+        waiter = waiter.region_id(region);
+    }
+    if let Some(instance) = &args.filters.instance_id {
+        waiter = waiter.instance_id(instance.clone());
+    }
+    {
+        let progress = std::sync::Arc::clone(&progress);
+        let invoke_id = invoke_id.clone();
+        waiter = waiter.on_progress(move |seen| {
+            if let Ok(mut p) = progress.lock() {
+                p.waiting(&invoke_id, seen.summary());
+            }
+        });
+    }
+    let outcome = waiter.send().await;
+    if let Ok(mut p) = progress.lock() {
+        p.clear();
+    }
+    let (outcome, code) = match outcome {
+        Ok(outcome) => {
+            let code = if outcome.has_failures() {
+                exit::WAIT_FAILED
+            } else {
+                0
+            };
+            (outcome, code)
+        }
+        Err(err) if err.kind() == ErrorKind::WaitTimeout => {
+            let Some(last) = err.wait_outcome().cloned() else {
+                return Err(err);
+            };
+            eprintln!("error: {err}");
+            (last, exit::WAIT_TIMEOUT)
+        }
+        Err(err) => return Err(err),
+    };
+    warn_truncated(ui, outcome.results());
+    let stdout = io::BufWriter::new(io::stdout());
+    let mut printer = Printer::new(stdout, format, encoding(&args.filters), colour);
+    let printed = printer
+        .begin()
+        .map_err(crate::output::PrintError::from)
+        .and_then(|()| printer.page(outcome.results()))
+        .and_then(|()| printer.finish().map_err(crate::output::PrintError::from));
+    if let Err(crate::output::PrintError::Output(err)) = printed {
+        eprintln!("error: {}", err.0);
+    }
+    if !ui.quiet {
+        eprintln!("{invoke_id}: {}", outcome.summary());
+    }
+    Ok(ExitCode::from(code))
+}
+
+/// Prints an error the way a user can act on, and picks the exit code.
+pub(crate) fn report(err: &Error) -> ExitCode {
+    let code = match err.kind() {
+        ErrorKind::InvalidInput | ErrorKind::InvalidConfig | ErrorKind::Credentials => {
+            exit::BAD_INPUT
+        }
+        ErrorKind::WaitTimeout => exit::WAIT_TIMEOUT,
+        _ => exit::FAILURE,
+    };
+    eprintln!("error: {err}");
+    if let Some(service) = err.service_error() {
+        if !service.code.is_empty() {
+            eprintln!("  Code:      {}", service.code);
+        }
+        if !service.message.is_empty() {
+            eprintln!("  Message:   {}", service.message);
+        }
+        if let Some(id) = &service.request_id {
+            eprintln!("  RequestId: {id}");
+        }
+        if let Some(hint) = hint(&service.code) {
+            eprintln!("  hint: {hint}");
+        }
+    }
+    ExitCode::from(code)
+}
+
+/// What to do about the common service errors.
+fn hint(code: &str) -> Option<&'static str> {
+    Some(match code {
+        "SignatureDoesNotMatch" => {
+            "check ALIBABA_CLOUD_ACCESS_KEY_SECRET (or the profile's secret) and that this machine's clock is right"
+        }
+        "InvalidAccessKeyId.NotFound" | "InvalidAccessKeyId" => {
+            "check ALIBABA_CLOUD_ACCESS_KEY_ID (or the profile's key id); it may have been deleted"
+        }
+        "InvalidTimeStamp.Expired" => {
+            "this machine's clock is more than 15 minutes off; fix it (NTP)"
+        }
+        "Forbidden.RAM" | "Forbidden" | "NoPermission" => {
+            "the RAM user or role needs ecs:DescribeInvocationResults"
+        }
+        "InvalidRegionId.NotFound" => "check --region (for example cn-hangzhou)",
+        "MissingParameter.RegionId" => "give --region or set ALIBABA_CLOUD_REGION_ID",
+        c if c.starts_with("Throttling") => {
+            "the service is limiting your request rate; try again later or raise --max-attempts"
+        }
+        "InvalidInvokeId.NotFound" => "check --invoke-id; results are kept for 4 weeks",
+        _ => return None,
+    })
+}
