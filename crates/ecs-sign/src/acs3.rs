@@ -20,7 +20,7 @@ use alloc::vec::Vec;
 use ring::{digest, hmac};
 use time::OffsetDateTime;
 
-use crate::encoding::{hex_lower_into, is_header_value, is_token};
+use crate::encoding::{hex_lower_into, hex_lower_to, is_header_value, is_token};
 use crate::{Credentials, SignError, timestamp};
 
 pub use canonical::hashed_payload;
@@ -242,6 +242,10 @@ pub fn authorization(access_key_id: &str, signed_headers: &str, signature: &str)
     out
 }
 
+/// One header to add: a static lower-case name (`Authorization` aside) and
+/// a value borrowed from the inputs where it can be.
+pub type Header<'a> = (&'static str, Cow<'a, str>);
+
 /// Signs `request` and returns the headers to add, in this order:
 /// `x-acs-date`, `x-acs-signature-nonce`, `x-acs-content-sha256`, then for
 /// STS credentials `x-acs-accesskey-id` and `x-acs-security-token`, then
@@ -269,17 +273,17 @@ pub fn authorization(access_key_id: &str, signed_headers: &str, signature: &str)
 /// let add = acs3::sign(&request, &creds, datetime!(2026-01-02 03:04:05 UTC),
 ///     "b7c5e4a2d9f0416e8a3c1d2e5f607182", &acs3::SignedHeaders::Default)?;
 /// let (name, value) = add.last().unwrap();
-/// assert_eq!(name, "Authorization");
+/// assert_eq!(*name, "Authorization");
 /// assert!(value.ends_with("Signature=2f55f6bcbc2be74e73ec3b3b0c9542ad7a2f639c0b56a97b180b8bdd0ef6f241"));
 /// # Ok::<(), ecs_sign::SignError>(())
 /// ```
-pub fn sign(
-    request: &Acs3Request<'_>,
-    credentials: &Credentials,
+pub fn sign<'a>(
+    request: &Acs3Request<'a>,
+    credentials: &'a Credentials,
     time: OffsetDateTime,
-    nonce: &str,
+    nonce: &'a str,
     signed: &SignedHeaders<'_>,
-) -> Result<Vec<(String, String)>, SignError> {
+) -> Result<Vec<Header<'a>>, SignError> {
     crate::rpc_v1::check_method(request.method)?;
     canonical::check_path(request.path)?;
     if request.host.is_empty() || !is_header_value(request.host) || request.host.contains(' ') {
@@ -295,7 +299,12 @@ pub fn sign(
         ));
     }
     let ts = timestamp::write(time)?;
-    let payload = hashed_payload(request.body);
+    // RPC requests have an empty body: skip hashing it.
+    let payload: Cow<'static, str> = if request.body.is_empty() {
+        Cow::Borrowed(canonical::EMPTY_SHA256)
+    } else {
+        Cow::Owned(hashed_payload(request.body))
+    };
 
     let token = credentials.security_token();
     let mut all: Vec<canonical::Header<'_>> = Vec::with_capacity(request.headers.len() + 6);
@@ -334,22 +343,42 @@ pub fn sign(
     let query = canonical::sorted_query(request.query);
     let (canonical, signed_headers) =
         canonical::write(request.method, request.path, &query, &chosen, &payload);
-    let sts = string_to_sign(&canonical);
-    let sig = signature(credentials.access_key_secret(), &sts);
-    let auth = authorization(credentials.access_key_id(), &signed_headers, &sig);
 
-    let mut out = Vec::with_capacity(6);
-    out.push((String::from("x-acs-date"), String::from(ts.as_str())));
-    out.push((String::from("x-acs-signature-nonce"), String::from(nonce)));
-    out.push((String::from("x-acs-content-sha256"), payload));
+    // The string to sign is 81 bytes: build it on the stack.
+    let mut sts = [0u8; ALGORITHM.len() + 1 + 64];
+    let (head, hex) = sts.split_at_mut(ALGORITHM.len() + 1);
+    head[..ALGORITHM.len()].copy_from_slice(ALGORITHM.as_bytes());
+    head[ALGORITHM.len()] = b'\n';
+    hex_lower_to(
+        hex,
+        digest::digest(&digest::SHA256, canonical.as_bytes()).as_ref(),
+    );
+    let key = hmac::Key::new(
+        hmac::HMAC_SHA256,
+        credentials.access_key_secret().as_bytes(),
+    );
+    let tag = hmac::sign(&key, &sts);
+
+    let ak = credentials.access_key_id();
+    let mut auth =
+        String::with_capacity(ALGORITHM.len() + 44 + ak.len() + signed_headers.len() + 64);
+    auth.push_str(ALGORITHM);
+    auth.push_str(" Credential=");
+    auth.push_str(ak);
+    auth.push_str(",SignedHeaders=");
+    auth.push_str(&signed_headers);
+    auth.push_str(",Signature=");
+    hex_lower_into(&mut auth, tag.as_ref());
+
+    let mut out: Vec<Header<'a>> = Vec::with_capacity(6);
+    out.push(("x-acs-date", Cow::Owned(String::from(ts.as_str()))));
+    out.push(("x-acs-signature-nonce", Cow::Borrowed(nonce)));
+    out.push(("x-acs-content-sha256", payload));
     if let Some(token) = token {
-        out.push((
-            String::from("x-acs-accesskey-id"),
-            String::from(credentials.access_key_id()),
-        ));
-        out.push((String::from("x-acs-security-token"), String::from(token)));
+        out.push(("x-acs-accesskey-id", Cow::Borrowed(ak)));
+        out.push(("x-acs-security-token", Cow::Borrowed(token)));
     }
-    out.push((String::from("Authorization"), auth));
+    out.push(("Authorization", Cow::Owned(auth)));
     Ok(out)
 }
 
@@ -372,7 +401,10 @@ mod tests {
             (&[("Authorization", "x")], "is set by the signer"),
             (&[("bad name", "x")], "not a valid HTTP token"),
             (&[("x-acs-a", "a\nb")], "control characters"),
-            (&[("Host", "other.example")], "differs from the request's host"),
+            (
+                &[("Host", "other.example")],
+                "differs from the request's host",
+            ),
         ];
         for (headers, want) in cases {
             let req = Acs3Request::new("POST", "h.example", "/").with_headers(headers);
@@ -387,7 +419,14 @@ mod tests {
         assert!(sign(&req, &creds(), T, "n", &SignedHeaders::Default).is_err());
         let req = Acs3Request::new("POST", "h", "/");
         assert!(sign(&req, &creds(), T, "", &SignedHeaders::Default).is_err());
-        let e = sign(&req, &creds(), T, "n", &SignedHeaders::Explicit(&["user-agent"])).unwrap_err();
+        let e = sign(
+            &req,
+            &creds(),
+            T,
+            "n",
+            &SignedHeaders::Explicit(&["user-agent"]),
+        )
+        .unwrap_err();
         assert!(e.to_string().contains("signed header `user-agent`"), "{e}");
     }
 
@@ -396,13 +435,14 @@ mod tests {
         let headers = [("User-Agent", "ua"), ("accept", "application/json")];
         let req = Acs3Request::new("POST", "h", "/").with_headers(&headers);
         let sts = creds().with_security_token("tok").unwrap();
-        let out = sign(&req, &sts, T, "n", &SignedHeaders::Explicit(&["user-agent"])).unwrap();
+        let sts = &sts;
+        let out = sign(&req, sts, T, "n", &SignedHeaders::Explicit(&["user-agent"])).unwrap();
         let auth = &out.last().unwrap().1;
         assert!(
             auth.contains("SignedHeaders=user-agent;x-acs-accesskey-id;x-acs-content-sha256;x-acs-date;x-acs-security-token;x-acs-signature-nonce,"),
             "{auth}"
         );
-        let names: Vec<&str> = out.iter().map(|p| p.0.as_str()).collect();
+        let names: Vec<&str> = out.iter().map(|p| p.0).collect();
         assert_eq!(
             names,
             [
@@ -414,9 +454,20 @@ mod tests {
                 "Authorization"
             ]
         );
-        let all = sign(&req, &sts, T, "n", &SignedHeaders::AllPresent).unwrap();
-        assert!(all.last().unwrap().1.contains("SignedHeaders=accept;host;user-agent;"));
-        let default = sign(&req, &sts, T, "n", &SignedHeaders::Default).unwrap();
-        assert!(default.last().unwrap().1.contains("SignedHeaders=host;x-acs-accesskey-id;"));
+        let all = sign(&req, sts, T, "n", &SignedHeaders::AllPresent).unwrap();
+        assert!(
+            all.last()
+                .unwrap()
+                .1
+                .contains("SignedHeaders=accept;host;user-agent;")
+        );
+        let default = sign(&req, sts, T, "n", &SignedHeaders::Default).unwrap();
+        assert!(
+            default
+                .last()
+                .unwrap()
+                .1
+                .contains("SignedHeaders=host;x-acs-accesskey-id;")
+        );
     }
 }

@@ -161,7 +161,8 @@ mod tests {
     use alloc::string::ToString;
 
     const SECRET: &str = "testAccessKeySecret";
-    const TOKEN: &str = "CAIS+gF1q6Ft5B2yfSjIr5bSEsr/gu1n1vOGaGrw0GE9Zd5/2pWTsjz2IHhMeXJoA+4dsvs=/w";
+    const TOKEN: &str =
+        "CAIS+gF1q6Ft5B2yfSjIr5bSEsr/gu1n1vOGaGrw0GE9Zd5/2pWTsjz2IHhMeXJoA+4dsvs=/w";
 
     #[test]
     fn secret_and_token_never_shown() {
@@ -174,7 +175,10 @@ mod tests {
             assert!(!text.contains(SECRET), "{text}");
             assert!(!text.contains("CAIS"), "{text}");
         }
-        assert_eq!(c.to_string(), "access key testAccessKeyId (with STS security token)");
+        assert_eq!(
+            c.to_string(),
+            "access key testAccessKeyId (with STS security token)"
+        );
         assert_eq!(c.access_key_secret(), SECRET);
         assert_eq!(c.security_token(), Some(TOKEN));
         let clone = c.clone();

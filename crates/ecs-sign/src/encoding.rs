@@ -13,10 +13,25 @@ use crate::SignError;
 const HEX_UPPER: &[u8; 16] = b"0123456789ABCDEF";
 const HEX_LOWER: &[u8; 16] = b"0123456789abcdef";
 
+/// For each byte, whether [`percent_encode`] keeps it as is.
+static UNRESERVED: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b: u8 = 0;
+    loop {
+        table[b as usize] =
+            b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'.' || b == b'~';
+        if b == u8::MAX {
+            break;
+        }
+        b += 1;
+    }
+    table
+};
+
 /// Whether `b` is kept as is by [`percent_encode`].
 #[inline]
 fn is_unreserved(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~')
+    UNRESERVED[usize::from(b)]
 }
 
 /// Percent-encodes `s` as the service does: unreserved `A-Za-z0-9-_.~` kept,
@@ -53,6 +68,34 @@ pub fn percent_encode_into(out: &mut String, s: &str) {
     }
     if let Some(run) = s.get(run_start..) {
         out.push_str(run);
+    }
+}
+
+/// Appends `percent_encode(percent_encode(s))` to `out` in one pass: an
+/// unreserved byte stays, any other byte `b` becomes `%25XX` (the escape of
+/// `%XX`). This is how each part of the V1 canonical query appears in the
+/// string to sign.
+pub(crate) fn percent_encode_twice_into(out: &mut Vec<u8>, s: &str) {
+    let bytes = s.as_bytes();
+    let mut run_start = 0;
+    for (i, &b) in bytes.iter().enumerate() {
+        if is_unreserved(b) {
+            continue;
+        }
+        if let Some(run) = bytes.get(run_start..i) {
+            out.extend_from_slice(run);
+        }
+        out.extend_from_slice(&[
+            b'%',
+            b'2',
+            b'5',
+            HEX_UPPER[usize::from(b >> 4)],
+            HEX_UPPER[usize::from(b & 0x0f)],
+        ]);
+        run_start = i + 1;
+    }
+    if let Some(run) = bytes.get(run_start..) {
+        out.extend_from_slice(run);
     }
 }
 
@@ -105,7 +148,10 @@ fn hex_value(b: u8) -> Option<u8> {
 
 fn decode(s: &str, plus_is_space: bool) -> Result<String, &'static str> {
     let bytes = s.as_bytes();
-    if !bytes.iter().any(|&b| b == b'%' || (plus_is_space && b == b'+')) {
+    if !bytes
+        .iter()
+        .any(|&b| b == b'%' || (plus_is_space && b == b'+'))
+    {
         return Ok(String::from(s));
     }
     let mut out = Vec::with_capacity(bytes.len());
@@ -178,8 +224,20 @@ pub(crate) fn is_token(s: &str) -> bool {
             b.is_ascii_alphanumeric()
                 || matches!(
                     b,
-                    b'!' | b'#' | b'$' | b'%' | b'&' | b'\'' | b'*' | b'+' | b'-' | b'.' | b'^'
-                        | b'_' | b'`' | b'|' | b'~'
+                    b'!' | b'#'
+                        | b'$'
+                        | b'%'
+                        | b'&'
+                        | b'\''
+                        | b'*'
+                        | b'+'
+                        | b'-'
+                        | b'.'
+                        | b'^'
+                        | b'_'
+                        | b'`'
+                        | b'|'
+                        | b'~'
                 )
         })
 }
@@ -196,6 +254,17 @@ pub(crate) fn hex_lower_into(out: &mut String, bytes: &[u8]) {
     for &b in bytes {
         out.push(char::from(HEX_LOWER[usize::from(b >> 4)]));
         out.push(char::from(HEX_LOWER[usize::from(b & 0x0f)]));
+    }
+}
+
+/// Writes the lower-case hex form of `bytes` into `out` (which must be
+/// twice as long; extra bytes of either side are left alone).
+pub(crate) fn hex_lower_to(out: &mut [u8], bytes: &[u8]) {
+    for (pair, &b) in out.chunks_exact_mut(2).zip(bytes) {
+        pair.copy_from_slice(&[
+            HEX_LOWER[usize::from(b >> 4)],
+            HEX_LOWER[usize::from(b & 0x0f)],
+        ]);
     }
 }
 
@@ -235,6 +304,12 @@ mod tests {
         ];
         for (input, want) in cases {
             assert_eq!(percent_encode(input), want, "input {input:?}");
+        }
+        for (input, _) in cases {
+            let mut twice = Vec::new();
+            percent_encode_twice_into(&mut twice, input);
+            let want = percent_encode(&percent_encode(input));
+            assert_eq!(twice, want.as_bytes(), "input {input:?}");
         }
         let mut out = "x=".to_owned();
         percent_encode_into(&mut out, "a b");

@@ -174,7 +174,10 @@ mod tests {
         assert_eq!(q.reason(), "is not UTF-8 after decoding");
         let c = SignError::credentials("access key id", "is empty");
         assert!(c.is_credentials());
-        assert_eq!(c.to_string(), "invalid credentials: the access key id is empty");
+        assert_eq!(
+            c.to_string(),
+            "invalid credentials: the access key id is empty"
+        );
         assert!(SignError::time("x").is_time());
         assert!(SignError::random().is_random());
     }

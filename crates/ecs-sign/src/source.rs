@@ -273,7 +273,10 @@ mod tests {
         let a = s.nonce().unwrap();
         let b = s.nonce().unwrap();
         assert_eq!(a.len(), 32);
-        assert!(a.bytes().all(|c| c.is_ascii_digit() || (b'a'..=b'f').contains(&c)));
+        assert!(
+            a.bytes()
+                .all(|c| c.is_ascii_digit() || (b'a'..=b'f').contains(&c))
+        );
         assert_ne!(a, b);
         let now = SystemTimeSource.now();
         assert!(now.year() >= 2024);

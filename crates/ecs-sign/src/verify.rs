@@ -225,10 +225,16 @@ mod tests {
         };
         assert!(e.is_signature_mismatch());
         assert_eq!(e.string_to_sign(), Some("POST&%2F&a"));
-        assert!(e.to_string().starts_with("the request signature does not match"));
+        assert!(
+            e.to_string()
+                .starts_with("the request signature does not match")
+        );
         assert!(e.to_string().contains("POST&%2F&a"));
         let m = VerifyError::missing("the Signature parameter");
-        assert_eq!(m.to_string(), "the request is missing the Signature parameter");
+        assert_eq!(
+            m.to_string(),
+            "the request is missing the Signature parameter"
+        );
         assert!(!m.is_signature_mismatch());
     }
 }

@@ -3,6 +3,9 @@
 //! with the known secret, and fail with a wrong secret, a changed parameter
 //! and a changed signed part.
 
+// Test code may unwrap: a panic is a failure with a location (common rules).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::path::Path;
 
 use ecs_sign::{SignatureVersion, VerifyError, acs3, rpc_v1};
@@ -78,9 +81,21 @@ fn is_v3(c: &Capture) -> bool {
         .any(|(k, _)| k.eq_ignore_ascii_case("authorization"))
 }
 
-fn verify(c: &Capture, query: &Pairs, headers: &Pairs, secret: &'static str) -> Result<ecs_sign::Verified, VerifyError> {
+fn verify(
+    c: &Capture,
+    query: &Pairs,
+    headers: &Pairs,
+    secret: &'static str,
+) -> Result<ecs_sign::Verified, VerifyError> {
     if is_v3(c) {
-        acs3::verify(&c.method, &c.path, query, headers, &c.body, lookup_with(secret))
+        acs3::verify(
+            &c.method,
+            &c.path,
+            query,
+            headers,
+            &c.body,
+            lookup_with(secret),
+        )
     } else {
         rpc_v1::verify(&c.method, query, lookup_with(secret))
     }
@@ -122,18 +137,23 @@ fn with_header(headers: &Pairs, name: &str, value: &str) -> Pairs {
 fn every_capture_verifies_with_the_known_secret() {
     for c in captures() {
         let query = ecs_sign::parse_query(&c.raw_query).unwrap();
-        let v = verify(&c, &query, &c.headers, SECRET)
-            .unwrap_or_else(|e| panic!("{}: {e}", c.name));
+        let v =
+            verify(&c, &query, &c.headers, SECRET).unwrap_or_else(|e| panic!("{}: {e}", c.name));
         assert_eq!(v.access_key_id(), "testAccessKeyId", "{}", c.name);
         let sts = c.name.ends_with("_sts");
         assert_eq!(v.security_token(), sts.then_some(TOKEN), "{}", c.name);
-        let want_version = if is_v3(&c) { SignatureVersion::V3 } else { SignatureVersion::V1 };
+        let want_version = if is_v3(&c) {
+            SignatureVersion::V3
+        } else {
+            SignatureVersion::V1
+        };
         assert_eq!(v.version(), want_version, "{}", c.name);
         assert_eq!(v.nonce().len(), 32, "{}", c.name);
         assert_eq!(v.timestamp().date().to_string(), "2026-11-26", "{}", c.name);
         // The convenience entry point for raw V1 queries agrees.
         if !is_v3(&c) {
-            let again = rpc_v1::verify_query(&c.method, &c.raw_query, None, lookup_with(SECRET)).unwrap();
+            let again =
+                rpc_v1::verify_query(&c.method, &c.raw_query, None, lookup_with(SECRET)).unwrap();
             assert_eq!(again, v, "{}", c.name);
         }
     }
@@ -142,7 +162,10 @@ fn every_capture_verifies_with_the_known_secret() {
 #[test]
 fn form_encoded_spaces_are_accepted() {
     // tea sends `prod+test` but signed `prod%20test` (spec §5).
-    let c = captures().into_iter().find(|c| c.name == "tea_v3_all_params").unwrap();
+    let c = captures()
+        .into_iter()
+        .find(|c| c.name == "tea_v3_all_params")
+        .unwrap();
     assert!(c.raw_query.contains("Tag.1.Value=prod+test"));
     let query = ecs_sign::parse_query(&c.raw_query).unwrap();
     assert!(query.contains(&("Tag.1.Value".into(), "prod test".into())));
@@ -159,7 +182,11 @@ fn every_capture_fails_with_a_wrong_secret() {
         if is_v3(&c) {
             assert!(sts.starts_with("ACS3-HMAC-SHA256\n"), "{}", c.name);
         } else {
-            assert!(sts.starts_with("POST&%2F&AccessKeyId%3DtestAccessKeyId"), "{}", c.name);
+            assert!(
+                sts.starts_with("POST&%2F&AccessKeyId%3DtestAccessKeyId"),
+                "{}",
+                c.name
+            );
         }
     }
 }
@@ -172,7 +199,11 @@ fn every_capture_fails_with_a_changed_parameter() {
         let e = verify(&c, &changed, &c.headers, SECRET).unwrap_err();
         assert!(e.is_signature_mismatch(), "{}: {e:?}", c.name);
         // Dropping a parameter breaks it too.
-        let fewer: Pairs = query.iter().filter(|p| p.0 != "InstanceId").cloned().collect();
+        let fewer: Pairs = query
+            .iter()
+            .filter(|p| p.0 != "InstanceId")
+            .cloned()
+            .collect();
         let e = verify(&c, &fewer, &c.headers, SECRET).unwrap_err();
         assert!(e.is_signature_mismatch(), "{}: {e:?}", c.name);
     }
@@ -205,7 +236,11 @@ fn every_capture_fails_with_a_changed_signed_part() {
             // parameters.
             for name in ["SignatureNonce", "Timestamp", "Action", "Format"] {
                 let changed = with_param(&query, name, |v| {
-                    if name == "Timestamp" { v.replace(":3", ":4") } else { format!("{v}x") }
+                    if name == "Timestamp" {
+                        v.replace(":3", ":4")
+                    } else {
+                        format!("{v}x")
+                    }
                 });
                 let e = verify(&c, &changed, &c.headers, SECRET).unwrap_err();
                 assert!(e.is_signature_mismatch(), "{} {name}: {e:?}", c.name);

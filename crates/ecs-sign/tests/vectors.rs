@@ -3,6 +3,9 @@
 //! `shared/spec/vectors/`). Each stage is asserted separately, so a failure
 //! points at the stage that differs.
 
+// Test code may unwrap: a panic is a failure with a location (common rules).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -91,11 +94,8 @@ fn v1_vectors_every_stage() {
         // Stage 4: the full signer produces the same signed parameter set as
         // the SDK sent, Signature last.
         let get = |k: &str| query.iter().find(|p| p.0 == k).map(|p| p.1.as_str());
-        let mut creds = Credentials::new(
-            s(input, "access_key_id"),
-            s(input, "access_key_secret"),
-        )
-        .unwrap();
+        let mut creds =
+            Credentials::new(s(input, "access_key_id"), s(input, "access_key_secret")).unwrap();
         if let Some(token) = get("SecurityToken") {
             creds = creds.with_security_token(token).unwrap();
         }
@@ -114,13 +114,16 @@ fn v1_vectors_every_stage() {
         )
         .with_format(get("Format").unwrap())
         .with_body_params(&body_refs);
-        let signed = rpc_v1::sign(
+        let signed: Vec<(String, String)> = rpc_v1::sign(
             &request,
             &creds,
             time(get("Timestamp").unwrap()),
             get("SignatureNonce").unwrap(),
         )
-        .unwrap();
+        .unwrap()
+        .into_iter()
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect();
         assert_eq!(
             signed.last().unwrap(),
             &("Signature".to_owned(), s(case, "signature").to_owned()),
@@ -170,7 +173,11 @@ fn v3_vectors_every_stage() {
 
         // Stage 0: payload hash.
         let payload = acs3::hashed_payload(body);
-        assert_eq!(payload, s(case, "x_acs_content_sha256"), "{name}: payload hash");
+        assert_eq!(
+            payload,
+            s(case, "x_acs_content_sha256"),
+            "{name}: payload hash"
+        );
         // Stage 1: canonical request over every header present (what the
         // Python SDK signs).
         let mut at_signing = before.clone();
@@ -184,8 +191,16 @@ fn v3_vectors_every_stage() {
             &payload,
         )
         .unwrap();
-        assert_eq!(canonical.as_str(), s(case, "canonical_request"), "{name}: canonical");
-        assert_eq!(canonical.signed_headers(), s(case, "signed_headers"), "{name}");
+        assert_eq!(
+            canonical.as_str(),
+            s(case, "canonical_request"),
+            "{name}: canonical"
+        );
+        assert_eq!(
+            canonical.signed_headers(),
+            s(case, "signed_headers"),
+            "{name}"
+        );
         // Stage 2: string to sign (and the hashed canonical request in it).
         let sts = acs3::string_to_sign(canonical.as_str());
         assert_eq!(sts, s(case, "string_to_sign"), "{name}: string to sign");
@@ -220,7 +235,10 @@ fn v3_vectors_every_stage() {
         let modes: &[acs3::SignedHeaders<'_>] = if name == "full_sdk_header_set" {
             &[acs3::SignedHeaders::AllPresent]
         } else {
-            &[acs3::SignedHeaders::AllPresent, acs3::SignedHeaders::Default]
+            &[
+                acs3::SignedHeaders::AllPresent,
+                acs3::SignedHeaders::Default,
+            ]
         };
         for mode in modes {
             let added = acs3::sign(
@@ -231,9 +249,11 @@ fn v3_vectors_every_stage() {
                 mode,
             )
             .unwrap();
+            let (last_name, last_value) = added.last().unwrap();
+            assert_eq!(*last_name, "Authorization", "{name} {mode:?}");
             assert_eq!(
-                added.last().unwrap(),
-                &("Authorization".to_owned(), s(case, "authorization").to_owned()),
+                last_value,
+                s(case, "authorization"),
                 "{name} {mode:?}: Authorization"
             );
             let mut sent: BTreeMap<String, String> = own
@@ -241,7 +261,11 @@ fn v3_vectors_every_stage() {
                 .map(|&(k, v)| (k.to_owned(), v.to_owned()))
                 .collect();
             sent.insert("host".into(), header("host").unwrap().into());
-            sent.extend(added);
+            sent.extend(
+                added
+                    .into_iter()
+                    .map(|(k, v)| (k.to_owned(), v.into_owned())),
+            );
             let want: BTreeMap<String, String> = pairs(&case["headers_sent"]).into_iter().collect();
             assert_eq!(sent, want, "{name} {mode:?}: final headers");
         }
@@ -267,7 +291,10 @@ fn copies_equal_the_shared_spec() {
     for name in ["signature-v1.json", "signature-v3.json"] {
         let ours = std::fs::read(data(name)).unwrap();
         let theirs = std::fs::read(shared.join("vectors").join(name)).unwrap();
-        assert!(ours == theirs, "tests/data/{name} differs from shared/spec/vectors/{name}");
+        assert!(
+            ours == theirs,
+            "tests/data/{name} differs from shared/spec/vectors/{name}"
+        );
         compared += 1;
     }
     for entry in std::fs::read_dir(shared.join("captures")).unwrap() {
@@ -276,7 +303,10 @@ fn copies_equal_the_shared_spec() {
             let file = path.file_name().unwrap().to_str().unwrap();
             let ours = std::fs::read(data("captures").join(file))
                 .unwrap_or_else(|_| panic!("tests/data/captures/{file} is missing"));
-            assert!(ours == std::fs::read(&path).unwrap(), "captures/{file} differs");
+            assert!(
+                ours == std::fs::read(&path).unwrap(),
+                "captures/{file} differs"
+            );
             compared += 1;
         }
     }

@@ -64,6 +64,10 @@ pub(crate) fn check_path(path: &str) -> Result<(), SignError> {
     Ok(())
 }
 
+/// The hex SHA-256 of the empty body.
+pub(crate) const EMPTY_SHA256: &str =
+    "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+
 /// The hex SHA-256 of `body`, the value of `x-acs-content-sha256`.
 pub fn hashed_payload(body: &[u8]) -> String {
     let mut out = String::with_capacity(64);
@@ -129,9 +133,7 @@ pub(crate) fn write(
 /// Sorts query pairs by key, then value (the Python SDK sorts a dict, so
 /// keys are unique there; the value order keeps repeated keys
 /// deterministic).
-pub(crate) fn sorted_query<'a, K: AsRef<str>, V: AsRef<str>>(
-    query: &'a [(K, V)],
-) -> Vec<(&'a str, &'a str)> {
+pub(crate) fn sorted_query<K: AsRef<str>, V: AsRef<str>>(query: &[(K, V)]) -> Vec<(&str, &str)> {
     let mut q: Vec<(&str, &str)> = query
         .iter()
         .map(|(k, v)| (k.as_ref(), v.as_ref()))
@@ -162,7 +164,11 @@ mod tests {
     #[test]
     fn checks_names_values_and_paths() {
         assert!(check_header("x-acs-a", "v\t1").is_ok());
-        assert!(check_header("bad name", "v").unwrap_err().is_invalid_input());
+        assert!(
+            check_header("bad name", "v")
+                .unwrap_err()
+                .is_invalid_input()
+        );
         let e = check_header("x", "a\r\nb").unwrap_err();
         assert!(alloc::string::ToString::to_string(&e).contains("header `x`"));
         assert!(check_path("/").is_ok());
@@ -171,9 +177,6 @@ mod tests {
         assert!(check_path("/a b").is_err());
         assert_eq!(lower("X-Acs-A"), "x-acs-a");
         assert!(matches!(lower("x"), Cow::Borrowed(_)));
-        assert_eq!(
-            hashed_payload(b""),
-            "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
-        );
+        assert_eq!(hashed_payload(b""), EMPTY_SHA256);
     }
 }

@@ -154,26 +154,26 @@ where
         if !signed.contains(&must) {
             return Err(VerifyError::malformed(
                 "SignedHeaders in the Authorization header",
-                alloc::format!("does not include {must}; the request time and nonce must be signed"),
+                alloc::format!(
+                    "does not include {must}; the request time and nonce must be signed"
+                ),
             ));
         }
     }
 
-    let date = single("x-acs-date")?
-        .ok_or_else(|| VerifyError::missing("the x-acs-date header"))?;
+    let date =
+        single("x-acs-date")?.ok_or_else(|| VerifyError::missing("the x-acs-date header"))?;
     let timestamp = crate::parse_timestamp(date)
         .ok_or_else(|| VerifyError::InvalidTimestamp { value: date.into() })?;
     let nonce = single("x-acs-signature-nonce")?
         .filter(|n| !n.is_empty())
         .ok_or_else(|| VerifyError::missing("the x-acs-signature-nonce header"))?;
     let security_token = single("x-acs-security-token")?.filter(|t| !t.is_empty());
-    if let Some(id) = single("x-acs-accesskey-id")? {
-        if id != auth.credential {
-            return Err(VerifyError::malformed(
-                "the x-acs-accesskey-id header",
-                "differs from the Credential in the Authorization header",
-            ));
-        }
+    if single("x-acs-accesskey-id")?.is_some_and(|id| id != auth.credential) {
+        return Err(VerifyError::malformed(
+            "the x-acs-accesskey-id header",
+            "differs from the Credential in the Authorization header",
+        ));
     }
 
     let mut chosen: Vec<canonical::Header<'_>> = Vec::with_capacity(signed.len());
@@ -241,7 +241,11 @@ mod tests {
             .map(|&(k, v)| (k.to_owned(), v.to_owned()))
             .collect();
         all.push(("Host".into(), "h.example".into()));
-        all.extend(added);
+        all.extend(
+            added
+                .into_iter()
+                .map(|(k, v)| (k.to_owned(), v.into_owned())),
+        );
         (vec![("RegionId".into(), "cn-hangzhou".into())], all)
     }
 
@@ -273,41 +277,99 @@ mod tests {
 
         let e = verify("POST", "/", &query, &headers, b"x", lookup).unwrap_err();
         assert!(e.is_signature_mismatch());
-        let e = verify("POST", "/", &query, &replace(&headers, "user-agent", "ub"), b"", lookup)
-            .unwrap_err();
+        let e = verify(
+            "POST",
+            "/",
+            &query,
+            &replace(&headers, "user-agent", "ub"),
+            b"",
+            lookup,
+        )
+        .unwrap_err();
         assert!(e.is_signature_mismatch());
-        let auth = headers.iter().find(|h| h.0 == "Authorization").unwrap().1.clone();
-        let cases: [(&str, fn(&VerifyError) -> bool); 8] = [
-            ("Bearer x", |e| matches!(e, VerifyError::UnsupportedAlgorithm { .. })),
-            ("ACS3-HMAC-SHA256", |e| matches!(e, VerifyError::Missing { .. })),
-            ("ACS3-HMAC-SHA256 Credential=AK", |e| matches!(e, VerifyError::Missing { .. })),
-            ("ACS3-HMAC-SHA256 Credential=AK,SignedHeaders=x-acs-date;x-acs-signature-nonce,Signature=zz", |e| {
+        let auth = headers
+            .iter()
+            .find(|h| h.0 == "Authorization")
+            .unwrap()
+            .1
+            .clone();
+        type Check = fn(&VerifyError) -> bool;
+        let cases: [(&str, Check); 8] = [
+            ("Bearer x", |e| {
+                matches!(e, VerifyError::UnsupportedAlgorithm { .. })
+            }),
+            ("ACS3-HMAC-SHA256", |e| {
+                matches!(e, VerifyError::Missing { .. })
+            }),
+            ("ACS3-HMAC-SHA256 Credential=AK", |e| {
+                matches!(e, VerifyError::Missing { .. })
+            }),
+            (
+                "ACS3-HMAC-SHA256 Credential=AK,SignedHeaders=x-acs-date;x-acs-signature-nonce,Signature=zz",
+                |e| matches!(e, VerifyError::Malformed { .. }),
+            ),
+            ("ACS3-HMAC-SHA256 Credential=AK,Foo=1", |e| {
                 matches!(e, VerifyError::Malformed { .. })
             }),
-            ("ACS3-HMAC-SHA256 Credential=AK,Foo=1", |e| matches!(e, VerifyError::Malformed { .. })),
-            ("ACS3-HMAC-SHA256 Credential=AK,Credential=AK", |e| matches!(e, VerifyError::Malformed { .. })),
-            ("ACS3-HMAC-SHA256 Credential", |e| matches!(e, VerifyError::Malformed { .. })),
-            ("ACS3-HMAC-SHA256 Credential=AK,SignedHeaders=host,Signature=00", |e| {
+            ("ACS3-HMAC-SHA256 Credential=AK,Credential=AK", |e| {
                 matches!(e, VerifyError::Malformed { .. })
             }),
+            ("ACS3-HMAC-SHA256 Credential", |e| {
+                matches!(e, VerifyError::Malformed { .. })
+            }),
+            (
+                "ACS3-HMAC-SHA256 Credential=AK,SignedHeaders=host,Signature=00",
+                |e| matches!(e, VerifyError::Malformed { .. }),
+            ),
         ];
         for (value, check) in cases {
-            let e = verify("POST", "/", &query, &replace(&headers, "authorization", value), b"", lookup)
-                .unwrap_err();
+            let e = verify(
+                "POST",
+                "/",
+                &query,
+                &replace(&headers, "authorization", value),
+                b"",
+                lookup,
+            )
+            .unwrap_err();
             assert!(check(&e), "{value}: {e:?}");
         }
         let unknown = auth.replace("Credential=AK", "Credential=NOPE");
-        let e = verify("POST", "/", &query, &replace(&headers, "authorization", &unknown), b"", lookup)
-            .unwrap_err();
+        let e = verify(
+            "POST",
+            "/",
+            &query,
+            &replace(&headers, "authorization", &unknown),
+            b"",
+            lookup,
+        )
+        .unwrap_err();
         assert!(matches!(e, VerifyError::Malformed { .. }), "{e:?}");
         let e = verify("POST", "/", &query, &headers, b"", |_: &str| None::<&str>).unwrap_err();
-        assert!(matches!(e, VerifyError::UnknownAccessKey { ref access_key_id } if access_key_id == "AK"), "{e:?}");
-        let e = verify("POST", "/", &query, &replace(&headers, "x-acs-date", "yesterday"), b"", lookup)
-            .unwrap_err();
+        assert!(
+            matches!(e, VerifyError::UnknownAccessKey { ref access_key_id } if access_key_id == "AK"),
+            "{e:?}"
+        );
+        let e = verify(
+            "POST",
+            "/",
+            &query,
+            &replace(&headers, "x-acs-date", "yesterday"),
+            b"",
+            lookup,
+        )
+        .unwrap_err();
         assert!(matches!(e, VerifyError::InvalidTimestamp { .. }), "{e:?}");
-        let without_ua: Pairs = headers.iter().filter(|h| h.0 != "User-Agent").cloned().collect();
+        let without_ua: Pairs = headers
+            .iter()
+            .filter(|h| h.0 != "User-Agent")
+            .cloned()
+            .collect();
         let e = verify("POST", "/", &query, &without_ua, b"", lookup).unwrap_err();
-        assert!(matches!(e, VerifyError::Missing { ref part } if part.contains("user-agent")), "{e:?}");
+        assert!(
+            matches!(e, VerifyError::Missing { ref part } if part.contains("user-agent")),
+            "{e:?}"
+        );
         let none: Pairs = Vec::new();
         let e = verify("POST", "/", &query, &none, b"", lookup).unwrap_err();
         assert_eq!(e, VerifyError::missing(AUTH));
