@@ -57,7 +57,6 @@ pub enum ResponseFormat {
 /// the attempt and operation timeouts are enforced by the client whatever
 /// the transport.
 #[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
 pub struct TimeoutConfig {
     /// Connecting (default transport only; default 5 s, as the SDKs).
     pub connect: Duration,

@@ -21,7 +21,6 @@ use ecs_model::RetryClass;
 /// assert_eq!(RetryConfig::disabled().max_attempts, 1);
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
 pub struct RetryConfig {
     /// Attempts per call, the first included (default 4: three retries, as
     /// the official core SDK). 1 disables retries.
