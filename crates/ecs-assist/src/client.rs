@@ -55,6 +55,15 @@ pub(crate) struct CallOptions {
     pub(crate) response_format: Option<ResponseFormat>,
 }
 
+/// Records the outcome on the call's span, once.
+fn record_end(attempts: u32, request_id: Option<&str>) {
+    let span = tracing::Span::current();
+    span.record("attempts", attempts);
+    if let Some(id) = request_id {
+        span.record("request_id", id);
+    }
+}
+
 fn elapsed(start: OffsetDateTime, now: OffsetDateTime) -> Duration {
     Duration::try_from(now - start).unwrap_or(Duration::ZERO)
 }
@@ -232,27 +241,26 @@ impl Client {
                 .attempt(request, options, attempt, attempt_timeout, remaining)
                 .instrument(attempt_span)
                 .await;
-            let span = tracing::Span::current();
-            span.record("attempts", attempt);
             let error = match result {
                 Ok(response) => {
-                    span.record("request_id", response.request_id.as_str());
+                    record_end(attempt, Some(response.request_id.as_str()));
                     self.inner.budget.on_success(spent);
                     return Ok(response);
                 }
                 Err(error) => error,
             };
             let retry_after = error.retry_after();
-            if let Some(id) = error.request_id() {
-                span.record("request_id", id);
-            }
+            let fail = |error: Error| {
+                record_end(attempt, error.request_id());
+                Err(error.with_attempts(attempt))
+            };
             let class = error.retry_class().unwrap_or(RetryClass::Final);
             if error.kind() == crate::ErrorKind::Deadline || !class.is_retryable() {
-                return Err(error.with_attempts(attempt));
+                return fail(error);
             }
             if attempt >= max_attempts {
                 tracing::debug!(attempt, "no attempts left");
-                return Err(error.with_attempts(attempt));
+                return fail(error);
             }
             let cost = if error.kind() == crate::ErrorKind::Transport {
                 config.retry.timeout_retry_cost
@@ -261,7 +269,7 @@ impl Client {
             };
             if !self.inner.budget.try_acquire(cost) {
                 tracing::warn!(attempt, "retry budget exhausted; not retrying");
-                return Err(error.with_attempts(attempt));
+                return fail(error);
             }
             spent = spent.saturating_add(cost);
             let delay = config
@@ -270,6 +278,7 @@ impl Client {
             if let Some(limit) = deadline
                 && elapsed(start, self.now()) + delay >= limit
             {
+                record_end(attempt, error.request_id());
                 return Err(Error::deadline(limit, Some(error.with_attempts(attempt))));
             }
             tracing::debug!(

@@ -42,6 +42,7 @@ async fn secrets_and_signatures_never_reach_the_logs() {
     let subscriber = tracing_subscriber::fmt()
         .with_max_level(tracing::Level::TRACE)
         .with_writer(buffer.clone())
+        .with_ansi(false)
         .with_span_events(tracing_subscriber::fmt::format::FmtSpan::FULL)
         .finish();
     let _guard = tracing::subscriber::set_default(subscriber);
@@ -105,6 +106,8 @@ async fn secrets_and_signatures_never_reach_the_logs() {
     assert!(logs.contains("ecs_assist.attempt"), "spans are logged: {logs}");
     assert!(logs.contains("R-503"), "request ids are logged");
     assert!(logs.contains("attempt=4"), "attempt numbers are logged");
+    assert!(logs.contains("attempts=4 request_id=\"R-503\""), "the call span ends with its outcome");
+    assert!(logs.contains("status=503"), "statuses are logged");
     assert!(!logs.contains(SECRET), "secret leaked");
     assert!(!logs.contains(TOKEN), "token leaked");
     assert!(!logs.contains("CAIS"), "token prefix leaked");
