@@ -9,6 +9,7 @@
     clippy::print_stderr
 )]
 
+mod client;
 mod emulator;
 mod support;
 mod tidy;

@@ -1,0 +1,390 @@
+//! The `ecs-assist` client end to end against the in-process emulator (and
+//! a capturing transport where the wire form itself is the point).
+
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use bytes::Bytes;
+use ecs_assist::{
+    AsyncSleep, Client, ContentEncoding, ErrorKind, InvocationStatus, PageStyle, ResponseFormat,
+    SignatureVersion, SleepFuture,
+};
+use ecs_emulator::{DEMO_ACCESS_KEY_ID, DEMO_ACCESS_KEY_SECRET, DataSet, Emulator, EmulatorHandle};
+use ecs_sign::{ManualTimeSource, SequenceNonceSource};
+use ecs_transport::CaptureTransport;
+use futures::TryStreamExt as _;
+use time::macros::datetime;
+
+const LIMIT: Duration = Duration::from_secs(60);
+
+async fn bounded<F: std::future::Future>(f: F) -> F::Output {
+    tokio::time::timeout(LIMIT, f).await.expect("the test finished in time")
+}
+
+fn client_for(emulator: &EmulatorHandle, version: SignatureVersion) -> Client {
+    Client::builder()
+        .region("cn-hangzhou")
+        .endpoint(emulator.url())
+        .access_key(DEMO_ACCESS_KEY_ID, DEMO_ACCESS_KEY_SECRET)
+        .signature_version(version)
+        .build()
+        .unwrap()
+}
+
+/// A sleep that moves the shared manual clock when awaited.
+#[derive(Debug, Clone)]
+struct ClockSleep(Arc<ManualTimeSource>);
+
+impl AsyncSleep for ClockSleep {
+    fn sleep(&self, duration: Duration) -> SleepFuture {
+        let clock = Arc::clone(&self.0);
+        Box::pin(async move { clock.advance(time::Duration::try_from(duration).unwrap()) })
+    }
+}
+
+#[tokio::test]
+async fn every_parameter_reaches_the_wire() {
+    let ok = http::Response::builder()
+        .header("content-type", "application/json")
+        .body(Bytes::from_static(br#"{"RequestId":"R-1","Invocation":{}}"#))
+        .unwrap();
+    for version in [SignatureVersion::V3, SignatureVersion::V1] {
+        let transport = Arc::new(CaptureTransport::new().with_response(ok.clone()));
+        let client = Client::builder()
+            .region("cn-beijing")
+            .access_key("AKID", "SECRET")
+            .signature_version(version)
+            .transport(Arc::clone(&transport))
+            .build()
+            .unwrap();
+        bounded(
+            client
+                .describe_invocation_results()
+                .invoke_id("t-1")
+                .instance_id("i-1")
+                .command_id("c-1")
+                .invoke_record_status("Running")
+                .include_history(true)
+                .content_encoding(ContentEncoding::PlainText)
+                .max_results(20)
+                .next_token("tok en")
+                .resource_group_id("rg-1")
+                .tag("env", "prod test")
+                .tag("owner", "")
+                .send(),
+        )
+        .await
+        .unwrap();
+        let request = transport.last_request().unwrap();
+        assert_eq!(request.method(), http::Method::POST);
+        assert_eq!(request.uri().host(), Some("ecs.cn-beijing.aliyuncs.com"));
+        assert!(request.body().is_empty());
+        let query = ecs_sign::parse_query(request.uri().query().unwrap()).unwrap();
+        for (k, v) in [
+            ("RegionId", "cn-beijing"),
+            ("InvokeId", "t-1"),
+            ("InstanceId", "i-1"),
+            ("CommandId", "c-1"),
+            ("InvokeRecordStatus", "Running"),
+            ("IncludeHistory", "true"),
+            ("ContentEncoding", "PlainText"),
+            ("MaxResults", "20"),
+            ("NextToken", "tok en"),
+            ("ResourceGroupId", "rg-1"),
+            ("Tag.1.Key", "env"),
+            ("Tag.1.Value", "prod test"),
+            ("Tag.2.Key", "owner"),
+            ("Tag.2.Value", ""),
+        ] {
+            assert!(
+                query.iter().any(|(qk, qv)| qk == k && qv == v),
+                "{version:?}: {k}={v} missing from {query:?}"
+            );
+        }
+        assert_eq!(request.headers()["x-acs-action"], "DescribeInvocationResults");
+        assert_eq!(request.headers()["x-acs-version"], "2014-05-26");
+        let page_params: Vec<_> = query.iter().filter(|(k, _)| k.starts_with("Page")).collect();
+        assert!(page_params.is_empty(), "{page_params:?}");
+    }
+}
+
+#[tokio::test]
+async fn v1_and_v3_in_json_and_xml_read_the_same_page() {
+    let emulator = Emulator::builder().data(DataSet::demo()).start().await.unwrap();
+    for version in [SignatureVersion::V3, SignatureVersion::V1] {
+        for format in [ResponseFormat::Json, ResponseFormat::Xml] {
+            let client = client_for(&emulator, version);
+            let page = bounded(
+                client
+                    .describe_invocation_results()
+                    .invoke_id("t-hz0jdfwd9f1234")
+                    .with_response_format(format)
+                    .send(),
+            )
+            .await
+            .unwrap();
+            let results = &page.invocation.results;
+            assert_eq!(results.len(), 3, "{version:?} {format:?}");
+            let failed = results
+                .iter()
+                .filter(|r| r.invocation_status == Some(InvocationStatus::Failed))
+                .count();
+            assert_eq!(failed, 1);
+            let text = results[0].output_text(&ContentEncoding::Base64).unwrap();
+            assert!(text.starts_with("Filesystem"), "{text}");
+            assert!(!page.request_id.is_empty());
+        }
+    }
+    emulator.shutdown().await;
+}
+
+#[tokio::test]
+async fn both_paging_styles_return_five_thousand_results_exactly_once() {
+    let emulator = Emulator::builder().generate(5000).seed(11).start().await.unwrap();
+    let client = client_for(&emulator, SignatureVersion::V3);
+    for style in [PageStyle::Token, PageStyle::Number] {
+        let items: Vec<_> = bounded(
+            client
+                .describe_invocation_results()
+                .max_results(50)
+                .page_size(50)
+                .into_paginator()
+                .page_style(style)
+                .items()
+                .try_collect::<Vec<_>>(),
+        )
+        .await
+        .unwrap();
+        let keys: HashSet<_> = items
+            .iter()
+            .map(|r| (r.invoke_id.clone(), r.instance_id.clone(), r.repeats))
+            .collect();
+        assert_eq!(items.len(), 5000, "{style:?}");
+        assert_eq!(keys.len(), 5000, "{style:?}: duplicates");
+    }
+    // Max items stops early, and an interrupted run resumes where it was.
+    let capped: Vec<_> = bounded(
+        client
+            .describe_invocation_results()
+            .into_paginator()
+            .max_items(123)
+            .items()
+            .try_collect::<Vec<_>>(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(capped.len(), 123);
+
+    let mut pages = client.describe_invocation_results().into_paginator().pages();
+    let mut first = Vec::new();
+    let mut position = None;
+    for _ in 0..10 {
+        let page = bounded(pages.try_next()).await.unwrap().unwrap();
+        first.extend(page.results().iter().map(|r| r.instance_id.clone()));
+        position = Some(page.position().clone());
+    }
+    drop(pages);
+    let rest: Vec<_> = bounded(
+        client
+            .describe_invocation_results()
+            .into_paginator()
+            .resume_from(position.unwrap())
+            .items()
+            .try_collect::<Vec<_>>(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(first.len(), 500);
+    assert_eq!(first.len() + rest.len(), 5000);
+    emulator.shutdown().await;
+}
+
+#[tokio::test]
+async fn retries_recover_from_throttling_and_server_errors() {
+    for fault in ["throttle:x2:50ms", "error500:x2", "error503:x3", "html:x1", "reset:x2"] {
+        let emulator = Emulator::builder()
+            .data(DataSet::demo())
+            .fault(fault.parse().unwrap())
+            .start()
+            .await
+            .unwrap();
+        let client = client_for(&emulator, SignatureVersion::V3);
+        let page = bounded(
+            client
+                .describe_invocation_results()
+                .invoke_id("t-hz0jdfwd9f1234")
+                .send(),
+        )
+        .await
+        .unwrap_or_else(|e| panic!("{fault}: {e}"));
+        assert_eq!(page.invocation.results.len(), 3, "{fault}");
+        let expected = 1 + fault.split(":x").nth(1).unwrap()[..1].parse::<u64>().unwrap();
+        assert_eq!(emulator.requests(), expected, "{fault}");
+        emulator.shutdown().await;
+    }
+    // Past the attempt limit the throttling error comes back, typed.
+    let emulator = Emulator::builder()
+        .data(DataSet::demo())
+        .fault("throttle:10ms".parse().unwrap())
+        .start()
+        .await
+        .unwrap();
+    let err = bounded(client_for(&emulator, SignatureVersion::V1).describe_invocation_results().send())
+        .await
+        .unwrap_err();
+    assert!(err.is_throttling(), "{err}");
+    assert_eq!(err.attempts(), 4);
+    assert_eq!(err.code(), Some("Throttling.User"));
+    assert!(err.request_id().is_some());
+    emulator.shutdown().await;
+}
+
+#[tokio::test]
+async fn errors_carry_the_services_code_and_request_id() {
+    let emulator = Emulator::builder().data(DataSet::demo()).start().await.unwrap();
+    for version in [SignatureVersion::V3, SignatureVersion::V1] {
+        let client = Client::builder()
+            .region("cn-hangzhou")
+            .endpoint(emulator.url())
+            .access_key(DEMO_ACCESS_KEY_ID, "NotTheSecret")
+            .signature_version(version)
+            .build()
+            .unwrap();
+        let err = bounded(client.describe_invocation_results().send()).await.unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Service);
+        assert_eq!(err.code(), Some("SignatureDoesNotMatch"), "{version:?}");
+        assert!(err.request_id().is_some_and(|id| !id.is_empty()));
+        assert!(err.to_string().contains("secret") && err.to_string().contains("clock"));
+        assert_eq!(err.attempts(), 1, "not retried");
+
+        let err = bounded(
+            client_for(&emulator, version)
+                .describe_invocation_results()
+                .region_id("xx-nowhere-1")
+                .send(),
+        )
+        .await
+        .unwrap_err();
+        assert_eq!(err.code(), Some("InvalidRegionId.NotFound"));
+        assert_eq!(err.service_error().unwrap().http_status, 404);
+    }
+    emulator.shutdown().await;
+}
+
+#[tokio::test]
+async fn the_waiter_sees_running_turn_into_finished() {
+    let clock = Arc::new(ManualTimeSource::new(datetime!(2026-11-26 06:00:00 UTC)));
+    let emulator = Emulator::builder()
+        .data(DataSet::demo())
+        .time_source(Arc::clone(&clock))
+        .start()
+        .await
+        .unwrap();
+    let client = Client::builder()
+        .region("cn-hangzhou")
+        .endpoint(emulator.url())
+        .access_key(DEMO_ACCESS_KEY_ID, DEMO_ACCESS_KEY_SECRET)
+        .time_source(Arc::clone(&clock))
+        .nonce_source(SequenceNonceSource::new(77))
+        .sleep(ClockSleep(Arc::clone(&clock)))
+        .operation_timeout(None)
+        .build()
+        .unwrap();
+
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let log = Arc::clone(&seen);
+    let outcome = bounded(
+        client
+            .wait_for_invocation("t-hz0jdfwe1uy5678")
+            .poll_interval(Duration::from_secs(1))
+            .max_poll_interval(Duration::from_secs(2))
+            .on_progress(move |o| log.lock().unwrap().push(o.summary().clone()))
+            .send(),
+    )
+    .await
+    .unwrap();
+    assert!(outcome.is_success());
+    assert_eq!(outcome.summary().succeeded, 2);
+    let seen = seen.lock().unwrap().clone();
+    assert!(seen.len() >= 3, "{seen:?}");
+    assert_eq!(seen[0].pending, 2, "both running at first");
+    assert!(seen.iter().any(|s| s.pending == 1), "one finished before the other");
+    assert_eq!(outcome.polls() as usize, seen.len());
+
+    // A finished invocation with a failure: done at once, failure reported.
+    let done = bounded(client.wait_for_invocation("t-hz0jdfwd9f1234").fail_fast(true).send())
+        .await
+        .unwrap();
+    assert!(done.has_failures() && done.is_complete() && !done.is_success());
+
+    // A timeout ends with the last state seen.
+    emulator.shutdown().await;
+    let clock2 = Arc::new(ManualTimeSource::new(datetime!(2026-11-26 07:00:00 UTC)));
+    let emulator = Emulator::builder()
+        .data(DataSet::demo())
+        .time_source(Arc::clone(&clock2))
+        .start()
+        .await
+        .unwrap();
+    let client = Client::builder()
+        .region("cn-hangzhou")
+        .endpoint(emulator.url())
+        .access_key(DEMO_ACCESS_KEY_ID, DEMO_ACCESS_KEY_SECRET)
+        .time_source(Arc::clone(&clock2))
+        .nonce_source(SequenceNonceSource::new(78))
+        .sleep(ClockSleep(Arc::clone(&clock2)))
+        .operation_timeout(None)
+        .build()
+        .unwrap();
+    let err = bounded(
+        client
+            .wait_for_invocation("t-hz0jdfwe1uy5678")
+            .instance_id("i-bp1i7gg30r52z2em5678")
+            .timeout(Duration::from_secs(2))
+            .send(),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::WaitTimeout);
+    let last = err.wait_outcome().unwrap();
+    assert_eq!(last.summary().total, 1);
+    assert_eq!(last.summary().pending, 1);
+
+    // An invocation that never appears ends after the grace period.
+    let err = bounded(
+        client
+            .wait_for_invocation("t-doesnotexist0000")
+            .not_found_grace(Duration::from_secs(5))
+            .send(),
+    )
+    .await
+    .unwrap_err();
+    assert!(
+        matches!(err.kind(), ErrorKind::NotFound | ErrorKind::Service),
+        "{err}"
+    );
+    emulator.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_prepared_request_is_what_the_server_accepts() {
+    let emulator = Emulator::builder().data(DataSet::demo()).start().await.unwrap();
+    let client = client_for(&emulator, SignatureVersion::V3);
+    let prepared = bounded(
+        client
+            .describe_invocation_results()
+            .invoke_id("t-hz0jdfwd9f1234")
+            .prepare(),
+    )
+    .await
+    .unwrap();
+    assert!(prepared.redacted().contains("Signature=***"));
+    assert_eq!(emulator.requests(), 0, "prepare sends nothing");
+    let transport = ecs_transport::HyperTransport::new().unwrap();
+    let response = bounded(ecs_transport::Transport::send(&transport, prepared.into_request()))
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    emulator.shutdown().await;
+}
