@@ -257,7 +257,7 @@ pub(crate) fn v3_request(
     for (k, v) in headers
         .iter()
         .map(|(k, v)| (*k, *v))
-        .chain(added.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+        .chain(added.iter().map(|(k, v)| (*k, v.as_ref())))
     {
         builder = builder.header(k, v);
     }
