@@ -15,7 +15,12 @@ use ecs_emulator::{DEMO_ACCESS_KEY_ID, DEMO_ACCESS_KEY_SECRET, DataSet, Emulator
 fn blocking_client_pages_and_reports_errors_over_ureq() {
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let emulator = runtime
-        .block_on(Emulator::builder().data(DataSet::demo()).generate(120).start())
+        .block_on(
+            Emulator::builder()
+                .data(DataSet::demo())
+                .generate(120)
+                .start(),
+        )
         .unwrap();
     for version in [SignatureVersion::V3, SignatureVersion::V1] {
         let client = ecs_assist::blocking::Client::builder()

@@ -59,7 +59,8 @@ impl AsyncSleep for ClockSleep {
         // deadline passes only while it is awaited.
         let this = self.clone();
         Box::pin(async move {
-            this.clock.advance(time::Duration::try_from(duration).unwrap());
+            this.clock
+                .advance(time::Duration::try_from(duration).unwrap());
             this.log.lock().unwrap().push(duration);
         })
     }
@@ -107,7 +108,9 @@ fn setup(replies: Vec<Reply>, retry: RetryConfig) -> (Client, Arc<Scripted>, Clo
     (client, transport, sleep)
 }
 
-async fn call(client: &Client) -> Result<ecs_assist::DescribeInvocationResultsResponse, ecs_assist::Error> {
+async fn call(
+    client: &Client,
+) -> Result<ecs_assist::DescribeInvocationResultsResponse, ecs_assist::Error> {
     tokio::time::timeout(
         Duration::from_secs(10),
         client.describe_invocation_results().invoke_id("t-1").send(),
@@ -134,10 +137,22 @@ async fn throttling_is_retried_after_the_servers_delay_with_fresh_signatures() {
     );
     let sent = transport.sent();
     assert_eq!(sent.len(), 3);
-    let nonces: Vec<_> = sent.iter().map(|r| r.headers()["x-acs-signature-nonce"].clone()).collect();
-    assert!(nonces[0] != nonces[1] && nonces[1] != nonces[2], "{nonces:?}");
-    let dates: Vec<_> = sent.iter().map(|r| r.headers()["x-acs-date"].clone()).collect();
-    assert_ne!(dates[0], dates[2], "the clock moved, so the timestamp must too");
+    let nonces: Vec<_> = sent
+        .iter()
+        .map(|r| r.headers()["x-acs-signature-nonce"].clone())
+        .collect();
+    assert!(
+        nonces[0] != nonces[1] && nonces[1] != nonces[2],
+        "{nonces:?}"
+    );
+    let dates: Vec<_> = sent
+        .iter()
+        .map(|r| r.headers()["x-acs-date"].clone())
+        .collect();
+    assert_ne!(
+        dates[0], dates[2],
+        "the clock moved, so the timestamp must too"
+    );
 }
 
 #[tokio::test]
@@ -192,7 +207,10 @@ async fn retryable_transport_errors_are_retried_and_others_are_not() {
     assert_eq!(transport.sent().len(), 3);
 
     let (client, transport, _) = setup(
-        vec![Err(TransportError::new(TransportErrorKind::Tls, "bad cert"))],
+        vec![Err(TransportError::new(
+            TransportErrorKind::Tls,
+            "bad cert",
+        ))],
         RetryConfig::default(),
     );
     let err = call(&client).await.unwrap_err();
@@ -241,7 +259,11 @@ async fn the_deadline_ends_retries() {
     assert_eq!(err.kind(), ErrorKind::Deadline);
     assert!(err.is_timeout());
     assert_eq!(err.request_id(), Some("R-Throttling.User"));
-    assert_eq!(sleep.log.lock().unwrap().len(), 1, "slept once, then the next wait would pass the deadline");
+    assert_eq!(
+        sleep.log.lock().unwrap().len(),
+        1,
+        "slept once, then the next wait would pass the deadline"
+    );
 }
 
 #[tokio::test]
@@ -257,7 +279,10 @@ async fn invalid_requests_are_not_sent() {
     assert_eq!(err.kind(), ErrorKind::InvalidInput);
     assert!(err.is_invalid_input());
     let problems = err.validation_errors().unwrap();
-    assert!(problems.concerns("MaxResults") && problems.concerns("PageSize"), "{problems}");
+    assert!(
+        problems.concerns("MaxResults") && problems.concerns("PageSize"),
+        "{problems}"
+    );
     assert!(err.to_string().contains("MaxResults"), "{err}");
     assert!(transport.sent().is_empty());
 }

@@ -52,7 +52,9 @@ async fn secrets_and_signatures_never_reach_the_logs() {
         let reply = http::Response::builder()
             .status(503)
             .header("content-type", "application/json")
-            .body(Bytes::from_static(br#"{"RequestId":"R-503","Code":"ServiceUnavailable","Message":"busy"}"#))
+            .body(Bytes::from_static(
+                br#"{"RequestId":"R-503","Code":"ServiceUnavailable","Message":"busy"}"#,
+            ))
             .unwrap();
         let transport = Arc::new(CaptureTransport::new().with_response(reply));
         let client = Client::builder()
@@ -84,7 +86,11 @@ async fn secrets_and_signatures_never_reach_the_logs() {
         assert_eq!(err.attempts(), 4);
         let text = format!("{err} {err:?} {client:?}");
         assert!(!text.contains(SECRET) && !text.contains(TOKEN), "{text}");
-        let prepared = client.describe_invocation_results().prepare().await.unwrap();
+        let prepared = client
+            .describe_invocation_results()
+            .prepare()
+            .await
+            .unwrap();
         let shown = format!("{prepared} {prepared:?}");
         assert!(!shown.contains(SECRET) && !shown.contains(TOKEN), "{shown}");
         for request in transport.requests() {
@@ -96,23 +102,39 @@ async fn secrets_and_signatures_never_reach_the_logs() {
                     .unwrap()
                     .1
                     .to_owned(),
-                _ => request.uri().query().unwrap().rsplit_once("Signature=").unwrap().1.to_owned(),
+                _ => request
+                    .uri()
+                    .query()
+                    .unwrap()
+                    .rsplit_once("Signature=")
+                    .unwrap()
+                    .1
+                    .to_owned(),
             };
             assert!(!shown.contains(&signature));
             signatures.push(signature);
         }
     }
     let logs = String::from_utf8(buffer.0.lock().unwrap().clone()).unwrap();
-    assert!(logs.contains("ecs_assist.attempt"), "spans are logged: {logs}");
+    assert!(
+        logs.contains("ecs_assist.attempt"),
+        "spans are logged: {logs}"
+    );
     assert!(logs.contains("R-503"), "request ids are logged");
     assert!(logs.contains("attempt=4"), "attempt numbers are logged");
-    assert!(logs.contains("attempts=4 request_id=\"R-503\""), "the call span ends with its outcome");
+    assert!(
+        logs.contains("attempts=4 request_id=\"R-503\""),
+        "the call span ends with its outcome"
+    );
     assert!(logs.contains("status=503"), "statuses are logged");
     assert!(!logs.contains(SECRET), "secret leaked");
     assert!(!logs.contains(TOKEN), "token leaked");
     assert!(!logs.contains("CAIS"), "token prefix leaked");
     assert_eq!(signatures.len(), 8);
     for signature in &signatures {
-        assert!(!logs.contains(signature.as_str()), "signature {signature} leaked");
+        assert!(
+            !logs.contains(signature.as_str()),
+            "signature {signature} leaked"
+        );
     }
 }
