@@ -10,3 +10,9 @@ pub fn workspace_root() -> PathBuf {
         .parent()
         .map_or_else(|| PathBuf::from(".."), Path::to_path_buf)
 }
+
+/// README.md's Rust examples, compiled and run as doctests so that the
+/// README stays true.
+#[doc = include_str!("../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;
