@@ -141,7 +141,11 @@ fn main() {
             println!("{}", String::from_utf8_lossy(response.body()));
         }
         Err(err) => {
-            let retry = if err.is_retryable() { "retryable" } else { "final" };
+            let retry = if err.is_retryable() {
+                "retryable"
+            } else {
+                "final"
+            };
             eprintln!("error ({}, {retry}): {err}", err.kind());
             std::process::exit(1);
         }

@@ -204,7 +204,10 @@ mod tests {
             assert_eq!(err.is_timeout(), kind == TransportErrorKind::Timeout);
             assert_eq!(err.is_connect(), kind == TransportErrorKind::Connect);
             assert_eq!(err.is_tls(), kind == TransportErrorKind::Tls);
-            assert_eq!(err.is_body_too_large(), kind == TransportErrorKind::BodyTooLarge);
+            assert_eq!(
+                err.is_body_too_large(),
+                kind == TransportErrorKind::BodyTooLarge
+            );
         }
     }
 

@@ -137,7 +137,10 @@ impl HyperTransport {
         let mut timer = std::pin::pin!(tokio::time::sleep(first));
         // A deadline too far to represent (say `Duration::MAX`) is about 30
         // years away instead, as tokio does for `sleep`.
-        let start = timer.deadline().checked_sub(first).unwrap_or(timer.deadline());
+        let start = timer
+            .deadline()
+            .checked_sub(first)
+            .unwrap_or(timer.deadline());
         let deadline_at = start
             .checked_add(settings.deadline)
             .or_else(|| start.checked_add(FAR_FUTURE))
@@ -174,7 +177,8 @@ impl HyperTransport {
     /// what to give instead. Messages never quote the query, which may hold a
     /// security token (signature V1 puts everything in the query).
     fn check_uri(&self, uri: &http::Uri) -> Result<(), TransportError> {
-        let invalid = |message: String| TransportError::new(TransportErrorKind::InvalidRequest, message);
+        let invalid =
+            |message: String| TransportError::new(TransportErrorKind::InvalidRequest, message);
         let has_host = uri.host().is_some_and(|host| !host.is_empty());
         match uri.scheme_str() {
             _ if !has_host => Err(invalid(format!(

@@ -260,11 +260,17 @@ mod tests {
         let shared = SharedBlockingTransport::new(Counting::default());
         let clone = shared.clone();
         assert_eq!(
-            BlockingTransport::send(&shared, get("/x")).unwrap().body().as_ref(),
+            BlockingTransport::send(&shared, get("/x"))
+                .unwrap()
+                .body()
+                .as_ref(),
             b"0/x"
         );
         assert_eq!(
-            BlockingTransport::send(&clone, get("/y")).unwrap().body().as_ref(),
+            BlockingTransport::send(&clone, get("/y"))
+                .unwrap()
+                .body()
+                .as_ref(),
             b"1/y"
         );
     }

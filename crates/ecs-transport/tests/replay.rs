@@ -79,17 +79,16 @@ fn replays_in_order_ignoring_signature_headers_and_params() {
         ),
     ]);
     let transport = SharedTransport::new(replay);
-    let first = block_on(transport.send(signed_v3(
-        "t-1",
-        "n-fresh",
-        "2025-06-01T12:00:00Z",
-        "bbb",
-    )))
-    .unwrap();
+    let first =
+        block_on(transport.send(signed_v3("t-1", "n-fresh", "2025-06-01T12:00:00Z", "bbb")))
+            .unwrap();
     assert_eq!(first.body().as_ref(), br#"{"RequestId":"r-1"}"#);
-    assert_eq!(first.headers()["content-type"], "application/json;charset=utf-8");
-    let second = block_on(transport.send(signed_v1(2, "other", "2025-06-01T12%3A00%3A00Z", "x")))
-        .unwrap();
+    assert_eq!(
+        first.headers()["content-type"],
+        "application/json;charset=utf-8"
+    );
+    let second =
+        block_on(transport.send(signed_v1(2, "other", "2025-06-01T12%3A00%3A00Z", "x"))).unwrap();
     assert_eq!(second.body().as_ref(), br#"{"RequestId":"r-2"}"#);
 }
 
@@ -119,14 +118,20 @@ fn a_mismatch_is_an_error_that_lists_every_difference() {
         r#"header `x-acs-action`: expected ["DescribeInvocationResults"], missing"#,
         r#"header `user-agent`: not expected, got ["test/1"]"#,
     ] {
-        assert!(message.contains(expected), "missing {expected:?} in: {message}");
+        assert!(
+            message.contains(expected),
+            "missing {expected:?} in: {message}"
+        );
     }
     // Signature material is never reported as a difference.
     assert!(!message.contains("nonce"), "{message}");
     assert!(!message.contains("authorization"), "{message}");
 
     let problems = replay.check_all_used().unwrap_err();
-    assert!(problems.contains("method: expected POST, got GET"), "{problems}");
+    assert!(
+        problems.contains("method: expected POST, got GET"),
+        "{problems}"
+    );
 }
 
 #[test]
@@ -141,9 +146,14 @@ fn path_and_body_differences_are_reported() {
     let message = BlockingTransport::send(&replay, actual)
         .unwrap_err()
         .to_string();
-    assert!(message.contains("path: expected `/a`, got `/b`"), "{message}");
     assert!(
-        message.contains(r#"body: expected 20 bytes "RegionId=cn-hangzhou", got 19 bytes "RegionId=cn-beijing""#),
+        message.contains("path: expected `/a`, got `/b`"),
+        "{message}"
+    );
+    assert!(
+        message.contains(
+            r#"body: expected 20 bytes "RegionId=cn-hangzhou", got 19 bytes "RegionId=cn-beijing""#
+        ),
         "{message}"
     );
 }
@@ -175,16 +185,25 @@ fn unused_and_extra_requests_are_reported() {
     BlockingTransport::send(&replay, signed_v1(1, "x", "y", "z")).unwrap();
     assert_eq!((replay.used(), replay.remaining()), (1, 1));
     let problems = replay.check_all_used().unwrap_err();
-    assert!(problems.contains("1 of 2 recorded events were never requested"), "{problems}");
+    assert!(
+        problems.contains("1 of 2 recorded events were never requested"),
+        "{problems}"
+    );
     assert!(problems.contains("event 2: POST"), "{problems}");
     let panic = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| replay.assert_all_used()));
-    assert!(panic.is_err(), "assert_all_used must panic with an unused event");
+    assert!(
+        panic.is_err(),
+        "assert_all_used must panic with an unused event"
+    );
 
     BlockingTransport::send(&replay, signed_v1(2, "x", "y", "z")).unwrap();
     replay.assert_all_used();
     let err = BlockingTransport::send(&replay, signed_v1(3, "x", "y", "z")).unwrap_err();
     assert!(err.to_string().contains("request 3"), "{err}");
-    assert!(err.to_string().contains("holds 2 events and all were used"), "{err}");
+    assert!(
+        err.to_string().contains("holds 2 events and all were used"),
+        "{err}"
+    );
     assert!(replay.check_all_used().is_err());
     assert_eq!(replay.actual_requests().len(), 3);
 }
@@ -208,12 +227,12 @@ fn capture_records_requests_and_answers_with_the_configured_response() {
 
     let requests = capture.requests();
     assert_eq!(requests.len(), 2);
-    assert_eq!(requests[0].headers()["x-acs-action"], "DescribeInvocationResults");
-    assert!(requests[1].uri().query().unwrap().contains("PageNumber=7"));
     assert_eq!(
-        capture.last_request().unwrap().uri(),
-        requests[1].uri()
+        requests[0].headers()["x-acs-action"],
+        "DescribeInvocationResults"
     );
+    assert!(requests[1].uri().query().unwrap().contains("PageNumber=7"));
+    assert_eq!(capture.last_request().unwrap().uri(), requests[1].uri());
     assert_eq!(capture.take_requests().len(), 2);
     assert_eq!(capture.request_count(), 0);
 

@@ -47,10 +47,7 @@ fn read_head(stream: &mut TcpStream) -> String {
 }
 
 /// A server thread that handles `connections` connections with `behave`.
-fn server(
-    connections: usize,
-    behave: impl Fn(TcpStream) + Send + 'static,
-) -> SocketAddr {
+fn server(connections: usize, behave: impl Fn(TcpStream) + Send + 'static) -> SocketAddr {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = listener.local_addr().unwrap();
     std::thread::spawn(move || {
@@ -97,27 +94,45 @@ fn sends_the_request_and_returns_status_headers_and_body() {
         // A 404 is data for the client to decode, not a transport error.
         assert_eq!(response.status(), 404);
         assert_eq!(response.headers()["x-acs-request-id"], "r-1");
-        assert_eq!(response.body().as_ref(), b"{\"Code\":\"InvalidRegionId\"}\n");
+        assert_eq!(
+            response.body().as_ref(),
+            b"{\"Code\":\"InvalidRegionId\"}\n"
+        );
         let head = heads.recv().unwrap();
         assert!(
-            head.starts_with("POST /?Action=DescribeInvocationResults&RegionId=cn-hangzhou HTTP/1.1\r\n"),
+            head.starts_with(
+                "POST /?Action=DescribeInvocationResults&RegionId=cn-hangzhou HTTP/1.1\r\n"
+            ),
             "{head}"
         );
-        assert!(head.to_lowercase().contains("x-acs-action: describeinvocationresults"), "{head}");
+        assert!(
+            head.to_lowercase()
+                .contains("x-acs-action: describeinvocationresults"),
+            "{head}"
+        );
     });
 }
 
 #[test]
 fn connection_refused_is_a_retryable_connect_error() {
     guarded(|| {
-        let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let port = TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
         let request = http::Request::get(format!("http://127.0.0.1:{port}/"))
             .body(Bytes::new())
             .unwrap();
-        let err = transport(1024, Duration::from_secs(5)).send(request).unwrap_err();
+        let err = transport(1024, Duration::from_secs(5))
+            .send(request)
+            .unwrap_err();
         assert_eq!(err.kind(), TransportErrorKind::Connect, "{err:?}");
         assert!(err.is_retryable());
-        assert!(err.to_string().contains(&format!("127.0.0.1:{port}")), "{err}");
+        assert!(
+            err.to_string().contains(&format!("127.0.0.1:{port}")),
+            "{err}"
+        );
     });
 }
 
@@ -130,8 +145,12 @@ fn body_over_the_limit_is_refused() {
             response.extend_from_slice(&[b'x'; 2048]);
             let _ = stream.write_all(&response);
         });
-        let request = http::Request::get(format!("http://{addr}/")).body(Bytes::new()).unwrap();
-        let err = transport(1024, Duration::from_secs(5)).send(request).unwrap_err();
+        let request = http::Request::get(format!("http://{addr}/"))
+            .body(Bytes::new())
+            .unwrap();
+        let err = transport(1024, Duration::from_secs(5))
+            .send(request)
+            .unwrap_err();
         assert_eq!(err.kind(), TransportErrorKind::BodyTooLarge, "{err:?}");
         assert!(!err.is_retryable());
     });
@@ -146,8 +165,12 @@ fn a_stalled_server_times_out() {
             let mut rest = Vec::new();
             let _ = stream.read_to_end(&mut rest);
         });
-        let request = http::Request::get(format!("http://{addr}/")).body(Bytes::new()).unwrap();
-        let err = transport(1024, Duration::from_millis(300)).send(request).unwrap_err();
+        let request = http::Request::get(format!("http://{addr}/"))
+            .body(Bytes::new())
+            .unwrap();
+        let err = transport(1024, Duration::from_millis(300))
+            .send(request)
+            .unwrap_err();
         assert!(err.is_timeout(), "{err:?}");
         assert!(err.is_retryable());
     });

@@ -132,7 +132,9 @@ mod tests {
     #[test]
     fn read_errors_are_passed_on() {
         let mut body = chunks(&[b"abc"]);
-        body.0.push_back(Err(std::io::Error::from(std::io::ErrorKind::ConnectionReset)));
+        body.0.push_back(Err(std::io::Error::from(
+            std::io::ErrorKind::ConnectionReset,
+        )));
         let err = run(read_limited(body, None, 100)).unwrap_err();
         match err {
             BodyError::Read(err) => assert_eq!(err.kind(), std::io::ErrorKind::ConnectionReset),

@@ -57,10 +57,7 @@ fn walk<'a>(err: &'a (dyn StdError + 'static)) -> Findings<'a> {
 }
 
 /// Classifies an error from the pooled client's `request()`.
-pub(crate) fn request_error(
-    err: hyper_util::client::legacy::Error,
-    uri: &Uri,
-) -> TransportError {
+pub(crate) fn request_error(err: hyper_util::client::legacy::Error, uri: &Uri) -> TransportError {
     let is_connect = err.is_connect();
     let found = walk(&err);
     let target = target(uri);
@@ -88,9 +85,7 @@ pub(crate) fn request_error(
     } else if is_connect {
         TransportError::new(
             TransportErrorKind::Connect,
-            format!(
-                "could not connect to {target}: check the host name, the port and the network"
-            ),
+            format!("could not connect to {target}: check the host name, the port and the network"),
         )
     } else if let Some(hyper) = found.hyper {
         hyper_error(hyper, &target)
@@ -149,7 +144,9 @@ pub(crate) fn hyper_error(err: &hyper::Error, target: &str) -> TransportError {
     } else if err.is_user() {
         TransportError::new(
             TransportErrorKind::InvalidRequest,
-            format!("the request to {target} could not be sent as given: check its headers and body"),
+            format!(
+                "the request to {target} could not be sent as given: check its headers and body"
+            ),
         )
     } else {
         TransportError::new(

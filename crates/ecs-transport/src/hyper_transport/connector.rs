@@ -120,9 +120,9 @@ impl Service<Uri> for ProxyConnector {
         let Some(intercept) = intercept else {
             let connecting = self.http.call(dst);
             return Box::pin(async move {
-                let io = connecting
-                    .await
-                    .map_err(|err| ConnectError::new(ConnectFailure::Direct, BoxError::from(err)))?;
+                let io = connecting.await.map_err(|err| {
+                    ConnectError::new(ConnectFailure::Direct, BoxError::from(err))
+                })?;
                 Ok(Conn::new(io, false))
             });
         };
@@ -170,7 +170,8 @@ async fn open_tunnel(
     let host = dst.host().unwrap_or_default();
     let port = dst.port_u16().unwrap_or(443);
     // An IPv6 literal keeps its brackets in `host()`, as CONNECT needs.
-    let mut head = format!("CONNECT {host}:{port} HTTP/1.1\r\nHost: {host}:{port}\r\n").into_bytes();
+    let mut head =
+        format!("CONNECT {host}:{port} HTTP/1.1\r\nHost: {host}:{port}\r\n").into_bytes();
     if let Some(auth) = auth {
         head.extend_from_slice(b"Proxy-Authorization: ");
         head.extend_from_slice(auth.as_bytes());
@@ -212,8 +213,12 @@ async fn open_tunnel(
             ));
         }
     }
-    let status = parse_status(&answer)
-        .ok_or_else(|| ConnectError::new(protocol("answered CONNECT with something other than HTTP"), None))?;
+    let status = parse_status(&answer).ok_or_else(|| {
+        ConnectError::new(
+            protocol("answered CONNECT with something other than HTTP"),
+            None,
+        )
+    })?;
     if (200..300).contains(&status) {
         Ok(stream)
     } else {
@@ -350,7 +355,10 @@ mod tests {
 
     #[test]
     fn status_lines() {
-        assert_eq!(parse_status(b"HTTP/1.1 200 Connection established\r\n\r\n"), Some(200));
+        assert_eq!(
+            parse_status(b"HTTP/1.1 200 Connection established\r\n\r\n"),
+            Some(200)
+        );
         assert_eq!(parse_status(b"HTTP/1.0 407 Proxy Auth\r\n\r\n"), Some(407));
         assert_eq!(parse_status(b"HTTP/1.1 200\r\n\r\n"), Some(200));
         assert_eq!(parse_status(b"SSH-2.0-OpenSSH\r\n\r\n"), None);

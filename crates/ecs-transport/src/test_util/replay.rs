@@ -118,7 +118,8 @@ impl StaticReplayTransport {
     /// instance `user-agent`.
     #[must_use]
     pub fn ignore_header(mut self, name: impl AsRef<str>) -> Self {
-        self.ignored_headers.push(name.as_ref().to_ascii_lowercase());
+        self.ignored_headers
+            .push(name.as_ref().to_ascii_lowercase());
         self
     }
 
@@ -141,7 +142,11 @@ impl StaticReplayTransport {
 
     /// Copies of the requests received so far, oldest first.
     pub fn actual_requests(&self) -> Vec<http::Request<Bytes>> {
-        lock(&self.state).requests.iter().map(copy_request).collect()
+        lock(&self.state)
+            .requests
+            .iter()
+            .map(copy_request)
+            .collect()
     }
 
     /// `Ok` when every event was used and every request matched; otherwise a
@@ -181,7 +186,10 @@ impl StaticReplayTransport {
         }
     }
 
-    fn answer(&self, request: http::Request<Bytes>) -> Result<http::Response<Bytes>, TransportError> {
+    fn answer(
+        &self,
+        request: http::Request<Bytes>,
+    ) -> Result<http::Response<Bytes>, TransportError> {
         let mut state = lock(&self.state);
         let index = state.next;
         state.requests.push(copy_request(&request));
@@ -243,7 +251,12 @@ impl StaticReplayTransport {
             params.values_mut().for_each(|values| values.sort());
             params
         };
-        diff_maps("query parameter", &query(expected), &query(actual), &mut out);
+        diff_maps(
+            "query parameter",
+            &query(expected),
+            &query(actual),
+            &mut out,
+        );
         let headers = |request: &http::Request<Bytes>| {
             let mut map: BTreeMap<String, Vec<String>> = BTreeMap::new();
             for (name, value) in request.headers() {

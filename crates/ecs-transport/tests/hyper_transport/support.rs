@@ -106,7 +106,9 @@ pub(crate) async fn tls_server(cert: &SelfSigned, alpn_h2: bool) -> Server {
         .unwrap()
         .with_no_client_auth()
         .with_single_cert(
-            vec![rustls::pki_types::CertificateDer::from(cert.cert_der.clone())],
+            vec![rustls::pki_types::CertificateDer::from(
+                cert.cert_der.clone(),
+            )],
             rustls::pki_types::PrivateKeyDer::try_from(cert.key_der.clone()).unwrap(),
         )
         .unwrap();
