@@ -19,7 +19,9 @@ use time::macros::datetime;
 const LIMIT: Duration = Duration::from_secs(60);
 
 async fn bounded<F: std::future::Future>(f: F) -> F::Output {
-    tokio::time::timeout(LIMIT, f).await.expect("the test finished in time")
+    tokio::time::timeout(LIMIT, f)
+        .await
+        .expect("the test finished in time")
 }
 
 fn client_for(emulator: &EmulatorHandle, version: SignatureVersion) -> Client {
@@ -47,7 +49,9 @@ impl AsyncSleep for ClockSleep {
 async fn every_parameter_reaches_the_wire() {
     let ok = http::Response::builder()
         .header("content-type", "application/json")
-        .body(Bytes::from_static(br#"{"RequestId":"R-1","Invocation":{}}"#))
+        .body(Bytes::from_static(
+            br#"{"RequestId":"R-1","Invocation":{}}"#,
+        ))
         .unwrap();
     for version in [SignatureVersion::V3, SignatureVersion::V1] {
         let transport = Arc::new(CaptureTransport::new().with_response(ok.clone()));
@@ -102,16 +106,26 @@ async fn every_parameter_reaches_the_wire() {
                 "{version:?}: {k}={v} missing from {query:?}"
             );
         }
-        assert_eq!(request.headers()["x-acs-action"], "DescribeInvocationResults");
+        assert_eq!(
+            request.headers()["x-acs-action"],
+            "DescribeInvocationResults"
+        );
         assert_eq!(request.headers()["x-acs-version"], "2014-05-26");
-        let page_params: Vec<_> = query.iter().filter(|(k, _)| k.starts_with("Page")).collect();
+        let page_params: Vec<_> = query
+            .iter()
+            .filter(|(k, _)| k.starts_with("Page"))
+            .collect();
         assert!(page_params.is_empty(), "{page_params:?}");
     }
 }
 
 #[tokio::test]
 async fn v1_and_v3_in_json_and_xml_read_the_same_page() {
-    let emulator = Emulator::builder().data(DataSet::demo()).start().await.unwrap();
+    let emulator = Emulator::builder()
+        .data(DataSet::demo())
+        .start()
+        .await
+        .unwrap();
     for version in [SignatureVersion::V3, SignatureVersion::V1] {
         for format in [ResponseFormat::Json, ResponseFormat::Xml] {
             let client = client_for(&emulator, version);
@@ -141,7 +155,12 @@ async fn v1_and_v3_in_json_and_xml_read_the_same_page() {
 
 #[tokio::test]
 async fn both_paging_styles_return_five_thousand_results_exactly_once() {
-    let emulator = Emulator::builder().generate(5000).seed(11).start().await.unwrap();
+    let emulator = Emulator::builder()
+        .generate(5000)
+        .seed(11)
+        .start()
+        .await
+        .unwrap();
     let client = client_for(&emulator, SignatureVersion::V3);
     for style in [PageStyle::Token, PageStyle::Number] {
         let items: Vec<_> = bounded(
@@ -176,7 +195,10 @@ async fn both_paging_styles_return_five_thousand_results_exactly_once() {
     .unwrap();
     assert_eq!(capped.len(), 123);
 
-    let mut pages = client.describe_invocation_results().into_paginator().pages();
+    let mut pages = client
+        .describe_invocation_results()
+        .into_paginator()
+        .pages();
     let mut first = Vec::new();
     let mut position = None;
     for _ in 0..10 {
@@ -202,7 +224,13 @@ async fn both_paging_styles_return_five_thousand_results_exactly_once() {
 
 #[tokio::test]
 async fn retries_recover_from_throttling_and_server_errors() {
-    for fault in ["throttle:x2:50ms", "error500:x2", "error503:x3", "html:x1", "reset:x2"] {
+    for fault in [
+        "throttle:x2:50ms",
+        "error500:x2",
+        "error503:x3",
+        "html:x1",
+        "reset:x2",
+    ] {
         let emulator = Emulator::builder()
             .data(DataSet::demo())
             .fault(fault.parse().unwrap())
@@ -219,7 +247,9 @@ async fn retries_recover_from_throttling_and_server_errors() {
         .await
         .unwrap_or_else(|e| panic!("{fault}: {e}"));
         assert_eq!(page.invocation.results.len(), 3, "{fault}");
-        let expected = 1 + fault.split(":x").nth(1).unwrap()[..1].parse::<u64>().unwrap();
+        let expected = 1 + fault.split(":x").nth(1).unwrap()[..1]
+            .parse::<u64>()
+            .unwrap();
         assert_eq!(emulator.requests(), expected, "{fault}");
         emulator.shutdown().await;
     }
@@ -230,9 +260,13 @@ async fn retries_recover_from_throttling_and_server_errors() {
         .start()
         .await
         .unwrap();
-    let err = bounded(client_for(&emulator, SignatureVersion::V1).describe_invocation_results().send())
-        .await
-        .unwrap_err();
+    let err = bounded(
+        client_for(&emulator, SignatureVersion::V1)
+            .describe_invocation_results()
+            .send(),
+    )
+    .await
+    .unwrap_err();
     assert!(err.is_throttling(), "{err}");
     assert_eq!(err.attempts(), 4);
     assert_eq!(err.code(), Some("Throttling.User"));
@@ -242,7 +276,11 @@ async fn retries_recover_from_throttling_and_server_errors() {
 
 #[tokio::test]
 async fn errors_carry_the_services_code_and_request_id() {
-    let emulator = Emulator::builder().data(DataSet::demo()).start().await.unwrap();
+    let emulator = Emulator::builder()
+        .data(DataSet::demo())
+        .start()
+        .await
+        .unwrap();
     for version in [SignatureVersion::V3, SignatureVersion::V1] {
         let client = Client::builder()
             .region("cn-hangzhou")
@@ -251,7 +289,9 @@ async fn errors_carry_the_services_code_and_request_id() {
             .signature_version(version)
             .build()
             .unwrap();
-        let err = bounded(client.describe_invocation_results().send()).await.unwrap_err();
+        let err = bounded(client.describe_invocation_results().send())
+            .await
+            .unwrap_err();
         assert_eq!(err.kind(), ErrorKind::Service);
         assert_eq!(err.code(), Some("SignatureDoesNotMatch"), "{version:?}");
         assert!(err.request_id().is_some_and(|id| !id.is_empty()));
@@ -309,13 +349,21 @@ async fn the_waiter_sees_running_turn_into_finished() {
     let seen = seen.lock().unwrap().clone();
     assert!(seen.len() >= 3, "{seen:?}");
     assert_eq!(seen[0].pending, 2, "both running at first");
-    assert!(seen.iter().any(|s| s.pending == 1), "one finished before the other");
+    assert!(
+        seen.iter().any(|s| s.pending == 1),
+        "one finished before the other"
+    );
     assert_eq!(outcome.polls() as usize, seen.len());
 
     // A finished invocation with a failure: done at once, failure reported.
-    let done = bounded(client.wait_for_invocation("t-hz0jdfwd9f1234").fail_fast(true).send())
-        .await
-        .unwrap();
+    let done = bounded(
+        client
+            .wait_for_invocation("t-hz0jdfwd9f1234")
+            .fail_fast(true)
+            .send(),
+    )
+    .await
+    .unwrap();
     assert!(done.has_failures() && done.is_complete() && !done.is_success());
 
     // A timeout ends with the last state seen.
@@ -369,7 +417,11 @@ async fn the_waiter_sees_running_turn_into_finished() {
 
 #[tokio::test]
 async fn a_prepared_request_is_what_the_server_accepts() {
-    let emulator = Emulator::builder().data(DataSet::demo()).start().await.unwrap();
+    let emulator = Emulator::builder()
+        .data(DataSet::demo())
+        .start()
+        .await
+        .unwrap();
     let client = client_for(&emulator, SignatureVersion::V3);
     let prepared = bounded(
         client
@@ -382,9 +434,12 @@ async fn a_prepared_request_is_what_the_server_accepts() {
     assert!(prepared.redacted().contains("Signature=***"));
     assert_eq!(emulator.requests(), 0, "prepare sends nothing");
     let transport = ecs_transport::HyperTransport::new().unwrap();
-    let response = bounded(ecs_transport::Transport::send(&transport, prepared.into_request()))
-        .await
-        .unwrap();
+    let response = bounded(ecs_transport::Transport::send(
+        &transport,
+        prepared.into_request(),
+    ))
+    .await
+    .unwrap();
     assert_eq!(response.status(), 200);
     emulator.shutdown().await;
 }

@@ -36,6 +36,16 @@ impl<'a> MakeWriter<'a> for Buffer {
     }
 }
 
+/// Backoff without waiting: this test is about what is logged.
+#[derive(Debug)]
+struct NoSleep;
+
+impl ecs_assist::AsyncSleep for NoSleep {
+    fn sleep(&self, _: Duration) -> ecs_assist::SleepFuture {
+        Box::pin(std::future::ready(()))
+    }
+}
+
 #[tokio::test]
 async fn secrets_and_signatures_never_reach_the_logs() {
     let buffer = Buffer::default();
@@ -67,7 +77,7 @@ async fn secrets_and_signatures_never_reach_the_logs() {
             )
             .signature_version(version)
             .transport(Arc::clone(&transport))
-            .sleep(ecs_assist::TokioSleep)
+            .sleep(NoSleep)
             .retry_config(ecs_assist::RetryConfig {
                 base_delay: Duration::from_millis(1),
                 max_delay: Duration::from_millis(2),
