@@ -18,9 +18,13 @@ pub(crate) struct Emulator {
 impl Emulator {
     /// Starts `target/debug/ecs-emulator` (built beforehand) with `args`.
     pub(crate) fn start(root: &Path, args: &[&OsStr]) -> Result<Self> {
-        let binary = root.join("target/debug/ecs-emulator");
+        Self::start_binary(&root.join("target/debug/ecs-emulator"), args)
+    }
+
+    /// Starts the emulator binary at `binary` with `args`.
+    pub(crate) fn start_binary(binary: &Path, args: &[&OsStr]) -> Result<Self> {
         println!("\n==> {} --listen 127.0.0.1:0 ...", binary.display());
-        let mut child = Command::new(&binary)
+        let mut child = Command::new(binary)
             .args(["--listen", "127.0.0.1:0"])
             .args(args)
             .stdout(Stdio::piped())

@@ -1,0 +1,442 @@
+//! `cargo xtask bench`: runs every criterion bench, the end-to-end probes
+//! that criterion cannot express (peak memory of a 1,000,000-result stream,
+//! the official Python SDK paging the same data, cold start, footprint), and
+//! writes BENCHMARKS.md from what was measured.
+
+use std::collections::BTreeMap;
+use std::ffi::OsStr;
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Instant;
+
+use anyhow::{Context, Result, bail};
+use serde_json::Value;
+
+use crate::emulator::Emulator;
+use crate::step::{Cmd, Steps};
+
+/// One criterion result: mean time per iteration and the throughput unit.
+#[derive(Debug, Clone)]
+struct Measured {
+    mean_ns: f64,
+    /// `("Bytes" | "Elements", amount per iteration)`.
+    throughput: Option<(String, f64)>,
+}
+
+impl Measured {
+    /// Per second: bytes or elements.
+    fn rate(&self) -> Option<f64> {
+        self.throughput
+            .as_ref()
+            .map(|(_, amount)| amount / (self.mean_ns / 1e9))
+    }
+}
+
+/// Every `new/benchmark.json` under `target/criterion`, by `group/function`.
+fn criterion_results(root: &Path) -> Result<BTreeMap<String, Measured>> {
+    let mut found = BTreeMap::new();
+    let mut stack = vec![root.join("target/criterion")];
+    while let Some(dir) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if path.ends_with("new/benchmark.json") {
+                let bench: Value = serde_json::from_str(&std::fs::read_to_string(&path)?)
+                    .with_context(|| format!("cannot read {}", path.display()))?;
+                let estimates_path = path.with_file_name("estimates.json");
+                let estimates: Value =
+                    serde_json::from_str(&std::fs::read_to_string(&estimates_path)?)
+                        .with_context(|| format!("cannot read {}", estimates_path.display()))?;
+                let id = bench["full_id"].as_str().unwrap_or_default().to_owned();
+                let mean_ns = estimates["mean"]["point_estimate"].as_f64().unwrap_or(0.0);
+                let throughput = bench["throughput"].as_object().and_then(|t| {
+                    t.iter()
+                        .next()
+                        .and_then(|(unit, n)| n.as_f64().map(|n| (unit.clone(), n)))
+                });
+                found.insert(
+                    id,
+                    Measured {
+                        mean_ns,
+                        throughput,
+                    },
+                );
+            }
+        }
+    }
+    Ok(found)
+}
+
+fn human_time(ns: f64) -> String {
+    if ns < 1e3 {
+        format!("{ns:.0} ns")
+    } else if ns < 1e6 {
+        format!("{:.2} µs", ns / 1e3)
+    } else if ns < 1e9 {
+        format!("{:.2} ms", ns / 1e6)
+    } else {
+        format!("{:.2} s", ns / 1e9)
+    }
+}
+
+fn human_rate(m: &Measured) -> String {
+    match (&m.throughput, m.rate()) {
+        (Some((unit, _)), Some(rate)) if unit == "Bytes" => {
+            format!("{:.0} MB/s", rate / 1e6)
+        }
+        (Some(_), Some(rate)) => format!("{rate:.0} /s"),
+        _ => String::new(),
+    }
+}
+
+/// A line of the targets table.
+struct Target {
+    what: String,
+    measured: String,
+    target: String,
+    met: Option<bool>,
+}
+
+fn verdict(met: Option<bool>) -> &'static str {
+    match met {
+        Some(true) => "met",
+        Some(false) => "NOT met",
+        None => "not measured",
+    }
+}
+
+fn machine() -> String {
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|info| {
+            info.lines()
+                .find_map(|l| l.strip_prefix("model name"))
+                .map(|l| l.trim_start_matches([' ', '\t', ':']).to_owned())
+        })
+        .unwrap_or_else(|| "unknown CPU".to_owned());
+    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
+    let rustc = Command::new("rustc")
+        .arg("--version")
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
+        .unwrap_or_default();
+    format!("{cpu}, {cores} cores; {rustc}")
+}
+
+/// Runs `program args` and returns its stdout parsed as one JSON object.
+fn json_of(program: &Path, args: &[&OsStr]) -> Result<Value> {
+    let output = Command::new(program)
+        .args(args)
+        .output()
+        .with_context(|| format!("cannot run {}", program.display()))?;
+    if !output.status.success() {
+        bail!(
+            "{} failed: {}",
+            program.display(),
+            String::from_utf8_lossy(&output.stderr).trim()
+        );
+    }
+    serde_json::from_slice(&output.stdout)
+        .with_context(|| format!("{} did not print JSON", program.display()))
+}
+
+pub(crate) fn run(steps: &mut Steps, python: Option<PathBuf>) -> Result<()> {
+    let root = steps.root().to_path_buf();
+    steps.run(
+        "bench criterion",
+        Cmd::cargo(["bench", "--workspace", "--benches"]),
+    )?;
+    steps.run(
+        "bench build release",
+        Cmd::cargo([
+            "build",
+            "--release",
+            "--quiet",
+            "--package",
+            "ecs-emulator",
+            "--package",
+            "ecs-cli",
+            "--package",
+            "ecs-assist",
+            "--example",
+            "stream_memory",
+        ]),
+    )?;
+    let release = root.join("target/release");
+    let probe = release.join("examples/stream_memory");
+
+    // Peak memory while streaming 100,000 and 1,000,000 results.
+    let mut memory = Vec::new();
+    for count in [100_000u64, 1_000_000] {
+        let emulator = Emulator::start_binary(
+            &release.join("ecs-emulator"),
+            &[OsStr::new("--generate"), OsStr::new(&count.to_string())],
+        )?;
+        let url = format!("http://{}", emulator.host_port());
+        let result = json_of(&probe, &[OsStr::new(&url), OsStr::new(&count.to_string())])?;
+        println!("bench memory: {result}");
+        memory.push((
+            count,
+            result["peak_rss_kib"].as_f64().unwrap_or(0.0),
+            result["seconds"].as_f64().unwrap_or(0.0),
+        ));
+    }
+
+    // The official Python SDK paging 10,000 results.
+    let sdk = match &python {
+        Some(python) => {
+            let emulator = Emulator::start_binary(
+                &release.join("ecs-emulator"),
+                &[OsStr::new("--generate"), OsStr::new("10000")],
+            )?;
+            let script = root.join("xtask/interop/bench_sdk.py");
+            let result = json_of(
+                python,
+                &[
+                    script.as_os_str(),
+                    OsStr::new(emulator.host_port()),
+                    OsStr::new("10000"),
+                ],
+            )?;
+            println!("bench official SDK: {result}");
+            result["seconds"].as_f64()
+        }
+        None => None,
+    };
+
+    // Cold start: `ecs-assist --dry-run results`, median of 21 runs.
+    let cli = release.join("ecs-assist");
+    let mut runs = Vec::new();
+    for _ in 0..21 {
+        #[allow(clippy::disallowed_methods)] // Wall time is what is measured.
+        let started = Instant::now();
+        let status = Command::new(&cli)
+            .args([
+                "--region",
+                "cn-hangzhou",
+                "--dry-run",
+                "results",
+                "--invoke-id",
+                "t-1",
+            ])
+            .env("ALIBABA_CLOUD_ACCESS_KEY_ID", "id")
+            .env("ALIBABA_CLOUD_ACCESS_KEY_SECRET", "secret")
+            .output()?;
+        if !status.status.success() {
+            bail!(
+                "ecs-assist --dry-run failed: {}",
+                String::from_utf8_lossy(&status.stderr)
+            );
+        }
+        runs.push(started.elapsed().as_secs_f64() * 1e3);
+    }
+    runs.sort_by(f64::total_cmp);
+    let cold_ms = runs[runs.len() / 2];
+
+    // Footprint.
+    let tree = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
+        .args([
+            "tree",
+            "-p",
+            "ecs-model",
+            "-p",
+            "ecs-sign",
+            "-e",
+            "normal",
+            "--prefix",
+            "none",
+            "--format",
+            "{p}",
+        ])
+        .current_dir(&root)
+        .output()?;
+    let mut packages: Vec<String> = String::from_utf8_lossy(&tree.stdout)
+        .lines()
+        .filter_map(|l| l.split_whitespace().next().map(str::to_owned))
+        .filter(|name| name != "ecs-model" && name != "ecs-sign")
+        .collect();
+    packages.sort();
+    packages.dedup();
+    let binary_size = std::fs::metadata(&cli)?.len();
+
+    let criterion = criterion_results(&root)?;
+    let text = report(
+        &criterion,
+        &memory,
+        sdk,
+        cold_ms,
+        packages.len(),
+        binary_size,
+    );
+    std::fs::write(root.join("BENCHMARKS.md"), text).context("cannot write BENCHMARKS.md")?;
+    println!("\nxtask bench: wrote BENCHMARKS.md");
+    Ok(())
+}
+
+fn ratio(a: Option<&Measured>, b: Option<&Measured>) -> Option<f64> {
+    Some(b?.mean_ns / a?.mean_ns)
+}
+
+fn report(
+    criterion: &BTreeMap<String, Measured>,
+    memory: &[(u64, f64, f64)],
+    sdk_seconds: Option<f64>,
+    cold_ms: f64,
+    light_deps: usize,
+    binary_size: u64,
+) -> String {
+    let get = |id: &str| criterion.get(id);
+    let mut targets = Vec::new();
+
+    let v3 = get("sign_describe_invocation_results/ecs_sign_acs3");
+    let v1 = get("sign_describe_invocation_results/ecs_sign_v1");
+    let aws = get("sign_describe_invocation_results/aws_sigv4");
+    targets.push(Target {
+        what: "V3 signing, 6 parameters".into(),
+        measured: v3.map_or("-".into(), |m| human_time(m.mean_ns)),
+        target: "≤ 1.2 µs".into(),
+        met: v3.map(|m| m.mean_ns <= 1200.0),
+    });
+    let v3_ratio = ratio(v3, aws);
+    targets.push(Target {
+        what: "V3 signing vs aws-sigv4 (same run)".into(),
+        measured: v3_ratio.map_or("-".into(), |r| format!("{r:.1}x faster")),
+        target: "≥ 4x".into(),
+        met: v3_ratio.map(|r| r >= 4.0),
+    });
+    targets.push(Target {
+        what: "V1 signing, 6 parameters".into(),
+        measured: v1.map_or("-".into(), |m| human_time(m.mean_ns)),
+        target: "≤ 1.0 µs".into(),
+        met: v1.map(|m| m.mean_ns <= 1000.0),
+    });
+    for (name, floor) in [("small_100B", 900e6), ("large_18KB", 2000e6)] {
+        let m = get(&format!("decode_{name}/ecs_model_json_with_base64"));
+        let value = get(&format!("decode_{name}/serde_json_value"));
+        targets.push(Target {
+            what: format!(
+                "decode 50-result JSON page, {name}, with Base64 (serde_json::Value: {})",
+                value.map_or("-".into(), human_rate)
+            ),
+            measured: m.map_or("-".into(), human_rate),
+            target: format!("≥ {:.0} MB/s", floor / 1e6),
+            met: m.and_then(Measured::rate).map(|r| r >= floor),
+        });
+    }
+    let transport = ratio(
+        get("requests/bare_hyper_util"),
+        get("requests/hyper_transport"),
+    )
+    .map(|r| 1.0 / r);
+    targets.push(Target {
+        what: "HyperTransport vs a bare hyper-util loop (requests/s)".into(),
+        measured: transport.map_or("-".into(), |r| format!("{r:.2} of the bare loop")),
+        target: "≥ 0.95".into(),
+        met: transport.map(|r| r >= 0.95),
+    });
+    let emulator = get("emulator/describe_invocation_results_keepalive_x8");
+    targets.push(Target {
+        what: "emulator, signed requests over loopback (8 keep-alive clients)".into(),
+        measured: emulator.map_or("-".into(), human_rate),
+        target: "≥ 20,000 /s".into(),
+        met: emulator.and_then(Measured::rate).map(|r| r >= 20_000.0),
+    });
+    let client = get("e2e_10k_results/ecs_assist_items");
+    let bare = get("e2e_10k_results/bare_hyper_presigned");
+    let e2e = ratio(bare, client).map(|r| 1.0 / r);
+    targets.push(Target {
+        what: "10,000 results (200 requests) with ecs-assist vs bare pre-signed loop".into(),
+        measured: match (client, e2e) {
+            (Some(c), Some(r)) => format!("{} ({r:.2} of the bare loop)", human_time(c.mean_ns)),
+            _ => "-".into(),
+        },
+        target: "≥ 0.8".into(),
+        met: e2e.map(|r| r >= 0.8),
+    });
+    let vs_sdk = client.zip(sdk_seconds).map(|(c, s)| s * 1e9 / c.mean_ns);
+    targets.push(Target {
+        what: format!(
+            "10,000 results: ecs-assist vs the official Python SDK (tea V3: {})",
+            sdk_seconds.map_or("not run".into(), |s| format!("{s:.2} s"))
+        ),
+        measured: vs_sdk.map_or("-".into(), |r| format!("{r:.0}x faster")),
+        target: "≥ 50x".into(),
+        met: vs_sdk.map(|r| r >= 50.0),
+    });
+    let peak = memory.iter().map(|m| m.1).fold(0.0, f64::max);
+    targets.push(Target {
+        what: "peak RSS streaming 1,000,000 results through .items()".into(),
+        measured: format!("{:.1} MiB", peak / 1024.0),
+        target: "≤ 32 MiB".into(),
+        met: (!memory.is_empty()).then_some(peak <= 32.0 * 1024.0),
+    });
+    if let [(_, small, _), (_, large, _)] = memory {
+        targets.push(Target {
+            what: "peak RSS, 100,000 vs 1,000,000 results".into(),
+            measured: format!("{:.1} MiB vs {:.1} MiB", small / 1024.0, large / 1024.0),
+            target: "flat (within 10%)".into(),
+            met: Some(*large <= small * 1.1),
+        });
+    }
+
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "# Benchmarks\n\nWritten by `cargo xtask bench` (every figure below was measured by that \
+         run; nothing is typed in by hand).\n\nMachine: {}.\n",
+        machine()
+    );
+    let _ = writeln!(
+        out,
+        "## Targets\n\n| what | measured | target | |\n|---|---|---|---|"
+    );
+    for t in &targets {
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {} |",
+            t.what,
+            t.measured,
+            t.target,
+            verdict(t.met)
+        );
+    }
+    let _ = writeln!(
+        out,
+        "\n## Other figures\n\n| what | measured |\n|---|---|\n\
+         | cold start, `ecs-assist --dry-run results` (median of 21) | {cold_ms:.1} ms |\n\
+         | normal dependencies of `ecs-model` + `ecs-sign` | {light_deps} crates |\n\
+         | release size of the `ecs-assist` binary | {:.1} MiB |",
+        binary_size as f64 / (1024.0 * 1024.0)
+    );
+    for (count, rss, seconds) in memory {
+        let _ = writeln!(
+            out,
+            "| stream {count} results through `.items()` (release, emulator in another process) | {:.1} MiB peak RSS, {seconds:.1} s |",
+            rss / 1024.0
+        );
+    }
+    let _ = writeln!(
+        out,
+        "\n## Every criterion bench\n\n| bench | mean | throughput |\n|---|---|---|"
+    );
+    for (id, m) in criterion {
+        let _ = writeln!(
+            out,
+            "| `{id}` | {} | {} |",
+            human_time(m.mean_ns),
+            human_rate(m)
+        );
+    }
+    let _ = writeln!(
+        out,
+        "\n## How to reproduce\n\n`cargo xtask bench` (criterion benches: `cargo bench --workspace \
+         --benches`; each bench file names its own command). The machine is shared by the \
+         project's build jobs; figures measured while other work ran are noisier and lower."
+    );
+    out
+}
