@@ -165,7 +165,7 @@ impl Keys {
         let expected = self.0.get(id).and_then(|k| k.security_token.as_deref());
         let ok = match (expected, presented) {
             (None, None) => true,
-            (Some(e), Some(p)) => ring_eq(e.as_bytes(), p.as_bytes()),
+            (Some(e), Some(p)) => constant_time_eq(e.as_bytes(), p.as_bytes()),
             _ => false,
         };
         if ok {
@@ -176,8 +176,8 @@ impl Keys {
     }
 }
 
-/// Compares without stopping at the first difference.
-fn ring_eq(a: &[u8], b: &[u8]) -> bool {
+/// Compares without stopping at the first difference (tokens, MACs).
+pub(crate) fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 

@@ -399,7 +399,7 @@ impl Tokens {
         bytes.copy_from_slice(index);
         let index = u64::from_be_bytes(bytes);
         let expected = self.mac(index, fingerprint);
-        if constant_time_eq(&expected.as_ref()[..TOKEN_MAC], mac) {
+        if crate::auth::constant_time_eq(&expected.as_ref()[..TOKEN_MAC], mac) {
             Ok(index)
         } else {
             Err(ApiError::invalid_next_token())
@@ -407,10 +407,6 @@ impl Tokens {
     }
 }
 
-/// Compares without stopping at the first difference.
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
-}
 
 /// Counts of matching results per filter, for `TotalCount` in token paging.
 #[derive(Debug, Default)]
