@@ -488,6 +488,7 @@ where
 mod tests {
     use super::*;
     use alloc::borrow::ToOwned;
+    use alloc::string::ToString;
     use time::macros::datetime;
 
     fn creds() -> Credentials {

@@ -220,6 +220,7 @@ mod tests {
     use super::*;
     use crate::Credentials;
     use alloc::borrow::ToOwned;
+    use alloc::vec;
     use time::macros::datetime;
 
     type Pairs = Vec<(String, String)>;
