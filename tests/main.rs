@@ -11,5 +11,6 @@
 
 mod client;
 mod emulator;
+mod faults;
 mod support;
 mod tidy;
