@@ -103,6 +103,11 @@ impl Client {
         }
     }
 
+    /// The credentials provider the client signs with.
+    pub fn credentials_provider(&self) -> &crate::SharedCredentialsProvider {
+        &self.inner.config.credentials
+    }
+
     /// The endpoint requests go to.
     pub fn endpoint(&self) -> &Endpoint {
         &self.inner.config.endpoint

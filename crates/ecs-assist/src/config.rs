@@ -11,8 +11,10 @@ use ecs_transport::{SharedTransport, Transport};
 
 use crate::Error;
 use crate::client::Client;
+use crate::credentials::env::EnvSnapshot;
 use crate::credentials::{
-    CredentialsProvider, SharedCredentialsProvider, StaticCredentialsProvider,
+    CredentialsProvider, DefaultCredentialsChainBuilder, ProviderConfig, SharedCredentialsProvider,
+    StaticCredentialsProvider,
 };
 use crate::endpoint::{Endpoint, EndpointType, check_region};
 use crate::retry::RetryConfig;
@@ -166,8 +168,15 @@ pub struct ClientBuilder {
     time: Option<Arc<dyn TimeSource>>,
     nonce: Option<Arc<dyn NonceSource>>,
     sleep: Option<SharedAsyncSleep>,
+    env: Option<EnvSnapshot>,
+    profile: Option<String>,
+    chain: Option<ChainCustomizer>,
     problems: Vec<String>,
 }
+
+/// Adjusts the default credentials chain of a builder.
+type ChainCustomizer =
+    Box<dyn FnOnce(DefaultCredentialsChainBuilder) -> DefaultCredentialsChainBuilder + Send>;
 
 impl fmt::Debug for ClientBuilder {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -176,6 +185,7 @@ impl fmt::Debug for ClientBuilder {
             .field("endpoint", &self.endpoint)
             .field("signature_version", &self.signature_version)
             .field("credentials", &self.credentials)
+            .field("profile", &self.profile)
             .finish_non_exhaustive()
     }
 }
@@ -221,6 +231,45 @@ impl ClientBuilder {
     /// Where credentials come from.
     pub fn credentials_provider(mut self, provider: impl CredentialsProvider + 'static) -> Self {
         self.credentials = Some(SharedCredentialsProvider::new(provider));
+        self
+    }
+
+    /// The credentials profile, in the aliyun CLI config and in the ini
+    /// file, instead of `ALIBABA_CLOUD_PROFILE` (the CLI's `--profile`).
+    /// Used by the default credentials chain, i.e. when no credentials are
+    /// given explicitly.
+    pub fn profile(mut self, name: impl Into<String>) -> Self {
+        self.profile = Some(name.into());
+        self
+    }
+
+    /// Adjusts the default credentials chain, which is used when no
+    /// credentials are given explicitly. The builder `f` receives already
+    /// has this client's transport, clock, nonce source, sleep,
+    /// environment and profile; `f` may override any of them or the
+    /// endpoints of the metadata service and STS (for tests).
+    ///
+    /// ```
+    /// use ecs_assist::{Client, InMemoryFileSystem};
+    /// let client = Client::builder()
+    ///     .region("cn-hangzhou")
+    ///     .default_credentials_chain(|chain| {
+    ///         chain
+    ///             .file_system(InMemoryFileSystem::new().with_home("/home/me"))
+    ///             .imds_endpoint("http://127.0.0.1:9")
+    ///     });
+    /// # let _ = client;
+    /// ```
+    pub fn default_credentials_chain(
+        mut self,
+        f: impl FnOnce(DefaultCredentialsChainBuilder) -> DefaultCredentialsChainBuilder
+        + Send
+        + 'static,
+    ) -> Self {
+        self.chain = Some(match self.chain.take() {
+            Some(previous) => Box::new(move |b| f(previous(b))),
+            None => Box::new(f),
+        });
         self
     }
 
@@ -306,10 +355,12 @@ impl ClientBuilder {
         self
     }
 
-    /// Fills what is not set yet from `env`: credentials from
-    /// `ALIBABA_CLOUD_ACCESS_KEY_ID` / `..._SECRET` / `..._SECURITY_TOKEN`,
-    /// the region from `ALIBABA_CLOUD_REGION_ID`, the user agent suffix from
-    /// `ALIBABA_CLOUD_USER_AGENT`.
+    /// Fills what is not set yet from `env`: the region from
+    /// `ALIBABA_CLOUD_REGION_ID`, the user agent suffix from
+    /// `ALIBABA_CLOUD_USER_AGENT`, and the variables the default
+    /// credentials chain reads (`ALIBABA_CLOUD_ACCESS_KEY_ID`, ...,
+    /// `ALIBABA_CLOUD_PROFILE`, `HOME`: spec §9), which it then reads from
+    /// `env` instead of the process environment.
     pub fn load_env(mut self, env: &dyn Environment) -> Self {
         let get = |name: &str| env.var(name).filter(|v| !v.trim().is_empty());
         if self.region.is_none() {
@@ -318,30 +369,7 @@ impl ClientBuilder {
         if self.user_agent_suffix.is_none() {
             self.user_agent_suffix = get(ENV_USER_AGENT);
         }
-        if self.credentials.is_none() {
-            match (get(ENV_ACCESS_KEY_ID), get(ENV_ACCESS_KEY_SECRET)) {
-                (Some(id), Some(secret)) => {
-                    let provider =
-                        StaticCredentialsProvider::new(id, secret).and_then(|p| {
-                            match get(ENV_SECURITY_TOKEN) {
-                                Some(token) => p.with_security_token(token),
-                                None => Ok(p),
-                            }
-                        });
-                    match provider {
-                        Ok(p) => self.credentials = Some(SharedCredentialsProvider::new(p)),
-                        Err(e) => self.problems.push(format!("from the environment: {e}")),
-                    }
-                }
-                (Some(_), None) => self.problems.push(format!(
-                    "{ENV_ACCESS_KEY_ID} is set but {ENV_ACCESS_KEY_SECRET} is not; set both"
-                )),
-                (None, Some(_)) => self.problems.push(format!(
-                    "{ENV_ACCESS_KEY_SECRET} is set but {ENV_ACCESS_KEY_ID} is not; set both"
-                )),
-                (None, None) => {}
-            }
-        }
+        self.env = Some(EnvSnapshot::capture(env));
         self
     }
 
@@ -350,8 +378,14 @@ impl ClientBuilder {
     /// # Errors
     /// [`ErrorKind::InvalidConfig`](crate::ErrorKind::InvalidConfig) listing
     /// every problem: no region and no endpoint, a malformed region or
-    /// endpoint, no credentials, bad retry settings, no transport or sleep
-    /// without the `hyper` feature.
+    /// endpoint, bad retry settings, no transport or sleep without the
+    /// `hyper` feature.
+    ///
+    /// Without explicit credentials the client uses the
+    /// [`DefaultCredentialsChain`](crate::DefaultCredentialsChain) (over
+    /// this builder's transport, clock, nonce source, sleep, environment and
+    /// profile); a missing source is reported at the first call, listing
+    /// every place looked at.
     pub fn build(self) -> Result<Client, Error> {
         let mut problems = self.problems;
         let region = self.region.map(|r| r.trim().to_owned());
@@ -373,15 +407,6 @@ impl ClientBuilder {
         {
             problems.push(e);
         }
-        if self.credentials.is_none()
-            && !problems
-                .iter()
-                .any(|p| p.contains("credentials") || p.contains(ENV_ACCESS_KEY_ID))
-        {
-            problems.push(format!(
-                "no credentials: pass .access_key(id, secret) or a credentials provider, or set {ENV_ACCESS_KEY_ID} and {ENV_ACCESS_KEY_SECRET}"
-            ));
-        }
         let retry = self.retry.unwrap_or_default();
         problems.extend(retry.problems());
         let transport = match self.transport {
@@ -394,7 +419,34 @@ impl ClientBuilder {
             Some(s) => Some(s),
             None => default_sleep().map_err(|e| problems.push(e)).ok(),
         };
-        match (endpoint, self.credentials, transport, sleep) {
+        let time = self.time.unwrap_or_else(|| Arc::new(SystemTimeSource));
+        let nonce = self
+            .nonce
+            .unwrap_or_else(|| Arc::new(SystemNonceSource::new()));
+        let credentials = match (self.credentials, &transport, &sleep) {
+            (Some(credentials), _, _) => Some(credentials),
+            (None, Some(transport), Some(sleep)) => {
+                let mut config = ProviderConfig::new_bare()
+                    .shared_transport(transport.clone())
+                    .shared_sleep(sleep.clone())
+                    .shared_time_source(Arc::clone(&time))
+                    .shared_nonce_source(Arc::clone(&nonce))
+                    .env_snapshot(
+                        self.env
+                            .unwrap_or_else(|| EnvSnapshot::capture(&ProcessEnvironment)),
+                    );
+                if let Some(profile) = self.profile {
+                    config = config.profile(profile);
+                }
+                let mut chain = DefaultCredentialsChainBuilder::default().provider_config(config);
+                if let Some(f) = self.chain {
+                    chain = f(chain);
+                }
+                Some(SharedCredentialsProvider::new(chain.build()))
+            }
+            (None, _, _) => None,
+        };
+        match (endpoint, credentials, transport, sleep) {
             (Some(endpoint), Some(credentials), Some(transport), Some(sleep))
                 if problems.is_empty() =>
             {
@@ -408,10 +460,8 @@ impl ClientBuilder {
                     timeouts: self.timeouts,
                     user_agent: user_agent(self.user_agent_suffix.as_deref()),
                     transport,
-                    time: self.time.unwrap_or_else(|| Arc::new(SystemTimeSource)),
-                    nonce: self
-                        .nonce
-                        .unwrap_or_else(|| Arc::new(SystemNonceSource::new())),
+                    time,
+                    nonce,
                     sleep,
                 };
                 Ok(Client::from_config(config))
@@ -469,7 +519,6 @@ mod tests {
         let text = err.to_string();
         assert_eq!(err.kind(), crate::ErrorKind::InvalidConfig);
         assert!(text.contains("no region"), "{text}");
-        assert!(text.contains("no credentials"), "{text}");
         assert!(text.contains("max_attempts is 0"), "{text}");
     }
 
@@ -488,6 +537,11 @@ mod tests {
         );
     }
 
+    fn offline(b: ClientBuilder) -> ClientBuilder {
+        b.transport(ecs_transport::CaptureTransport::new())
+            .sleep(crate::ThreadSleep)
+    }
+
     #[test]
     fn from_env_reads_credentials_region_and_user_agent() {
         let e = env(&[
@@ -500,11 +554,30 @@ mod tests {
         let b = ClientBuilder::new().load_env(&e);
         assert_eq!(b.region.as_deref(), Some("cn-beijing"));
         assert_eq!(b.user_agent_suffix.as_deref(), Some("my-tool/1.0"));
+        let client = offline(b).build().unwrap();
         let creds =
-            futures::executor::block_on(b.credentials.as_ref().unwrap().provide_credentials())
+            futures::executor::block_on(client.credentials_provider().provide_credentials())
                 .unwrap();
         assert_eq!(creds.access_key_id(), "AKID");
         assert_eq!(creds.security_token(), Some("TOKEN"));
+        assert!(format!("{client:?}").contains("DefaultCredentialsChain"));
+    }
+
+    #[test]
+    fn explicit_credentials_win_over_the_chain() {
+        let e = env(&[(ENV_ACCESS_KEY_ID, "ENVAK"), (ENV_ACCESS_KEY_SECRET, "S")]);
+        let client = offline(
+            ClientBuilder::new()
+                .region("cn-beijing")
+                .access_key("MINE", "S"),
+        )
+        .load_env(&e)
+        .build()
+        .unwrap();
+        let creds =
+            futures::executor::block_on(client.credentials_provider().provide_credentials())
+                .unwrap();
+        assert_eq!(creds.access_key_id(), "MINE");
     }
 
     #[test]
@@ -515,20 +588,22 @@ mod tests {
     }
 
     #[test]
-    fn half_set_env_credentials_are_a_problem() {
-        let e = env(&[(ENV_ACCESS_KEY_ID, "AKID"), (ENV_REGION_ID, "cn-beijing")]);
-        let err = ClientBuilder::new()
-            .load_env(&e)
-            .build()
+    fn half_set_env_credentials_are_reported_by_the_chain() {
+        let e = env(&[
+            (ENV_ACCESS_KEY_ID, "AKID"),
+            (ENV_REGION_ID, "cn-beijing"),
+            ("HOME", "/nonexistent-home"),
+            ("ALIBABA_CLOUD_ECS_METADATA_DISABLED", "true"),
+        ]);
+        let client = offline(ClientBuilder::new().load_env(&e)).build().unwrap();
+        let err = futures::executor::block_on(client.credentials_provider().provide_credentials())
             .unwrap_err()
             .to_string();
         assert!(
-            err.contains("ALIBABA_CLOUD_ACCESS_KEY_SECRET is not"),
+            err.contains(
+                "environment: ALIBABA_CLOUD_ACCESS_KEY_ID is set but ALIBABA_CLOUD_ACCESS_KEY_SECRET is not"
+            ),
             "{err}"
-        );
-        assert!(
-            !err.contains("no credentials"),
-            "one message per problem: {err}"
         );
     }
 

@@ -1,6 +1,6 @@
-//! Where the client gets its access key: the [`CredentialsProvider`] trait
-//! and the static provider. (The default chain of spec §9 builds on this
-//! trait.)
+//! Where the client gets its access key: the [`CredentialsProvider`] trait,
+//! the static provider, and (in the submodules) every source of the default
+//! chain of spec §9.
 
 use std::fmt;
 use std::future::Future;
@@ -10,6 +10,33 @@ use std::sync::Arc;
 use ecs_sign::Credentials;
 
 use crate::Error;
+
+mod cache;
+mod chain;
+pub(crate) mod env;
+mod fs;
+mod http;
+mod imds;
+mod ini;
+mod profile;
+mod provider_config;
+mod sts;
+mod uri;
+
+pub use chain::{CHAIN_SOURCES, DefaultCredentialsChain, DefaultCredentialsChainBuilder};
+pub use env::{
+    ENV_CLI_PROFILE_DISABLED, ENV_CREDENTIALS_FILE, ENV_CREDENTIALS_URI, ENV_ECS_METADATA,
+    ENV_ECS_METADATA_DISABLED, ENV_IMDSV1_DISABLED, ENV_OIDC_PROVIDER_ARN, ENV_OIDC_TOKEN_FILE,
+    ENV_PROFILE, ENV_ROLE_ARN, ENV_ROLE_SESSION_NAME, ENV_STS_REGION, ENV_VPC_ENDPOINT_ENABLED,
+    EnvironmentCredentialsProvider,
+};
+pub use fs::{FileSystem, InMemoryFileSystem, OsFileSystem};
+pub use imds::EcsRamRoleCredentialsProvider;
+pub use ini::IniFileCredentialsProvider;
+pub use profile::CliProfileCredentialsProvider;
+pub use provider_config::{DEFAULT_IMDS_ENDPOINT, ProviderConfig};
+pub use sts::{OidcRoleArnCredentialsProvider, RamRoleArnCredentialsProvider};
+pub use uri::CredentialsUriProvider;
 
 /// The future a [`CredentialsProvider`] returns.
 pub type CredentialsFuture<'a> =

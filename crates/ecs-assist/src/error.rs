@@ -10,6 +10,40 @@ use crate::waiter::WaitOutcome;
 
 type BoxError = Box<dyn StdError + Send + Sync + 'static>;
 
+/// The source of an [`Error`] copied from a shared one: shows and chains to
+/// the shared error's own source.
+struct SharedSource(std::sync::Arc<Error>);
+
+impl SharedSource {
+    fn inner(&self) -> Option<&(dyn StdError + Send + Sync + 'static)> {
+        self.0.source.as_deref()
+    }
+}
+
+impl fmt::Debug for SharedSource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.inner() {
+            Some(inner) => fmt::Debug::fmt(inner, f),
+            None => f.write_str("None"),
+        }
+    }
+}
+
+impl fmt::Display for SharedSource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.inner() {
+            Some(inner) => fmt::Display::fmt(inner, f),
+            None => Ok(()),
+        }
+    }
+}
+
+impl StdError for SharedSource {
+    fn source(&self) -> Option<&(dyn StdError + 'static)> {
+        self.inner().and_then(|inner| inner.source())
+    }
+}
+
 /// What kind of failure an [`Error`] is, for callers that branch (exit codes,
 /// alerts). New kinds may be added.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -115,6 +149,17 @@ impl Error {
     pub fn with_source(mut self, source: impl Into<BoxError>) -> Self {
         self.source = Some(source.into());
         self
+    }
+
+    /// A copy of a shared error (one failed credentials refresh is handed
+    /// to every caller that waited on it): the same kind and message, and a
+    /// source that reads through to the original's.
+    pub(crate) fn from_shared(shared: &std::sync::Arc<Self>) -> Self {
+        let mut e = Self::new(shared.kind, shared.message.clone());
+        if shared.source.is_some() {
+            e.source = Some(Box::new(SharedSource(std::sync::Arc::clone(shared))));
+        }
+        e
     }
 
     pub(crate) fn invalid_input(errors: ValidationErrors) -> Self {

@@ -1,0 +1,270 @@
+//! The default credentials chain in the official order (spec §9): the
+//! environment, OIDC, the aliyun CLI profile, the ini file, the ECS RAM
+//! role, the credentials URI. The first source that yields credentials is
+//! kept; when none does, the error lists every source and why.
+
+use std::fmt;
+use std::sync::{Mutex, PoisonError};
+
+use ecs_sign::{Credentials, NonceSource, TimeSource};
+use ecs_transport::Transport;
+
+use crate::Error;
+use crate::config::{ENV_ACCESS_KEY_ID, ENV_ACCESS_KEY_SECRET, Environment};
+use crate::credentials::env::{
+    ENV_CREDENTIALS_URI, ENV_ECS_METADATA_DISABLED, ENV_OIDC_PROVIDER_ARN, ENV_OIDC_TOKEN_FILE,
+    ENV_ROLE_ARN, EnvironmentCredentialsProvider,
+};
+use crate::credentials::fs::FileSystem;
+use crate::credentials::imds::EcsRamRoleCredentialsProvider;
+use crate::credentials::ini::IniFileCredentialsProvider;
+use crate::credentials::profile::CliProfileCredentialsProvider;
+use crate::credentials::provider_config::ProviderConfig;
+use crate::credentials::sts::OidcRoleArnCredentialsProvider;
+use crate::credentials::uri::CredentialsUriProvider;
+use crate::credentials::{CredentialsFuture, CredentialsProvider, SharedCredentialsProvider};
+use crate::sleep::AsyncSleep;
+
+/// The sources of the chain, in order, as named in its errors.
+pub const CHAIN_SOURCES: [&str; 6] = [
+    "environment",
+    "oidc",
+    "cli profile",
+    "ini file",
+    "ecs ram role",
+    "credentials uri",
+];
+
+enum Slot {
+    Provider(SharedCredentialsProvider),
+    Skipped(String),
+}
+
+/// The default chain: where the official SDKs and tools look, in their
+/// order (see the crate docs and spec §9).
+///
+/// | # | source | used when |
+/// |---|---|---|
+/// | 1 | environment | `ALIBABA_CLOUD_ACCESS_KEY_ID` / `..._SECRET` (+ `..._SECURITY_TOKEN`) |
+/// | 2 | oidc | `ALIBABA_CLOUD_ROLE_ARN`, `..._OIDC_PROVIDER_ARN`, `..._OIDC_TOKEN_FILE` all set |
+/// | 3 | cli profile | `~/.aliyun/config.json`, unless `ALIBABA_CLOUD_CLI_PROFILE_DISABLED=true` |
+/// | 4 | ini file | `ALIBABA_CLOUD_CREDENTIALS_FILE` or `~/.alibabacloud/credentials.ini` |
+/// | 5 | ecs ram role | unless `ALIBABA_CLOUD_ECS_METADATA_DISABLED=true` |
+/// | 6 | credentials uri | `ALIBABA_CLOUD_CREDENTIALS_URI` set |
+///
+/// ```
+/// use std::collections::HashMap;
+/// use ecs_assist::{CredentialsProvider, DefaultCredentialsChain, InMemoryFileSystem};
+/// let env: HashMap<String, String> = [
+///     ("ALIBABA_CLOUD_ECS_METADATA_DISABLED".to_owned(), "true".to_owned()),
+/// ].into();
+/// let chain = DefaultCredentialsChain::builder()
+///     .environment(&env)
+///     .file_system(InMemoryFileSystem::new().with_home("/home/me"))
+///     .build();
+/// let err = futures::executor::block_on(chain.provide_credentials()).unwrap_err();
+/// assert!(err.to_string().contains("environment: ALIBABA_CLOUD_ACCESS_KEY_ID is not set"));
+/// assert!(err.to_string().contains("cli profile: /home/me/.aliyun/config.json not found"));
+/// ```
+pub struct DefaultCredentialsChain {
+    slots: Vec<(&'static str, Slot)>,
+    chosen: Mutex<Option<usize>>,
+}
+
+impl DefaultCredentialsChain {
+    /// A builder over [`ProviderConfig::new`].
+    pub fn builder() -> DefaultCredentialsChainBuilder {
+        DefaultCredentialsChainBuilder {
+            config: ProviderConfig::new(),
+        }
+    }
+
+    /// The chain over `config`.
+    pub fn new(config: &ProviderConfig) -> Self {
+        let env = &config.env;
+        let [env_name, oidc, cli, ini, ecs, uri] = CHAIN_SOURCES;
+        let mut slots = Vec::with_capacity(CHAIN_SOURCES.len());
+        slots.push((
+            env_name,
+            Slot::Provider(SharedCredentialsProvider::new(
+                EnvironmentCredentialsProvider::from_snapshot(env),
+            )),
+        ));
+        let oidc_vars = [ENV_ROLE_ARN, ENV_OIDC_PROVIDER_ARN, ENV_OIDC_TOKEN_FILE];
+        let missing: Vec<&str> = oidc_vars
+            .iter()
+            .copied()
+            .filter(|v| env.get(v).is_none())
+            .collect();
+        slots.push((
+            oidc,
+            match (
+                env.get(ENV_ROLE_ARN),
+                env.get(ENV_OIDC_PROVIDER_ARN),
+                env.get(ENV_OIDC_TOKEN_FILE),
+            ) {
+                (Some(role), Some(provider), Some(file)) => {
+                    Slot::Provider(SharedCredentialsProvider::new(
+                        OidcRoleArnCredentialsProvider::new(config, role, provider, file),
+                    ))
+                }
+                _ => Slot::Skipped(format!("{} not set", missing.join(", "))),
+            },
+        ));
+        slots.push((
+            cli,
+            Slot::Provider(SharedCredentialsProvider::new(
+                CliProfileCredentialsProvider::new(config),
+            )),
+        ));
+        slots.push((
+            ini,
+            Slot::Provider(SharedCredentialsProvider::new(
+                IniFileCredentialsProvider::new(config),
+            )),
+        ));
+        slots.push((
+            ecs,
+            if env.is_true(ENV_ECS_METADATA_DISABLED) {
+                Slot::Skipped(format!("disabled by {ENV_ECS_METADATA_DISABLED}=true"))
+            } else {
+                Slot::Provider(SharedCredentialsProvider::new(
+                    EcsRamRoleCredentialsProvider::new(config),
+                ))
+            },
+        ));
+        slots.push((
+            uri,
+            match CredentialsUriProvider::from_env(config) {
+                Some(p) => Slot::Provider(SharedCredentialsProvider::new(p)),
+                None => Slot::Skipped(format!("{ENV_CREDENTIALS_URI} is not set")),
+            },
+        ));
+        Self {
+            slots,
+            chosen: Mutex::new(None),
+        }
+    }
+
+    /// The source that yielded credentials and is kept, once one has.
+    pub fn chosen_source(&self) -> Option<&'static str> {
+        let chosen = *self.chosen.lock().unwrap_or_else(PoisonError::into_inner);
+        chosen
+            .and_then(|i| self.slots.get(i))
+            .map(|(name, _)| *name)
+    }
+
+    async fn credentials(&self) -> Result<Credentials, Error> {
+        let chosen = *self.chosen.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some((_, Slot::Provider(p))) = chosen.and_then(|i| self.slots.get(i)) {
+            return p.provide_credentials().await;
+        }
+        let mut tried = Vec::with_capacity(self.slots.len());
+        for (i, (name, slot)) in self.slots.iter().enumerate() {
+            match slot {
+                Slot::Skipped(reason) => tried.push(format!("{name}: {reason}")),
+                Slot::Provider(p) => match p.provide_credentials().await {
+                    Ok(credentials) => {
+                        tracing::debug!(source = name, "credentials found");
+                        *self.chosen.lock().unwrap_or_else(PoisonError::into_inner) = Some(i);
+                        return Ok(credentials);
+                    }
+                    Err(e) => tried.push(format!("{name}: {e}")),
+                },
+            }
+        }
+        Err(Error::credentials(format!(
+            "no credentials found; tried, in order:\n  {}\nset {ENV_ACCESS_KEY_ID} and {ENV_ACCESS_KEY_SECRET}, run `aliyun configure`, or pass credentials to the client",
+            tried.join("\n  ")
+        )))
+    }
+}
+
+impl fmt::Debug for DefaultCredentialsChain {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("DefaultCredentialsChain")
+            .field("chosen", &self.chosen_source())
+            .finish_non_exhaustive()
+    }
+}
+
+impl CredentialsProvider for DefaultCredentialsChain {
+    fn provide_credentials(&self) -> CredentialsFuture<'_> {
+        Box::pin(self.credentials())
+    }
+}
+
+/// Configures a [`DefaultCredentialsChain`]: the [`ProviderConfig`]
+/// settings, each optional.
+#[derive(Debug, Clone, Default)]
+#[must_use]
+pub struct DefaultCredentialsChainBuilder {
+    config: ProviderConfig,
+}
+
+impl DefaultCredentialsChainBuilder {
+    /// Replaces every setting with `config`.
+    pub fn provider_config(mut self, config: ProviderConfig) -> Self {
+        self.config = config;
+        self
+    }
+
+    /// See [`ProviderConfig::transport`].
+    pub fn transport(mut self, transport: impl Transport + 'static) -> Self {
+        self.config = self.config.transport(transport);
+        self
+    }
+
+    /// See [`ProviderConfig::sleep`].
+    pub fn sleep(mut self, sleep: impl AsyncSleep + 'static) -> Self {
+        self.config = self.config.sleep(sleep);
+        self
+    }
+
+    /// See [`ProviderConfig::time_source`].
+    pub fn time_source(mut self, time: impl TimeSource + 'static) -> Self {
+        self.config = self.config.time_source(time);
+        self
+    }
+
+    /// See [`ProviderConfig::nonce_source`].
+    pub fn nonce_source(mut self, nonce: impl NonceSource + 'static) -> Self {
+        self.config = self.config.nonce_source(nonce);
+        self
+    }
+
+    /// See [`ProviderConfig::file_system`].
+    pub fn file_system(mut self, fs: impl FileSystem + 'static) -> Self {
+        self.config = self.config.file_system(fs);
+        self
+    }
+
+    /// See [`ProviderConfig::environment`].
+    pub fn environment(mut self, env: &dyn Environment) -> Self {
+        self.config = self.config.environment(env);
+        self
+    }
+
+    /// See [`ProviderConfig::imds_endpoint`].
+    pub fn imds_endpoint(mut self, endpoint: impl Into<String>) -> Self {
+        self.config = self.config.imds_endpoint(endpoint);
+        self
+    }
+
+    /// See [`ProviderConfig::sts_endpoint`].
+    pub fn sts_endpoint(mut self, endpoint: impl Into<String>) -> Self {
+        self.config = self.config.sts_endpoint(endpoint);
+        self
+    }
+
+    /// See [`ProviderConfig::profile`].
+    pub fn profile(mut self, profile: impl Into<String>) -> Self {
+        self.config = self.config.profile(profile);
+        self
+    }
+
+    /// The chain.
+    pub fn build(self) -> DefaultCredentialsChain {
+        DefaultCredentialsChain::new(&self.config)
+    }
+}
