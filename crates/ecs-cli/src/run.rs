@@ -98,6 +98,9 @@ fn client(global: &args::Global) -> Result<Client, Error> {
     if let Some(attempts) = global.max_attempts {
         builder = builder.max_attempts(attempts);
     }
+    if let Some(profile) = &global.profile {
+        builder = builder.profile(profile.clone());
+    }
     builder.load_env(&ProcessEnvironment).build()
 }
 
