@@ -12,5 +12,6 @@
 mod client;
 mod emulator;
 mod faults;
+mod load;
 mod support;
 mod tidy;
