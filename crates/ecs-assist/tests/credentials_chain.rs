@@ -1,6 +1,8 @@
 //! The default chain: its order, the "what I tried" error, and caching
 //! under concurrency (one refresh for 100 waiting requests).
 
+#![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
+
 #[path = "support/server.rs"]
 mod server;
 

@@ -1,6 +1,8 @@
 //! End to end: a client given no credentials finds them through the
 //! default chain (an ini file, the metadata service) and calls the emulator.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
+
 #[path = "support/server.rs"]
 mod server;
 

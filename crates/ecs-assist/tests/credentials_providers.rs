@@ -2,6 +2,8 @@
 //! service, a credentials URI and STS; files in memory; an injected
 //! environment.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
+
 #[path = "support/server.rs"]
 mod server;
 
@@ -248,7 +250,7 @@ async fn sts(source_secret: &'static str) -> Server {
     .await
 }
 
-fn param<'a>(r: &'a server::Received, name: &str) -> Option<String> {
+fn param(r: &server::Received, name: &str) -> Option<String> {
     form(&r.body)
         .into_iter()
         .find(|(k, _)| k == name)

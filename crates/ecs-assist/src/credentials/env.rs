@@ -174,7 +174,11 @@ mod tests {
 
     #[test]
     fn table_of_environments() {
-        let cases: &[(&[(&str, &str)], Result<(&str, Option<&str>), &str>)] = &[
+        type Case<'a> = (
+            &'a [(&'a str, &'a str)],
+            Result<(&'a str, Option<&'a str>), &'a str>,
+        );
+        let cases: &[Case<'_>] = &[
             (&[], Err("ALIBABA_CLOUD_ACCESS_KEY_ID is not set")),
             (
                 &[(ENV_ACCESS_KEY_ID, "  ")],

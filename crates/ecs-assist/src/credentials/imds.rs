@@ -140,13 +140,11 @@ impl ImdsFetcher {
 
     /// The IMDSv2 token; `None` to go on with v1.
     async fn token(&self) -> Result<Option<String>, Error> {
-        let request = self
-            .request(http::Method::PUT, TOKEN_PATH, None)
-            .and_then(|mut r| {
-                let value = http::HeaderValue::from_static(TOKEN_TTL_SECONDS);
-                r.headers_mut().insert(TOKEN_TTL_HEADER, value);
-                Ok(r)
-            })?;
+        let mut request = self.request(http::Method::PUT, TOKEN_PATH, None)?;
+        request.headers_mut().insert(
+            TOKEN_TTL_HEADER,
+            http::HeaderValue::from_static(TOKEN_TTL_SECONDS),
+        );
         // An unreachable service is reported as such: asking again without
         // a token could only time out a second time.
         let response = send(&self.config, request, IMDS_TIMEOUT, WHAT).await?;

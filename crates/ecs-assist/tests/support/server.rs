@@ -1,7 +1,7 @@
 //! A tiny HTTP/1.1 server on 127.0.0.1:0 for the credentials tests: it
 //! plays the metadata service, a credentials URI or STS.
 
-#![allow(dead_code, unreachable_pub, missing_docs)]
+#![allow(dead_code, unreachable_pub, missing_docs, clippy::unwrap_used)]
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
