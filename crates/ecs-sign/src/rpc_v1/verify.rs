@@ -234,4 +234,37 @@ mod tests {
             other => panic!("{other:?}"),
         }
     }
+
+    #[test]
+    fn form_body_parameters_are_signed_and_verified() {
+        let query_params = [("RegionId", "cn-hangzhou")];
+        let body_params = [("InvokeId", "t-body 1"), ("PageSize", "10")];
+        let req = RpcV1Request::new("POST", "A", "V", &query_params).with_body_params(&body_params);
+        let c = creds();
+        let signed = sign(&req, &c, T, "n").unwrap();
+        assert!(
+            !signed.iter().any(|p| p.0 == "InvokeId"),
+            "body params stay in the body"
+        );
+        let query = crate::encode_query(&signed);
+        let body = "InvokeId=t-body+1&PageSize=10";
+        let lookup = |_: &str| Some("testAccessKeySecret");
+        assert!(verify_query("POST", &query, Some(body), lookup).is_ok());
+        let e = verify_query("POST", &query, None, lookup).unwrap_err();
+        assert!(e.is_signature_mismatch());
+        let e = verify_query(
+            "POST",
+            &query,
+            Some("InvokeId=t-body+2&PageSize=10"),
+            lookup,
+        )
+        .unwrap_err();
+        assert!(e.is_signature_mismatch());
+        match verify_query("POST", &query, Some("InvokeId=%E5%BC"), lookup) {
+            Err(VerifyError::Malformed { part, .. }) => {
+                assert_eq!(part, "form body parameter `InvokeId`");
+            }
+            other => panic!("{other:?}"),
+        }
+    }
 }
