@@ -15,6 +15,13 @@
 //!   override), V3 signatures by default (V1 available), a
 //!   [`CredentialsProvider`], [`RetryConfig`], timeouts, user agent, and the
 //!   transport, clock, nonce source and [`AsyncSleep`] as inputs.
+//! - Credentials (spec §9): without explicit ones the client uses the
+//!   [`DefaultCredentialsChain`] in the official order (environment, OIDC,
+//!   aliyun CLI profile, ini file, ECS RAM role, credentials URI), with
+//!   STS `AssumeRole`/`AssumeRoleWithOIDC`, cached and refreshed before
+//!   expiry with one refresh at a time; files, environment and HTTP are
+//!   injected ([`ProviderConfig`], [`FileSystem`]), and an empty chain's
+//!   error lists every source and why it gave nothing.
 //! - [`Client::describe_invocation_results`]: one page with `send()`, a
 //!   signed request without sending with `prepare()`, every page or result
 //!   as a `futures::Stream` with `into_paginator()`.
