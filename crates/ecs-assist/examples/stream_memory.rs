@@ -35,7 +35,10 @@ fn main() -> ExitCode {
         eprintln!("EXPECTED_RESULTS must be a number, not {expected:?}");
         return ExitCode::from(2);
     };
-    let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(err) => {
             eprintln!("cannot start a runtime: {err}");
