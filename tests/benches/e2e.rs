@@ -40,7 +40,12 @@ async fn tokens(client: &Client) -> Vec<Option<String>> {
         .into_paginator()
         .pages();
     while let Some(page) = pages.try_next().await.unwrap() {
-        let next = page.response().invocation.next_token.clone().filter(|t| !t.is_empty());
+        let next = page
+            .response()
+            .invocation
+            .next_token
+            .clone()
+            .filter(|t| !t.is_empty());
         if next.is_none() {
             break;
         }

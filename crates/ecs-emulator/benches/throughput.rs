@@ -47,7 +47,10 @@ async fn connection(addr: SocketAddr, run: u64, id: u64, count: u64) {
     tokio::spawn(conn);
     for i in 0..count {
         let nonce = format!("bench-{run}-{id}-{i}");
-        let response = sender.send_request(request(addr, &creds, &nonce)).await.unwrap();
+        let response = sender
+            .send_request(request(addr, &creds, &nonce))
+            .await
+            .unwrap();
         assert_eq!(response.status(), 200);
         let body = response.into_body().collect().await.unwrap().to_bytes();
         assert!(!body.is_empty());

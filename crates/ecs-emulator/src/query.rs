@@ -407,7 +407,6 @@ impl Tokens {
     }
 }
 
-
 /// Counts of matching results per filter, for `TotalCount` in token paging.
 #[derive(Debug, Default)]
 pub(crate) struct CountCache {
