@@ -11,6 +11,7 @@
 
 mod client;
 mod emulator;
+mod emulator_abuse;
 mod faults;
 mod load;
 mod support;

@@ -54,7 +54,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use hyper::service::service_fn;
-use hyper_util::rt::TokioIo;
+use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
@@ -67,6 +67,9 @@ use ecs_sign::{SystemTimeSource, TimeSource};
 
 /// How long a clean shutdown waits for requests in flight.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
+/// How long a client may take to send a request's head, then its body (as
+/// hyper's default header read timeout).
+const DEFAULT_REQUEST_READ_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Why the emulator could not start.
 #[derive(Debug)]
@@ -114,6 +117,7 @@ pub struct EmulatorBuilder {
     faults: Vec<Fault>,
     seed: u64,
     time: Option<Arc<dyn TimeSource>>,
+    request_read_timeout: Duration,
 }
 
 impl Default for EmulatorBuilder {
@@ -127,6 +131,7 @@ impl Default for EmulatorBuilder {
             faults: Vec::new(),
             seed: 0,
             time: None,
+            request_read_timeout: DEFAULT_REQUEST_READ_TIMEOUT,
         }
     }
 }
@@ -183,6 +188,16 @@ impl EmulatorBuilder {
         self
     }
 
+    /// How long a client may take to send a request (default 30 s): its
+    /// head, counted from when the connection waits for one (so idle
+    /// keep-alive connections are closed too), then its body. A client that
+    /// is slower, or stalls halfway, gets its connection closed (a stalled
+    /// body gets a 400 first), so it cannot hold a connection forever.
+    pub fn request_read_timeout(mut self, timeout: Duration) -> Self {
+        self.request_read_timeout = timeout;
+        self
+    }
+
     /// Binds and starts serving on the current tokio runtime.
     ///
     /// # Errors
@@ -209,9 +224,14 @@ impl EmulatorBuilder {
             auth::Keys::new(self.keys),
             self.time.unwrap_or_else(|| Arc::new(SystemTimeSource)),
             self.seed,
+            self.request_read_timeout,
         ));
         let (stop, stopped) = watch::channel(false);
-        let task = tokio::spawn(serve(listener, Arc::clone(&state), stopped));
+        let mut http = hyper::server::conn::http1::Builder::new();
+        http.keep_alive(true)
+            .timer(TokioTimer::new())
+            .header_read_timeout(self.request_read_timeout);
+        let task = tokio::spawn(serve(listener, http, Arc::clone(&state), stopped));
         Ok(EmulatorHandle {
             addr,
             state,
@@ -223,6 +243,7 @@ impl EmulatorBuilder {
 
 async fn serve(
     listener: TcpListener,
+    http: hyper::server::conn::http1::Builder,
     state: Arc<server::State>,
     mut stopped: watch::Receiver<bool>,
 ) {
@@ -234,9 +255,7 @@ async fn serve(
                 let _ = stream.set_nodelay(true);
                 let state = Arc::clone(&state);
                 let service = service_fn(move |request| server::handle(Arc::clone(&state), request));
-                let connection = hyper::server::conn::http1::Builder::new()
-                    .keep_alive(true)
-                    .serve_connection(TokioIo::new(stream), service);
+                let connection = http.serve_connection(TokioIo::new(stream), service);
                 let connection = graceful.watch(connection);
                 tokio::spawn(async move {
                     // A client that goes away, or a reset fault, ends the
@@ -310,5 +329,39 @@ impl EmulatorHandle {
 impl Drop for EmulatorHandle {
     fn drop(&mut self) {
         let _ = self.stop.send(true);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+
+    /// A client that stalls in its request head is closed without an answer
+    /// after the read timeout; one that stalls in its body gets a 400 first.
+    #[tokio::test]
+    async fn stalled_clients_are_closed_after_the_read_timeout() {
+        let emulator = Emulator::builder()
+            .request_read_timeout(Duration::from_millis(100))
+            .start()
+            .await
+            .unwrap();
+        let head: &[u8] = b"POST / HTTP/1.1\r\nHost: x\r\n";
+        let body: &[u8] = b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nab";
+        for (half, answer) in [(head, ""), (body, "HTTP/1.1 400")] {
+            let mut stream = tokio::net::TcpStream::connect(emulator.addr())
+                .await
+                .unwrap();
+            stream.write_all(half).await.unwrap();
+            let mut reply = Vec::new();
+            // Closed (EOF, or a reset once the answer is read) in time.
+            let _ = tokio::time::timeout(Duration::from_secs(10), stream.read_to_end(&mut reply))
+                .await
+                .expect("the stalled connection is closed");
+            let reply = String::from_utf8_lossy(&reply);
+            assert!(reply.starts_with(answer), "{reply}");
+            assert_eq!(reply.is_empty(), answer.is_empty(), "{reply}");
+        }
+        emulator.shutdown().await;
     }
 }

@@ -6,6 +6,7 @@ use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::task::{Context, Poll};
+use std::time::Duration;
 
 use bytes::Bytes;
 use ecs_sign::TimeSource;
@@ -43,6 +44,8 @@ pub(crate) struct State {
     started: OffsetDateTime,
     seed: u64,
     requests: AtomicU64,
+    /// How long a request's body may take to arrive.
+    read_timeout: Duration,
 }
 
 impl State {
@@ -52,6 +55,7 @@ impl State {
         keys: Keys,
         time: Arc<dyn TimeSource>,
         seed: u64,
+        read_timeout: Duration,
     ) -> Self {
         let started = time.now();
         Self {
@@ -65,6 +69,7 @@ impl State {
             started,
             seed,
             requests: AtomicU64::new(0),
+            read_timeout,
         }
     }
 
@@ -178,14 +183,16 @@ pub(crate) async fn handle(state: Arc<State>, request: Request<Incoming>) -> Ans
         .and_then(|v| v.to_str().ok())
         .unwrap_or("ecs.aliyuncs.com")
         .to_owned();
-    // Read the body first, bounded, so a fault never leaves it half-read.
-    let body = match http_body_util::Limited::new(body, MAX_REQUEST_BODY)
-        .collect()
-        .await
-    {
-        Ok(collected) => Ok(collected.to_bytes()),
-        Err(_) => Err(ApiError::bad_request(
+    // Read the body first, bounded in size and time, so a fault never
+    // leaves it half-read and a stalled client cannot hold the connection.
+    let collect = http_body_util::Limited::new(body, MAX_REQUEST_BODY).collect();
+    let body = match tokio::time::timeout(state.read_timeout, collect).await {
+        Ok(Ok(collected)) => Ok(collected.to_bytes()),
+        Ok(Err(_)) => Err(ApiError::bad_request(
             "the request body is over 1 MiB or broke off",
+        )),
+        Err(_) => Err(ApiError::bad_request(
+            "the request body did not arrive within the read timeout",
         )),
     };
     let raw_query = parts.uri.query().unwrap_or_default();
