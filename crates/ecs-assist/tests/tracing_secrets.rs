@@ -148,3 +148,351 @@ async fn secrets_and_signatures_never_reach_the_logs() {
         );
     }
 }
+
+/// Every call of these tests is bounded: a hang is a failure.
+async fn within<F: std::future::Future>(f: F) -> F::Output {
+    tokio::time::timeout(Duration::from_secs(30), f)
+        .await
+        .expect("finished in time")
+}
+
+/// The signature of a request: V3 `Authorization`'s, or V1's `Signature`.
+fn signature_of(request: &http::Request<Bytes>) -> String {
+    if let Some(auth) = request.headers().get("authorization") {
+        return auth
+            .to_str()
+            .unwrap()
+            .rsplit_once("Signature=")
+            .unwrap()
+            .1
+            .to_owned();
+    }
+    let query = request.uri().query().unwrap();
+    ecs_sign::parse_query(query)
+        .unwrap()
+        .into_iter()
+        .find(|(k, _)| k == "Signature")
+        .unwrap()
+        .1
+}
+
+/// The real transport, recording every signature it sends.
+#[cfg(feature = "hyper")]
+#[derive(Debug)]
+struct Recording {
+    inner: ecs_transport::HyperTransport,
+    signatures: Mutex<Vec<String>>,
+}
+
+#[cfg(feature = "hyper")]
+impl ecs_transport::Transport for Recording {
+    fn send(&self, request: http::Request<Bytes>) -> ecs_transport::TransportFuture<'_> {
+        self.signatures.lock().unwrap().push(signature_of(&request));
+        self.inner.send(request)
+    }
+}
+
+/// Every outcome against the emulator, at trace level, with STS
+/// credentials: success (one call, stream, waiter), every error kind the
+/// client can meet (service, throttling, transport, timeout, decode,
+/// deadline, invalid input, invalid config, credentials, pagination
+/// stalled, wait timeout, not found) and dry-run. Neither the logs nor any
+/// `Display` or `Debug` of a result, error (with its causes) or prepared
+/// request holds the secret, the token or a signature that was sent.
+#[cfg(feature = "hyper")]
+#[tokio::test]
+async fn no_outcome_shows_secrets_or_signatures() {
+    use ecs_assist::{ErrorKind, StaticCredentialsProvider};
+    use ecs_emulator::{AccessKey, DataSet, Emulator, Fault};
+    use futures::TryStreamExt as _;
+
+    const ID: &str = "STS.AccessKeyIdPublic";
+    const STS_SECRET: &str = "StsSecretZq8vXk3Lm9Pw2Rt7";
+    const STS_TOKEN: &str = "CAIS.StsTokenYh4Nc6Bv1Gf5Jd0";
+
+    let buffer = Buffer::default();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_writer(buffer.clone())
+        .with_ansi(false)
+        .with_span_events(tracing_subscriber::fmt::format::FmtSpan::FULL)
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+
+    let emulator = Emulator::builder()
+        .data(DataSet::demo())
+        .access_key(AccessKey::new(ID, STS_SECRET).with_security_token(STS_TOKEN))
+        .start()
+        .await
+        .unwrap();
+    let recording = Arc::new(Recording {
+        inner: ecs_transport::HyperTransport::new().unwrap(),
+        signatures: Mutex::default(),
+    });
+    let provider = |secret: &str| {
+        StaticCredentialsProvider::new(ID, secret)
+            .unwrap()
+            .with_security_token(STS_TOKEN)
+            .unwrap()
+    };
+    let client = |version: SignatureVersion, secret: &str| {
+        Client::builder()
+            .region("cn-hangzhou")
+            .endpoint(emulator.url())
+            .credentials_provider(provider(secret))
+            .signature_version(version)
+            .transport(Arc::clone(&recording))
+            .attempt_timeout(Duration::from_millis(300))
+            .retry_config(ecs_assist::RetryConfig {
+                max_attempts: 2,
+                base_delay: Duration::from_millis(1),
+                max_delay: Duration::from_millis(20),
+                throttling_base_delay: Duration::from_millis(1),
+                ..ecs_assist::RetryConfig::default()
+            })
+            .build()
+            .unwrap()
+    };
+    // Everything a caller could print.
+    let mut shown: Vec<String> = Vec::new();
+    let mut kinds = std::collections::BTreeSet::new();
+    let mut show_error = |e: &ecs_assist::Error, shown: &mut Vec<String>| {
+        kinds.insert(format!("{:?}", e.kind()));
+        shown.push(format!("{e} {e:?}"));
+        let mut cause = std::error::Error::source(e);
+        while let Some(c) = cause {
+            shown.push(format!("{c} {c:?}"));
+            cause = c.source();
+        }
+    };
+
+    for version in [SignatureVersion::V3, SignatureVersion::V1] {
+        let ok = client(version, STS_SECRET);
+        // Success: one call, a stream, the waiter.
+        let page = within(
+            ok.describe_invocation_results()
+                .invoke_id("t-hz0jdfwd9f1234")
+                .send(),
+        )
+        .await
+        .unwrap();
+        shown.push(format!("{page:?}"));
+        let items: Vec<_> = tokio::time::timeout(
+            Duration::from_secs(30),
+            ok.describe_invocation_results()
+                .max_results(2)
+                .into_paginator()
+                .items()
+                .try_collect::<Vec<_>>(),
+        )
+        .await
+        .unwrap()
+        .unwrap();
+        assert!(items.len() >= 3);
+        let outcome = tokio::time::timeout(
+            Duration::from_secs(30),
+            ok.wait_for_invocation("t-hz0jdfwd9f1234").send(),
+        )
+        .await
+        .unwrap()
+        .unwrap();
+        shown.push(format!("{outcome:?} {}", outcome.summary()));
+        // Dry run.
+        let prepared = ok.describe_invocation_results().prepare().await.unwrap();
+        shown.push(format!(
+            "{prepared} {prepared:?} {}",
+            prepared.redacted_uri()
+        ));
+        let sent_by_dry_run = signature_of(prepared.request());
+
+        // Service errors: a wrong secret (V3 only: see
+        // `v1_signature_mismatch_does_not_echo_the_token`), then each fault.
+        let wrong = client(version, "NotTheSecretAtAll");
+        if version == SignatureVersion::V3 {
+            let e = within(wrong.describe_invocation_results().send())
+                .await
+                .unwrap_err();
+            assert_eq!(e.code(), Some("SignatureDoesNotMatch"));
+            show_error(&e, &mut shown);
+        }
+        for fault in [
+            "throttle:5ms",
+            "error503",
+            "html",
+            "reset",
+            "truncate",
+            "badjson",
+            "badxml",
+            "delay:1s",
+        ] {
+            emulator.set_faults(vec![fault.parse::<Fault>().unwrap()]);
+            let e = within(ok.describe_invocation_results().send())
+                .await
+                .unwrap_err();
+            show_error(&e, &mut shown);
+            // The deadline, over the same fault.
+            let e = within(
+                ok.describe_invocation_results()
+                    .with_operation_timeout(Some(Duration::from_millis(50)))
+                    .send(),
+            )
+            .await
+            .unwrap_err();
+            show_error(&e, &mut shown);
+        }
+        emulator.clear_faults();
+        // Invalid input: nothing sent.
+        let e = within(ok.describe_invocation_results().page_size(0).send())
+            .await
+            .unwrap_err();
+        show_error(&e, &mut shown);
+        // The waiter: not found, and a timeout.
+        let e = within(
+            ok.wait_for_invocation("t-doesnotexist0000")
+                .not_found_grace(Duration::ZERO)
+                .send(),
+        )
+        .await
+        .unwrap_err();
+        show_error(&e, &mut shown);
+        emulator.set_faults(vec!["delay:100ms".parse::<Fault>().unwrap()]);
+        let e = within(
+            ok.wait_for_invocation("t-hz0jdfwe1uy5678")
+                .poll_interval(Duration::from_millis(10))
+                .timeout(Duration::from_millis(50))
+                .send(),
+        )
+        .await;
+        match e {
+            Err(e) => show_error(&e, &mut shown),
+            Ok(outcome) => shown.push(format!("{outcome:?}")),
+        }
+        emulator.clear_faults();
+        shown.push(format!("{ok:?} {wrong:?}"));
+        recording.signatures.lock().unwrap().push(sent_by_dry_run);
+    }
+
+    // A stalled paginator (the same token again and again).
+    let stuck = http::Response::builder()
+        .header("content-type", "application/json")
+        .body(Bytes::from_static(
+            br#"{"RequestId":"R-1","Invocation":{"NextToken":"same","InvocationResults":{"InvocationResult":[{"InvokeId":"t-1","InstanceId":"i-1"}]}}}"#,
+        ))
+        .unwrap();
+    let capture = Arc::new(CaptureTransport::new().with_response(stuck));
+    let stalled = Client::builder()
+        .region("cn-hangzhou")
+        .credentials_provider(provider(STS_SECRET))
+        .transport(Arc::clone(&capture))
+        .build()
+        .unwrap();
+    let e = tokio::time::timeout(
+        Duration::from_secs(30),
+        stalled
+            .describe_invocation_results()
+            .into_paginator()
+            .items()
+            .try_collect::<Vec<_>>(),
+    )
+    .await
+    .unwrap()
+    .unwrap_err();
+    show_error(&e, &mut shown);
+    recording
+        .signatures
+        .lock()
+        .unwrap()
+        .extend(capture.requests().iter().map(signature_of));
+    // Invalid configuration and malformed credentials.
+    let e = Client::builder()
+        .region("cn-hangzhou")
+        .endpoint("not an endpoint at all")
+        .credentials_provider(provider(STS_SECRET))
+        .build()
+        .unwrap_err();
+    show_error(&e, &mut shown);
+    let malformed = format!("{STS_SECRET}\n");
+    let e = StaticCredentialsProvider::new(ID, malformed.as_str()).unwrap_err();
+    show_error(&e, &mut shown);
+    let e = StaticCredentialsProvider::new(ID, STS_SECRET)
+        .unwrap()
+        .with_security_token(format!("{STS_TOKEN}\n"))
+        .unwrap_err();
+    show_error(&e, &mut shown);
+    emulator.shutdown().await;
+
+    for kind in [
+        ErrorKind::Service,
+        ErrorKind::Transport,
+        ErrorKind::Decode,
+        ErrorKind::Deadline,
+        ErrorKind::InvalidInput,
+        ErrorKind::InvalidConfig,
+        ErrorKind::Credentials,
+        ErrorKind::PaginationStalled,
+        ErrorKind::WaitTimeout,
+        ErrorKind::NotFound,
+    ] {
+        assert!(
+            kinds.contains(&format!("{kind:?}")),
+            "{kind:?} not exercised: {kinds:?}"
+        );
+    }
+    let signatures = recording.signatures.lock().unwrap().clone();
+    assert!(signatures.len() > 50, "{} signatures", signatures.len());
+    let logs = String::from_utf8(buffer.0.lock().unwrap().clone()).unwrap();
+    assert!(
+        logs.contains("ecs_assist.attempt"),
+        "trace logs were captured"
+    );
+    let shown = shown.join("\n");
+    for (name, text) in [("logs", &logs), ("output", &shown)] {
+        assert!(!text.contains(STS_SECRET), "secret in the {name}");
+        assert!(!text.contains(STS_TOKEN), "token in the {name}");
+        for signature in &signatures {
+            assert!(
+                !text.contains(signature.as_str()),
+                "signature {signature} in the {name}"
+            );
+        }
+    }
+}
+
+/// The service answers a V1 signature mismatch with its string to sign,
+/// which holds the `SecurityToken` parameter; the client's error shows the
+/// service's message whole, so the STS token reaches `Display` (and the
+/// CLI's stderr). Ignored until `ecs-assist` masks the token in service
+/// messages; run with `--ignored` to check the fix.
+#[cfg(feature = "hyper")]
+#[tokio::test]
+#[ignore = "known leak: a V1 SignatureDoesNotMatch message echoes the SecurityToken (RELIABILITY.md)"]
+async fn v1_signature_mismatch_does_not_echo_the_token() {
+    use ecs_emulator::{AccessKey, Emulator};
+
+    const ID: &str = "STS.AccessKeyIdPublic";
+    const TOKEN: &str = "CAIS.StsTokenEchoedBack42";
+    let emulator = Emulator::builder()
+        .access_key(AccessKey::new(ID, "TheRealSecret").with_security_token(TOKEN))
+        .start()
+        .await
+        .unwrap();
+    let client = Client::builder()
+        .region("cn-hangzhou")
+        .endpoint(emulator.url())
+        .credentials_provider(
+            ecs_assist::StaticCredentialsProvider::new(ID, "NotTheSecret")
+                .unwrap()
+                .with_security_token(TOKEN)
+                .unwrap(),
+        )
+        .signature_version(SignatureVersion::V1)
+        .build()
+        .unwrap();
+    let e = within(client.describe_invocation_results().send())
+        .await
+        .unwrap_err();
+    assert_eq!(e.code(), Some("SignatureDoesNotMatch"));
+    let text = format!("{e} {e:?} {:?}", e.service_error());
+    assert!(!text.contains(TOKEN), "{text}");
+    emulator.shutdown().await;
+}
