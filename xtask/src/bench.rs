@@ -36,7 +36,7 @@ impl Measured {
 /// Every `new/benchmark.json` under `target/criterion`, by `group/function`.
 fn criterion_results(root: &Path) -> Result<BTreeMap<String, Measured>> {
     let mut found = BTreeMap::new();
-    let mut stack = vec![root.join("target/criterion")];
+    let mut stack = vec![crate::target_dir(root).join("criterion")];
     while let Some(dir) = stack.pop() {
         let Ok(entries) = std::fs::read_dir(&dir) else {
             continue;
@@ -167,7 +167,7 @@ pub(crate) fn run(steps: &mut Steps, python: Option<PathBuf>) -> Result<()> {
             "stream_memory",
         ]),
     )?;
-    let release = root.join("target/release");
+    let release = crate::target_dir(&root).join("release");
     let probe = release.join("examples/stream_memory");
 
     // Peak memory while streaming 100,000 and 1,000,000 results.

@@ -18,7 +18,7 @@ pub(crate) struct Emulator {
 impl Emulator {
     /// Starts `target/debug/ecs-emulator` (built beforehand) with `args`.
     pub(crate) fn start(root: &Path, args: &[&OsStr]) -> Result<Self> {
-        Self::start_binary(&root.join("target/debug/ecs-emulator"), args)
+        Self::start_binary(&crate::target_dir(root).join("debug/ecs-emulator"), args)
     }
 
     /// Starts the emulator binary at `binary` with `args`.

@@ -108,6 +108,14 @@ fn run(verb: Verb) -> Result<()> {
     Ok(())
 }
 
+/// Where cargo puts its output: `CARGO_TARGET_DIR` when set, else
+/// `<root>/target`.
+pub(crate) fn target_dir(root: &Path) -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .map_or_else(|| root.join("target"), |dir| root.join(dir))
+}
+
 /// The workspace root: the parent of this crate's manifest directory.
 fn workspace_root() -> Result<PathBuf> {
     let manifest_dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
@@ -269,7 +277,7 @@ fn fuzz_targets(manifest: &Path) -> Result<Vec<String>> {
 /// returns its python.
 fn interop_venv(steps: &mut Steps) -> Result<PathBuf> {
     let root = steps.root().to_path_buf();
-    let venv = root.join("target/interop-venv");
+    let venv = target_dir(&root).join("interop-venv");
     let python = venv.join("bin/python");
     let requirements = root.join("xtask/interop/requirements.txt");
     let stamp = venv.join("requirements.installed");
@@ -342,7 +350,7 @@ fn demo(steps: &mut Steps) -> Result<()> {
     )?;
     let emulator = emulator::Emulator::start(&root, &[])?;
     let endpoint = format!("http://{}", emulator.host_port());
-    let cli = root.join("target/debug/ecs-assist");
+    let cli = target_dir(&root).join("debug/ecs-assist");
     let run = |args: &[&str]| {
         Cmd::new(&cli)
             .args(["--endpoint", endpoint.as_str(), "--region", "cn-hangzhou"])
