@@ -145,12 +145,14 @@ fn json_of(program: &Path, args: &[&OsStr]) -> Result<Value> {
         .with_context(|| format!("{} did not print JSON", program.display()))
 }
 
-pub(crate) fn run(steps: &mut Steps, python: Option<PathBuf>) -> Result<()> {
+pub(crate) fn run(steps: &mut Steps, python: Option<PathBuf>, criterion: bool) -> Result<()> {
     let root = steps.root().to_path_buf();
-    steps.run(
-        "bench criterion",
-        Cmd::cargo(["bench", "--workspace", "--benches"]),
-    )?;
+    if criterion {
+        steps.run(
+            "bench criterion",
+            Cmd::cargo(["bench", "--workspace", "--benches"]),
+        )?;
+    }
     steps.run(
         "bench build release",
         Cmd::cargo([
@@ -163,6 +165,7 @@ pub(crate) fn run(steps: &mut Steps, python: Option<PathBuf>) -> Result<()> {
             "ecs-cli",
             "--package",
             "ecs-assist",
+            "--bins",
             "--example",
             "stream_memory",
         ]),

@@ -56,8 +56,13 @@ enum Verb {
         #[arg(long)]
         advisories: bool,
     },
-    /// Run every criterion bench.
-    Bench,
+    /// Run every bench and write BENCHMARKS.md.
+    Bench {
+        /// Reuse the criterion results in target/criterion instead of
+        /// running the criterion benches again.
+        #[arg(long)]
+        no_criterion: bool,
+    },
     /// Run every cargo-fuzz target for a while (libFuzzer with
     /// AddressSanitizer; cargo-fuzz on the stable toolchain through
     /// RUSTC_BOOTSTRAP=1).
@@ -98,7 +103,7 @@ fn run(verb: Verb) -> Result<()> {
         Verb::Test => test(&mut steps),
         Verb::Doc => doc(&mut steps),
         Verb::Deny { advisories } => deny(&mut steps, advisories),
-        Verb::Bench => bench(&mut steps),
+        Verb::Bench { no_criterion } => bench(&mut steps, !no_criterion),
         Verb::Fuzz { time, runs } => fuzz(&mut steps, time, runs),
         Verb::Interop => interop(&mut steps),
         Verb::Demo => demo(&mut steps),
@@ -216,7 +221,7 @@ fn ensure_cargo_tool(steps: &mut Steps, krate: &str, probe: &[&str]) -> Result<(
     )
 }
 
-fn bench(steps: &mut Steps) -> Result<()> {
+fn bench(steps: &mut Steps, criterion: bool) -> Result<()> {
     // The official SDK is the peer figure; without python3 the rest still runs.
     let python = match interop_venv(steps) {
         Ok(python) => Some(python),
@@ -225,7 +230,7 @@ fn bench(steps: &mut Steps) -> Result<()> {
             None
         }
     };
-    bench::run(steps, python)
+    bench::run(steps, python, criterion)
 }
 
 fn fuzz(steps: &mut Steps, seconds: u64, runs: Option<u64>) -> Result<()> {
