@@ -2,6 +2,9 @@
 //! emulator over loopback with `ecs-assist`, in the same run as the limit: a
 //! bare hyper-util loop sending the same 200 requests, pre-signed, on one
 //! keep-alive connection. Target: the client at least 0.8 of the bare loop.
+//! `hyper_transport_presigned` sends the same pre-signed requests through
+//! `ecs-transport`'s `HyperTransport`, to separate the transport's share
+//! from the client pipeline's.
 //!
 //! `cargo bench -p ecs-tests --bench e2e`
 
@@ -124,6 +127,24 @@ fn e2e(c: &mut Criterion) {
             });
         });
     });
+    group.bench_function("ecs_assist_pages", |b| {
+        b.iter(|| {
+            rt.block_on(async {
+                let count = client
+                    .describe_invocation_results()
+                    .region_id("cn-hangzhou")
+                    .max_results(50)
+                    .into_paginator()
+                    .pages()
+                    .try_fold(0u64, |n, page| async move {
+                        Ok(n + page.results().len() as u64)
+                    })
+                    .await
+                    .unwrap();
+                assert_eq!(count, RESULTS);
+            });
+        });
+    });
     let mut batch = 0u64;
     group.bench_function("bare_hyper_presigned", |b| {
         b.iter_batched(
@@ -138,6 +159,29 @@ fn e2e(c: &mut Criterion) {
                         assert_eq!(response.status(), 200);
                         let body = response.into_body().collect().await.unwrap().to_bytes();
                         assert!(body.len() > 1000);
+                    }
+                });
+            },
+            BatchSize::PerIteration,
+        );
+    });
+    let transport = ecs_transport::HyperTransport::new().unwrap();
+    group.bench_function("hyper_transport_presigned", |b| {
+        b.iter_batched(
+            || {
+                batch += 1;
+                presigned(&url, &tokens, batch)
+                    .into_iter()
+                    .map(|r| r.map(|_| Bytes::new()))
+                    .collect::<Vec<_>>()
+            },
+            |requests| {
+                rt.block_on(async {
+                    use ecs_transport::Transport as _;
+                    for request in requests {
+                        let response = transport.send(request).await.unwrap();
+                        assert_eq!(response.status(), 200);
+                        assert!(response.body().len() > 1000);
                     }
                 });
             },
