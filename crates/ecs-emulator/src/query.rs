@@ -219,6 +219,8 @@ impl Query {
             && (self.include_history || record.latest)
             && self.record_status.is_none_or(|wanted| match wanted {
                 "Success" => status.as_str() == "Success",
+                // PartialFailed describes a whole invocation (some
+                // instances failed), never one instance's result.
                 "PartialFailed" => false,
                 other => status.record_status() == other,
             })
