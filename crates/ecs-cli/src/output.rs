@@ -57,15 +57,9 @@ pub(crate) struct ResultRecord<'a> {
     oss_output_status: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     oss_output_uri: Option<&'a str>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    tags: Vec<Tag<'a>>,
-}
-
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "PascalCase")]
-struct Tag<'a> {
-    tag_key: &'a str,
-    tag_value: &'a str,
+    /// `ecs_model::Tag` serializes as `{"TagKey", "TagValue"}`.
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    tags: &'a [ecs_model::Tag],
 }
 
 /// A result's output could not be decoded (invalid Base64 from the server).
@@ -126,14 +120,7 @@ impl<'a> ResultRecord<'a> {
             oss_output_delivery: opt(&result.oss_output_delivery),
             oss_output_status: opt(&result.oss_output_status),
             oss_output_uri: opt(&result.oss_output_uri),
-            tags: result
-                .tags
-                .iter()
-                .map(|t| Tag {
-                    tag_key: &t.key,
-                    tag_value: &t.value,
-                })
-                .collect(),
+            tags: &result.tags,
         })
     }
 }

@@ -81,6 +81,10 @@ fn ndjson_json_and_raw_print_every_result_with_decoded_output() {
         })
         .unwrap();
     assert!(df["Output"].as_str().unwrap().contains("82% /"));
+    assert_eq!(
+        df["Tags"][0],
+        serde_json::json!({"TagKey": "env", "TagValue": "prod"})
+    );
     let jpeg = lines
         .iter()
         .find(|l| l["InstanceId"] == "i-bp1i7gg30r52z2emdef0")
