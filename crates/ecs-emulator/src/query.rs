@@ -11,12 +11,12 @@ use crate::data::{Record, Status};
 use crate::errors::ApiError;
 use crate::store::Store;
 
-/// Page size limit for both paging styles (spec §10).
-const MAX_PAGE: u64 = 50;
+/// Page size limit for both paging styles (spec §10), as the model has it.
+const MAX_PAGE: u64 = ecs_model::MAX_PAGE_SIZE.unsigned_abs();
 /// Default page size for both paging styles.
 const DEFAULT_PAGE: u64 = 10;
 /// At most this many tags (spec §2).
-const MAX_TAGS: usize = 20;
+use ecs_model::MAX_TAGS;
 
 /// Region ids the service knows, besides any region of the loaded data.
 const KNOWN_REGIONS: &[&str] = &[
