@@ -2,6 +2,8 @@
 //! emulator over loopback with `ecs-assist`, in the same run as the limit: a
 //! bare hyper-util loop sending the same 200 requests, pre-signed, on one
 //! keep-alive connection. Target: the client at least 0.8 of the bare loop.
+//! `bare_hyper_presigned_serde_value` is the bare loop that also parses each
+//! page into a `serde_json::Value` (the bare loop never parses a body).
 //! `hyper_transport_presigned` sends the same pre-signed requests through
 //! `ecs-transport`'s `HyperTransport`, to separate the transport's share
 //! from the client pipeline's.
@@ -160,6 +162,33 @@ fn e2e(c: &mut Criterion) {
                         let body = response.into_body().collect().await.unwrap().to_bytes();
                         assert!(body.len() > 1000);
                     }
+                });
+            },
+            BatchSize::PerIteration,
+        );
+    });
+    // The bare loop only reads bytes; this one also parses each page into a
+    // `serde_json::Value`, the least a hand-written client does with a page.
+    group.bench_function("bare_hyper_presigned_serde_value", |b| {
+        b.iter_batched(
+            || {
+                batch += 1;
+                presigned(&url, &tokens, batch)
+            },
+            |requests| {
+                rt.block_on(async {
+                    let mut results = 0;
+                    for request in requests {
+                        let response = bare.request(request).await.unwrap();
+                        assert_eq!(response.status(), 200);
+                        let body = response.into_body().collect().await.unwrap().to_bytes();
+                        let page: serde_json::Value = serde_json::from_slice(&body).unwrap();
+                        results += page["Invocation"]["InvocationResults"]["InvocationResult"]
+                            .as_array()
+                            .unwrap()
+                            .len();
+                    }
+                    assert_eq!(results as u64, RESULTS);
                 });
             },
             BatchSize::PerIteration,

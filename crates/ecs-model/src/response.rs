@@ -257,6 +257,12 @@ impl InvocationResult {
 }
 
 fn decode_base64(text: &str) -> Result<Vec<u8>, String> {
+    // The SIMD decoder is forgiving (WHATWG forgiving-base64): whitespace
+    // anywhere and missing padding are accepted. When it refuses, the scalar
+    // decoder below tries too and, failing, says what is wrong.
+    if let Ok(bytes) = base64_simd::forgiving_decode_to_vec(text.as_bytes()) {
+        return Ok(bytes);
+    }
     let trimmed = text.trim_ascii();
     match BASE64.decode(trimmed) {
         Ok(bytes) => Ok(bytes),

@@ -171,6 +171,18 @@ impl Scalar<'_> {
         }
     }
 
+    /// Applies `read` to the value's trimmed text without copying it; empty
+    /// text is `None` (enums and times keep no copy of a known value).
+    pub(crate) fn read_text<T>(&self, read: impl FnOnce(&str) -> T) -> Option<T> {
+        match self {
+            Scalar::Str(s) => Some(s.trim()).filter(|t| !t.is_empty()).map(read),
+            Scalar::Int(n) => Some(read(&n.to_string())),
+            Scalar::Number(n) => Some(read(n)),
+            Scalar::Bool(b) => Some(read(if *b { "true" } else { "false" })),
+            Scalar::Null => None,
+        }
+    }
+
     /// The value as an integer; numbers given as strings are accepted and an
     /// empty value is `None`.
     pub(crate) fn into_int(self, field: &str) -> Result<Option<i64>, String> {
@@ -217,23 +229,19 @@ pub(crate) fn apply_result_field(
         F::InstanceId => result.instance_id = value.into_text().unwrap_or_default(),
         F::ContainerId => result.container_id = value.into_text(),
         F::ContainerName => result.container_name = value.into_text(),
-        F::InvocationStatus => {
-            result.invocation_status = value.into_text().map(|s| InvocationStatus::parse(&s));
-        }
+        F::InvocationStatus => result.invocation_status = value.read_text(InvocationStatus::parse),
         F::InvokeRecordStatus => {
-            result.invoke_record_status = value.into_text().map(|s| InvokeRecordStatus::parse(&s));
+            result.invoke_record_status = value.read_text(InvokeRecordStatus::parse);
         }
         F::ExitCode => result.exit_code = value.into_int("ExitCode")?,
         F::Output => result.output = value.into_raw(),
         F::Dropped => result.dropped = value.into_int("Dropped")?.unwrap_or(0),
-        F::ErrorCode => result.error_code = value.into_text().map(|s| ErrorCode::parse(&s)),
+        F::ErrorCode => result.error_code = value.read_text(ErrorCode::parse),
         F::ErrorInfo => result.error_info = value.into_text(),
         F::Repeats => result.repeats = value.into_int("Repeats")?.unwrap_or(0),
-        F::StartTime => result.start_time = value.into_text().and_then(|s| Timestamp::parse(&s)),
-        F::FinishedTime => {
-            result.finished_time = value.into_text().and_then(|s| Timestamp::parse(&s));
-        }
-        F::StopTime => result.stop_time = value.into_text().and_then(|s| Timestamp::parse(&s)),
+        F::StartTime => result.start_time = value.read_text(Timestamp::parse).flatten(),
+        F::FinishedTime => result.finished_time = value.read_text(Timestamp::parse).flatten(),
+        F::StopTime => result.stop_time = value.read_text(Timestamp::parse).flatten(),
         F::Username => result.username = value.into_text(),
         F::Launcher => result.launcher = value.into_text(),
         F::TerminationMode => result.termination_mode = value.into_text(),
