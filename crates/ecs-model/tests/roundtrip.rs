@@ -174,3 +174,49 @@ fn encoded_forms_use_the_wire_names() {
         "15:45:01\n"
     );
 }
+
+/// Base64 as the service might wrap it: padded or not, with whitespace
+/// around it and (MIME style) inside it.
+fn wrapped_base64() -> impl Strategy<Value = (Vec<u8>, String)> {
+    use base64::Engine as _;
+    (
+        proptest::collection::vec(any::<u8>(), 0..200),
+        any::<bool>(),
+        proptest::collection::vec((0usize..400, "[ \t\r\n]{1,3}"), 0..4),
+    )
+        .prop_map(|(bytes, padded, breaks)| {
+            let mut text = if padded {
+                base64::engine::general_purpose::STANDARD.encode(&bytes)
+            } else {
+                base64::engine::general_purpose::STANDARD_NO_PAD.encode(&bytes)
+            };
+            for (at, space) in breaks {
+                let at = at.min(text.len());
+                text.insert_str(at, &space);
+            }
+            (bytes, text)
+        })
+}
+
+proptest! {
+    #[test]
+    fn base64_output_decodes_whatever_its_padding_and_whitespace((bytes, text) in wrapped_base64()) {
+        let mut r = InvocationResult::new("t-1", "i-1");
+        r.output = text;
+        let decoded = r.output_bytes(&ContentEncoding::Base64).unwrap();
+        prop_assert_eq!(decoded.as_ref(), bytes.as_slice());
+    }
+
+    #[test]
+    fn invalid_base64_is_an_error_naming_the_instance(
+        (_, text) in wrapped_base64(),
+        at in 0usize..400,
+        bad in "[!@#$%^&*.,;?-]",
+    ) {
+        let mut r = InvocationResult::new("t-1", "i-bad");
+        let at = at.min(text.len());
+        r.output = format!("{}{bad}{}", &text[..at], &text[at..]);
+        let err = r.output_bytes(&ContentEncoding::Base64).unwrap_err().to_string();
+        prop_assert!(err.contains("i-bad") && err.contains("Base64"), "{}", err);
+    }
+}
