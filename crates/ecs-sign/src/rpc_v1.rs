@@ -15,6 +15,8 @@ mod verify;
 
 pub use verify::{verify, verify_query};
 
+use core::cmp::Ordering;
+
 use alloc::borrow::Cow;
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -152,41 +154,65 @@ pub fn sign<'a>(
     non_empty(request.format, "the format")?;
     non_empty(nonce, "the signature nonce")?;
     let ts = timestamp::write(time)?;
+    // The signer's own parameters, in byte order of their names; the
+    // caller's are sorted on their own and merged in, which halves the
+    // comparisons of sorting everything together.
+    let token = credentials.security_token();
     let common_all: [(&str, &str); 9] = [
-        ("Action", request.action),
-        ("Version", request.version),
-        ("Format", request.format),
-        ("Timestamp", ts.as_str()),
-        ("SignatureMethod", SIGNATURE_METHOD),
-        ("SignatureVersion", SIGNATURE_VERSION),
-        ("SignatureNonce", nonce),
         ("AccessKeyId", credentials.access_key_id()),
-        (
-            "SecurityToken",
-            credentials.security_token().unwrap_or_default(),
-        ),
+        ("Action", request.action),
+        ("Format", request.format),
+        ("SecurityToken", token.unwrap_or_default()),
+        ("SignatureMethod", SIGNATURE_METHOD),
+        ("SignatureNonce", nonce),
+        ("SignatureVersion", SIGNATURE_VERSION),
+        ("Timestamp", ts.as_str()),
+        ("Version", request.version),
     ];
-    let common = match credentials.security_token() {
-        Some(_) => &common_all[..],
-        None => &common_all[..8],
+    let mut common: [(&str, &str); 9] = common_all;
+    let common: &[(&str, &str)] = if token.is_some() {
+        &common_all
+    } else {
+        // Without a token, the list closes over `SecurityToken`.
+        common.copy_within(4.., 3);
+        &common[..8]
     };
 
-    let mut all: Vec<(&str, &str)> =
-        Vec::with_capacity(common.len() + request.params.len() + request.body_params.len());
-    all.extend_from_slice(common);
-    all.extend_from_slice(request.params);
-    all.extend_from_slice(request.body_params);
-    all.sort_unstable_by(|a, b| a.0.cmp(b.0));
-    if all.first().is_some_and(|p| p.0.is_empty()) {
+    let mut user: Vec<(&str, &str)> =
+        Vec::with_capacity(request.params.len() + request.body_params.len());
+    user.extend_from_slice(request.params);
+    user.extend_from_slice(request.body_params);
+    user.sort_unstable_by(|a, b| cmp_names(a.0, b.0));
+    if user.first().is_some_and(|p| p.0.is_empty()) {
         return Err(SignError::input("a parameter name", "is empty"));
     }
-    if let Some(w) = all.windows(2).find(|w| w[0].0 == w[1].0) {
-        return Err(SignError::input(
-            alloc::format!("parameter `{}`", w[0].0),
+    let twice = |name: &str| {
+        SignError::input(
+            alloc::format!("parameter `{name}`"),
             "is given twice (the signer itself sets Action, Version, Format, Timestamp, \
              SignatureMethod, SignatureVersion, SignatureNonce, AccessKeyId and SecurityToken)",
-        ));
+        )
+    };
+    if let Some(w) = user.windows(2).find(|w| w[0].0 == w[1].0) {
+        return Err(twice(w[0].0));
     }
+    let mut all: Vec<(&str, &str)> = Vec::with_capacity(common.len() + user.len());
+    let (mut c, mut u) = (0, 0);
+    while let (Some(&ours), Some(&theirs)) = (common.get(c), user.get(u)) {
+        match cmp_names(ours.0, theirs.0) {
+            Ordering::Less => {
+                all.push(ours);
+                c += 1;
+            }
+            Ordering::Greater => {
+                all.push(theirs);
+                u += 1;
+            }
+            Ordering::Equal => return Err(twice(theirs.0)),
+        }
+    }
+    all.extend_from_slice(common.get(c..).unwrap_or_default());
+    all.extend_from_slice(user.get(u..).unwrap_or_default());
 
     // The string to sign, written in one pass: encoding the canonical query
     // a second time turns every escape `%XX` into `%25XX` and every `=`/`&`
@@ -238,6 +264,15 @@ pub fn sign<'a>(
     );
     out.push((Cow::Borrowed("Signature"), Cow::Owned(signature)));
     Ok(out)
+}
+
+/// Byte order of parameter names. Names mostly differ in their first byte,
+/// which is compared inline before a full comparison.
+fn cmp_names(a: &str, b: &str) -> Ordering {
+    match (a.as_bytes().first(), b.as_bytes().first()) {
+        (Some(x), Some(y)) if x != y => x.cmp(y),
+        _ => a.cmp(b),
+    }
 }
 
 /// Writes already sorted pairs in canonical form.
