@@ -7,9 +7,15 @@ use super::ServiceError;
 /// Longest value recovered for one field, in bytes.
 const FIELD_LIMIT: usize = 512;
 
+/// Most bytes of a malformed body searched for fields: error documents are
+/// small, and a large body (an 8 MiB HTML page) must not cost ten scans.
+const SCAN_LIMIT: usize = 64 * 1024;
+
 /// Reads `Code`, `Message`, `RequestId`, `HostId` and `Recommend` wherever
-/// they appear as `"Name": "value"` or `<Name>value</Name>`.
+/// they appear in the first [`SCAN_LIMIT`] bytes as `"Name": "value"` or
+/// `<Name>value</Name>`.
 pub(super) fn recover(text: &str) -> ServiceError {
+    let text = truncate(text, SCAN_LIMIT);
     let field = |name: &str| {
         json_string_field(text, name)
             .or_else(|| xml_element(text, name))
@@ -87,11 +93,15 @@ fn xml_element(text: &str, name: &str) -> Option<String> {
 
 fn find_ignore_case(haystack: &str, needle: &str) -> Option<usize> {
     let (h, n) = (haystack.as_bytes(), needle.as_bytes());
-    if n.is_empty() || h.len() < n.len() {
+    let (&first, _) = n.split_first()?;
+    if h.len() < n.len() {
         return None;
     }
-    // `needle` starts with an ASCII byte, so a match starts on a char boundary.
-    (0..=h.len() - n.len()).find(|&i| h[i..i + n.len()].eq_ignore_ascii_case(n))
+    // `needle` starts with an ASCII byte (`"` or `<`), so a match starts on a
+    // char boundary; only positions holding that byte are compared further.
+    (0..=h.len() - n.len())
+        .filter(|&i| h[i] == first)
+        .find(|&i| h[i..i + n.len()].eq_ignore_ascii_case(n))
 }
 
 /// At most `limit` bytes of `text`, cut on a character boundary.
@@ -153,6 +163,14 @@ mod tests {
         let long = "é".repeat(600);
         let cut = excerpt(&long, 512);
         assert_eq!(cut.len(), 512);
+    }
+
+    #[test]
+    fn fields_beyond_the_scan_limit_are_not_searched() {
+        let near = format!("{}\"Code\": \"Near\"", " ".repeat(100));
+        assert_eq!(recover(&near).code, "Near");
+        let far = format!("{}\"Code\": \"Far\"", " ".repeat(SCAN_LIMIT));
+        assert_eq!(recover(&far).code, "");
     }
 
     #[test]
