@@ -543,8 +543,8 @@ async fn connection_reset() {
         fault: "reset",
         retried: true,
         kind: ErrorKind::Transport,
-        says: "no response from the service",
-        cause_says: Some("failed while the request or the response was in flight"),
+        says: "no complete response from the service",
+        cause_says: Some("closed the connection before answering"),
     })
     .await;
 }
@@ -556,8 +556,8 @@ async fn truncated_body() {
         fault: "truncate",
         retried: true,
         kind: ErrorKind::Transport,
-        says: "no response from the service",
-        cause_says: Some("failed while the request or the response was in flight"),
+        says: "no complete response from the service",
+        cause_says: Some("was cut short"),
     })
     .await;
 }

@@ -1,16 +1,38 @@
 //! Fuzzes the JSON response decoder: any input either decodes or is a
 //! `DecodeError`; never a panic. Decoded responses re-encode and decode to
-//! the same value, and every `Output` decoding attempt is total.
+//! the same value, and every `Output` decoding attempt is total. Whatever
+//! the scalar `base64` crate reads from an `Output` (whitespace removed,
+//! padding optional), `output_bytes` (SIMD) reads the same bytes.
 #![no_main]
 
+use base64::Engine as _;
+use base64::alphabet::STANDARD;
+use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
 use ecs_model::{ContentEncoding, decode_json, encode_json};
+
+const SCALAR: GeneralPurpose = GeneralPurpose::new(
+    &STANDARD,
+    GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent),
+);
 
 libfuzzer_sys::fuzz_target!(|data: &[u8]| {
     let Ok(response) = decode_json(data) else {
         return;
     };
     for result in &response.invocation.results {
-        let _ = result.output_bytes(&ContentEncoding::Base64);
+        let decoded = result.output_bytes(&ContentEncoding::Base64);
+        let compact: Vec<u8> = result
+            .output
+            .bytes()
+            .filter(|b| !b.is_ascii_whitespace())
+            .collect();
+        if let Ok(expected) = SCALAR.decode(compact) {
+            assert_eq!(
+                decoded.as_deref().ok(),
+                Some(expected.as_slice()),
+                "Base64 decoders disagree"
+            );
+        }
         let _ = result.output_text(&ContentEncoding::PlainText);
         let _ = result.truncation();
     }

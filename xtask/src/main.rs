@@ -73,6 +73,13 @@ enum Verb {
         /// Executions per target instead of a time limit.
         #[arg(long, conflicts_with = "time")]
         runs: Option<u64>,
+        /// Run only this target (a `[[bin]]` name in fuzz/Cargo.toml).
+        #[arg(long)]
+        target: Option<String>,
+        /// Build without AddressSanitizer (coverage-guided only, about 2-3x
+        /// the executions a second; the code under test has no `unsafe`).
+        #[arg(long)]
+        no_sanitizer: bool,
     },
     /// Check the official Python SDKs against the emulator.
     Interop,
@@ -104,7 +111,20 @@ fn run(verb: Verb) -> Result<()> {
         Verb::Doc => doc(&mut steps),
         Verb::Deny { advisories } => deny(&mut steps, advisories),
         Verb::Bench { no_criterion } => bench(&mut steps, !no_criterion),
-        Verb::Fuzz { time, runs } => fuzz(&mut steps, time, runs),
+        Verb::Fuzz {
+            time,
+            runs,
+            target,
+            no_sanitizer,
+        } => fuzz(
+            &mut steps,
+            &FuzzRun {
+                seconds: time,
+                runs,
+                target,
+                sanitizer: !no_sanitizer,
+            },
+        ),
         Verb::Interop => interop(&mut steps),
         Verb::Demo => demo(&mut steps),
         Verb::Ci => ci(&mut steps),
@@ -233,30 +253,62 @@ fn bench(steps: &mut Steps, criterion: bool) -> Result<()> {
     bench::run(steps, python, criterion)
 }
 
-fn fuzz(steps: &mut Steps, seconds: u64, runs: Option<u64>) -> Result<()> {
+/// What `cargo xtask fuzz` runs.
+struct FuzzRun {
+    seconds: u64,
+    runs: Option<u64>,
+    /// Only this target; every target when `None`.
+    target: Option<String>,
+    /// AddressSanitizer on (cargo-fuzz's default).
+    sanitizer: bool,
+}
+
+fn fuzz(steps: &mut Steps, run: &FuzzRun) -> Result<()> {
     let fuzz_dir = steps.root().join("fuzz");
-    let targets = fuzz_targets(&fuzz_dir.join("Cargo.toml"))?;
+    let mut targets = fuzz_targets(&fuzz_dir.join("Cargo.toml"))?;
     if targets.is_empty() {
         bail!("fuzz: no targets are declared in fuzz/Cargo.toml");
     }
+    if let Some(only) = &run.target {
+        if !targets.contains(only) {
+            bail!(
+                "fuzz: no target `{only}` in fuzz/Cargo.toml; the targets are: {}",
+                targets.join(", ")
+            );
+        }
+        targets = vec![only.clone()];
+    }
     ensure_cargo_tool(steps, "cargo-fuzz", &["fuzz", "--version"])?;
-    let limit = match runs {
+    let limit = match run.runs {
         Some(runs) => format!("-runs={runs}"),
-        None => format!("-max_total_time={seconds}"),
+        None => format!("-max_total_time={}", run.seconds),
+    };
+    // Without a sanitizer the build differs, so it gets its own directory
+    // rather than rebuilding the sanitized one each time.
+    let sanitizer: &[&str] = if run.sanitizer {
+        &[]
+    } else {
+        &["--sanitizer", "none", "--target-dir", "target-nosan"]
     };
     for target in &targets {
         // The corpus grows in fuzz/corpus (ignored by git); a crash stops
         // the step and leaves its input in fuzz/artifacts.
+        let mut args = vec!["fuzz", "run"];
+        args.extend_from_slice(sanitizer);
+        args.extend([target.as_str(), "--", limit.as_str()]);
         steps.run(
             &format!("fuzz {target}"),
-            Cmd::cargo(["fuzz", "run", target.as_str(), "--", limit.as_str()])
-                .env("RUSTC_BOOTSTRAP", "1")
-                .dir(&fuzz_dir),
+            Cmd::cargo(args).env("RUSTC_BOOTSTRAP", "1").dir(&fuzz_dir),
         )?;
     }
     println!(
-        "\nxtask fuzz: {} targets ran ({limit}) without a crash: {}",
+        "\nxtask fuzz: {} targets ran ({limit}{}) without a crash: {}",
         targets.len(),
+        if run.sanitizer {
+            ", AddressSanitizer"
+        } else {
+            ", no sanitizer"
+        },
         targets.join(", ")
     );
     Ok(())
@@ -423,5 +475,47 @@ fn ci(steps: &mut Steps) -> Result<()> {
     deny(steps, false)?;
     interop(steps)?;
     // A smoke of every fuzz target; long runs are `cargo xtask fuzz`.
-    fuzz(steps, 10, None)
+    fuzz(
+        steps,
+        &FuzzRun {
+            seconds: 10,
+            runs: None,
+            target: None,
+            sanitizer: true,
+        },
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn workspace_root() -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .parent()
+            .map(Path::to_path_buf)
+            .unwrap_or_default()
+    }
+
+    #[test]
+    fn fuzz_targets_are_read_from_the_manifest() {
+        let targets = fuzz_targets(&workspace_root().join("fuzz/Cargo.toml")).unwrap();
+        for expected in ["sign_verify_v1", "model_decode_json", "model_decode_error"] {
+            assert!(targets.iter().any(|t| t == expected), "{targets:?}");
+        }
+    }
+
+    #[test]
+    fn fuzz_refuses_an_unknown_target_and_names_the_known_ones() {
+        let mut steps = Steps::new(&workspace_root());
+        let run = FuzzRun {
+            seconds: 1,
+            runs: None,
+            target: Some("nope".into()),
+            sanitizer: false,
+        };
+        let err = fuzz(&mut steps, &run).unwrap_err().to_string();
+        assert!(err.contains("no target `nope`"), "{err}");
+        assert!(err.contains("model_decode_json"), "{err}");
+    }
 }

@@ -204,7 +204,10 @@ impl Error {
         };
         let mut e = Self::new(
             ErrorKind::Transport,
-            format!("no response from the service ({}); {hint}", source.kind()),
+            format!(
+                "no complete response from the service ({}); {hint}",
+                source.kind()
+            ),
         );
         e.retry_class = Some(if source.is_retryable() {
             RetryClass::Transient

@@ -2,6 +2,7 @@
 //! service does (method, path, query and form body, signature, clock,
 //! nonce), applies the faults in force and answers.
 
+use std::future::Future as _;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
@@ -96,8 +97,17 @@ impl State {
 #[derive(Debug)]
 pub(crate) enum EmuBody {
     Full(Option<Bytes>),
-    Truncated(Option<Bytes>),
+    /// The `truncate` fault: the first half of the body, a pause that lets
+    /// hyper put the head and that half on the wire, then an error that
+    /// closes the connection before the promised `Content-Length`.
+    Truncated {
+        half: Option<Bytes>,
+        pause: Option<Pin<Box<tokio::time::Sleep>>>,
+    },
 }
+
+/// How long a truncated body waits after its half before failing.
+const TRUNCATE_PAUSE: Duration = Duration::from_millis(20);
 
 impl Body for EmuBody {
     type Data = Bytes;
@@ -105,14 +115,23 @@ impl Body for EmuBody {
 
     fn poll_frame(
         self: Pin<&mut Self>,
-        _cx: &mut Context<'_>,
+        cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<Bytes>, Self::Error>>> {
         match self.get_mut() {
             Self::Full(data) => Poll::Ready(data.take().map(|d| Ok(Frame::data(d)))),
-            Self::Truncated(data) => Poll::Ready(Some(match data.take() {
-                Some(d) => Ok(Frame::data(d)),
-                None => Err(std::io::Error::other("truncate fault: body cut short")),
-            })),
+            Self::Truncated { half, pause } => {
+                if let Some(d) = half.take() {
+                    return Poll::Ready(Some(Ok(Frame::data(d))));
+                }
+                let pause =
+                    pause.get_or_insert_with(|| Box::pin(tokio::time::sleep(TRUNCATE_PAUSE)));
+                match pause.as_mut().poll(cx) {
+                    Poll::Pending => Poll::Pending,
+                    Poll::Ready(()) => Poll::Ready(Some(Err(std::io::Error::other(
+                        "truncate fault: body cut short",
+                    )))),
+                }
+            }
         }
     }
 
@@ -249,7 +268,10 @@ pub(crate) async fn handle(state: Arc<State>, request: Request<Incoming>) -> Ans
         Some(FaultKind::Truncate) => {
             let half = body.slice(..body.len() / 2);
             let mut response = respond(status, format.content_type(), Bytes::new(), &request_id);
-            *response.body_mut() = EmuBody::Truncated(Some(half));
+            *response.body_mut() = EmuBody::Truncated {
+                half: Some(half),
+                pause: None,
+            };
             if let Ok(v) = body.len().to_string().parse() {
                 response.headers_mut().insert(CONTENT_LENGTH, v);
             }

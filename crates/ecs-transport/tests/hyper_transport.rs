@@ -260,7 +260,39 @@ async fn server_closing_mid_body_is_a_retryable_io_error() {
         assert_eq!(err.kind(), TransportErrorKind::Io, "{err:?}");
         assert!(err.is_retryable());
         assert!(err.to_string().contains("safe to retry"), "{err}");
+        assert!(err.to_string().contains("was cut short"), "{err}");
         assert!(err.source().is_some());
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn server_closing_before_answering_and_resetting_are_told_apart() {
+    guarded(async {
+        let closes = support::raw_server(|mut stream| async move {
+            let _head = support::read_head(&mut stream).await;
+            // Dropped without a byte of answer.
+        })
+        .await;
+        let resets = support::raw_server(|mut stream| async move {
+            let _head = support::read_head(&mut stream).await;
+            // Linger 0: closing sends RST instead of FIN.
+            let _ = stream.set_zero_linger();
+        })
+        .await;
+        let transport = builder().build().unwrap();
+        for (addr, says) in [
+            (closes, "closed the connection before answering"),
+            (resets, "reset the connection"),
+        ] {
+            let err = transport
+                .send(get(&format!("http://{addr}/")))
+                .await
+                .unwrap_err();
+            assert_eq!(err.kind(), TransportErrorKind::Io, "{err:?}");
+            assert!(err.is_retryable());
+            assert!(err.to_string().contains(says), "{err}");
+        }
     })
     .await;
 }

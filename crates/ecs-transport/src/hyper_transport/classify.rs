@@ -149,14 +149,37 @@ pub(crate) fn hyper_error(err: &hyper::Error, target: &str) -> TransportError {
             ),
         )
     } else {
-        TransportError::new(
-            TransportErrorKind::Io,
+        let what = if err.is_incomplete_message() {
+            format!("{target} closed the connection before answering")
+        } else if io_kind(err) == Some(std::io::ErrorKind::ConnectionReset) {
+            format!("{target} reset the connection")
+        } else if io_kind(err) == Some(std::io::ErrorKind::UnexpectedEof) {
+            format!(
+                "the response body from {target} was cut short (the connection closed before its end)"
+            )
+        } else {
             format!(
                 "the connection to {target} failed while the request or the response was in \
-                 flight: the request is read-only and safe to retry"
-            ),
+                 flight"
+            )
+        };
+        TransportError::new(
+            TransportErrorKind::Io,
+            format!("{what}: the request is read-only and safe to retry"),
         )
     }
+}
+
+/// The kind of the first I/O error in `err`'s source chain.
+fn io_kind(err: &hyper::Error) -> Option<std::io::ErrorKind> {
+    let mut source = err.source();
+    while let Some(cause) = source {
+        if let Some(io) = cause.downcast_ref::<std::io::Error>() {
+            return Some(io.kind());
+        }
+        source = cause.source();
+    }
+    None
 }
 
 /// The response headers did not arrive within the response timeout.
