@@ -108,6 +108,11 @@ impl ClientBuilder {
         self.configure(|b| b.signature_version(version))
     }
 
+    /// The credentials profile (see [`crate::ClientBuilder::profile`]).
+    pub fn profile(self, name: impl Into<String>) -> Self {
+        self.configure(|b| b.profile(name))
+    }
+
     /// Fills unset settings from `env` (see [`crate::ClientBuilder::load_env`]).
     pub fn load_env(self, env: &dyn crate::Environment) -> Self {
         self.configure(|b| b.load_env(env))

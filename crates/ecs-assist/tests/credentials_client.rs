@@ -66,6 +66,62 @@ async fn ini_file_named_by_the_injected_environment() {
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
+#[test]
+fn blocking_client_reads_the_named_profile() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let emulator = runtime
+        .block_on(
+            Emulator::builder()
+                .data(DataSet::demo())
+                .access_key(AccessKey::new("ProfileKeyId", "profile-secret"))
+                .start(),
+        )
+        .unwrap();
+    let dir = temp_dir("blocking-profile");
+    let ini = dir.join("creds.ini");
+    std::fs::write(
+        &ini,
+        "[default]\ntype = access_key\naccess_key_id = WrongKey\naccess_key_secret = x\n\n[ops]\ntype = access_key\naccess_key_id = ProfileKeyId\naccess_key_secret = profile-secret\n",
+    )
+    .unwrap();
+    let env: HashMap<String, String> = [
+        ("HOME", dir.to_str().unwrap()),
+        ("ALIBABA_CLOUD_CREDENTIALS_FILE", ini.to_str().unwrap()),
+        ("ALIBABA_CLOUD_ECS_METADATA_DISABLED", "true"),
+        ("ALIBABA_CLOUD_REGION_ID", "cn-hangzhou"),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v.to_owned()))
+    .collect();
+    let build = |profile: Option<&str>| {
+        let builder = ecs_assist::blocking::Client::builder()
+            .endpoint(emulator.url())
+            .configure(|b| b.max_attempts(1));
+        match profile {
+            Some(name) => builder.profile(name),
+            None => builder,
+        }
+        .load_env(&env)
+        .build()
+        .unwrap()
+    };
+    let page = build(Some("ops"))
+        .describe_invocation_results()
+        .invoke_id("t-hz0jdfwd9f1234")
+        .send()
+        .unwrap();
+    assert_eq!(page.invocation.results.len(), 3);
+    // Without the profile, the default one's key is refused.
+    let err = build(None)
+        .describe_invocation_results()
+        .invoke_id("t-hz0jdfwd9f1234")
+        .send()
+        .unwrap_err();
+    assert!(err.to_string().contains("InvalidAccessKeyId"), "{err}");
+    runtime.block_on(emulator.shutdown());
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
 #[tokio::test]
 async fn ecs_ram_role_sts_credentials_are_accepted_by_the_emulator() {
     let emulator = Emulator::builder()
