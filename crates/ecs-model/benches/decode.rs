@@ -70,6 +70,7 @@ fn bench(c: &mut Criterion) {
         let json = encode_json(&response).into_bytes();
         let xml = encode_xml(&response).into_bytes();
         assert_eq!(decode_page(&json), 50 * output_len);
+        assert_eq!(plain::decode_page(&json), 50 * output_len);
 
         let mut group = c.benchmark_group(format!("decode_{name}"));
         group.throughput(Throughput::Bytes(json.len() as u64));
@@ -81,6 +82,9 @@ fn bench(c: &mut Criterion) {
                 serde_json::from_slice::<serde_json::Value>(black_box(&json))
                     .expect("bench page parses")
             });
+        });
+        group.bench_function("plain_serde_structs_with_base64", |b| {
+            b.iter(|| plain::decode_page(black_box(&json)));
         });
         group.throughput(Throughput::Bytes(xml.len() as u64));
         group.bench_function("ecs_model_xml_with_base64", |b| {
@@ -100,6 +104,77 @@ fn bench(c: &mut Criterion) {
             });
         });
         group.finish();
+    }
+}
+
+/// The reference: plain `#[derive(Deserialize)]` structs with the
+/// wire's exact names (no case folding, no numbers as strings, no single
+/// objects as lists, no time parsing) and the `base64` crate.
+mod plain {
+    use base64::Engine as _;
+    use serde::Deserialize;
+
+    #[derive(Deserialize)]
+    #[serde(rename_all = "PascalCase")]
+    struct Response {
+        #[allow(dead_code)] // Read to match the work of a real decoder.
+        request_id: String,
+        invocation: Invocation,
+    }
+
+    #[derive(Deserialize)]
+    #[serde(rename_all = "PascalCase")]
+    #[allow(dead_code)] // Read to match the work of a real decoder.
+    struct Invocation {
+        total_count: i64,
+        page_number: i64,
+        page_size: i64,
+        next_token: Option<String>,
+        invocation_results: Results,
+    }
+
+    #[derive(Deserialize)]
+    #[serde(rename_all = "PascalCase")]
+    struct Results {
+        invocation_result: Vec<Result>,
+    }
+
+    #[derive(Deserialize)]
+    #[serde(rename_all = "PascalCase")]
+    #[allow(dead_code)] // Read to match the work of a real decoder.
+    struct Result {
+        command_id: String,
+        invoke_id: String,
+        instance_id: String,
+        invocation_status: Option<String>,
+        invoke_record_status: Option<String>,
+        exit_code: Option<i64>,
+        output: String,
+        dropped: Option<i64>,
+        error_code: Option<String>,
+        error_info: Option<String>,
+        repeats: Option<i64>,
+        start_time: Option<String>,
+        finished_time: Option<String>,
+        stop_time: Option<String>,
+        username: Option<String>,
+    }
+
+    /// Decodes the body and every `Output`; returns the decoded byte count.
+    pub(super) fn decode_page(body: &[u8]) -> usize {
+        let response: Response = serde_json::from_slice(body).expect("bench page decodes");
+        response
+            .invocation
+            .invocation_results
+            .invocation_result
+            .iter()
+            .map(|r| {
+                base64::engine::general_purpose::STANDARD
+                    .decode(&r.output)
+                    .expect("bench output decodes")
+                    .len()
+            })
+            .sum()
     }
 }
 
