@@ -402,6 +402,33 @@ async fn no_outcome_shows_secrets_or_signatures() {
         .lock()
         .unwrap()
         .extend(capture.requests().iter().map(signature_of));
+    // A request that cannot be signed (a nonce source that gives nothing).
+    #[derive(Debug)]
+    struct EmptyNonce;
+    impl ecs_sign::NonceSource for EmptyNonce {
+        fn nonce(&self) -> Result<String, ecs_sign::SignError> {
+            Ok(String::new())
+        }
+    }
+    for version in [SignatureVersion::V3, SignatureVersion::V1] {
+        let unsignable = Client::builder()
+            .region("cn-hangzhou")
+            .endpoint(emulator.url())
+            .credentials_provider(provider(STS_SECRET))
+            .signature_version(version)
+            .nonce_source(EmptyNonce)
+            .build()
+            .unwrap();
+        let e = within(unsignable.describe_invocation_results().send())
+            .await
+            .unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Signing, "{e}");
+        show_error(&e, &mut shown);
+        let e = within(unsignable.describe_invocation_results().prepare())
+            .await
+            .unwrap_err();
+        show_error(&e, &mut shown);
+    }
     // Invalid configuration and malformed credentials.
     let e = Client::builder()
         .region("cn-hangzhou")
@@ -428,6 +455,7 @@ async fn no_outcome_shows_secrets_or_signatures() {
         ErrorKind::InvalidInput,
         ErrorKind::InvalidConfig,
         ErrorKind::Credentials,
+        ErrorKind::Signing,
         ErrorKind::PaginationStalled,
         ErrorKind::WaitTimeout,
         ErrorKind::NotFound,
