@@ -276,7 +276,13 @@ async fn many_idle_connections_do_not_stop_the_service() {
     let addr = emulator.addr();
     let idle: Vec<TcpStream> = blocking(move || {
         (0..200)
-            .map(|_| TcpStream::connect(addr).unwrap())
+            .map(|_| {
+                let stream = TcpStream::connect(addr).unwrap();
+                // Without a limit a connection left open would block the
+                // read below instead of counting as not closed.
+                stream.set_read_timeout(Some(ANSWER_LIMIT)).unwrap();
+                stream
+            })
             .collect()
     })
     .await;

@@ -62,7 +62,12 @@ async fn load(streams: usize, results: u64, limit: Duration) {
         .build()
         .unwrap();
 
-    let expected = Arc::new(stream_all(&client).await.unwrap());
+    let expected = Arc::new(
+        tokio::time::timeout(limit, stream_all(&client))
+            .await
+            .unwrap_or_else(|_| panic!("the fault-free stream did not finish in {limit:?}"))
+            .unwrap(),
+    );
     assert_eq!(expected.len() as u64, results);
     let fault_free = emulator.requests();
     emulator.set_faults(faults);

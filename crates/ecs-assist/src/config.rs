@@ -438,7 +438,7 @@ impl ClientBuilder {
                 if let Some(profile) = self.profile {
                     config = config.profile(profile);
                 }
-                let mut chain = DefaultCredentialsChainBuilder::default().provider_config(config);
+                let mut chain = DefaultCredentialsChainBuilder::with_config(config);
                 if let Some(f) = self.chain {
                     chain = f(chain);
                 }
@@ -472,7 +472,7 @@ impl ClientBuilder {
 }
 
 #[cfg(feature = "hyper")]
-fn default_transport(timeouts: &TimeoutConfig) -> Result<SharedTransport, String> {
+pub(crate) fn default_transport(timeouts: &TimeoutConfig) -> Result<SharedTransport, String> {
     ecs_transport::HyperTransport::builder()
         .connect_timeout(timeouts.connect)
         .response_timeout(timeouts.read)
@@ -482,17 +482,17 @@ fn default_transport(timeouts: &TimeoutConfig) -> Result<SharedTransport, String
 }
 
 #[cfg(not(feature = "hyper"))]
-fn default_transport(_: &TimeoutConfig) -> Result<SharedTransport, String> {
+pub(crate) fn default_transport(_: &TimeoutConfig) -> Result<SharedTransport, String> {
     Err("no transport: pass .transport(..) (the default needs the `hyper` feature)".to_owned())
 }
 
 #[cfg(feature = "hyper")]
-fn default_sleep() -> Result<SharedAsyncSleep, String> {
+pub(crate) fn default_sleep() -> Result<SharedAsyncSleep, String> {
     Ok(SharedAsyncSleep::new(crate::sleep::TokioSleep))
 }
 
 #[cfg(not(feature = "hyper"))]
-fn default_sleep() -> Result<SharedAsyncSleep, String> {
+pub(crate) fn default_sleep() -> Result<SharedAsyncSleep, String> {
     Err("no sleep: pass .sleep(..) (the default needs the `hyper` feature)".to_owned())
 }
 

@@ -488,8 +488,7 @@ async fn no_outcome_shows_secrets_or_signatures() {
 /// The service answers a V1 signature mismatch with its string to sign,
 /// which holds the `SecurityToken` parameter; the client's error shows the
 /// service's message whole, so the STS token reaches `Display` (and the
-/// CLI's stderr). Ignored until `ecs-assist` masks the token in service
-/// messages; run with `--ignored` to check the fix.
+/// CLI's stderr) unless `ecs-assist` masks it, which this test checks.
 #[cfg(feature = "hyper")]
 #[tokio::test]
 async fn v1_signature_mismatch_does_not_echo_the_token() {

@@ -203,6 +203,12 @@ pub struct DefaultCredentialsChainBuilder {
 }
 
 impl DefaultCredentialsChainBuilder {
+    /// A builder on `config`, without building the default configuration
+    /// (a transport, an environment snapshot) only to replace it.
+    pub(crate) fn with_config(config: ProviderConfig) -> Self {
+        Self { config }
+    }
+
     /// Replaces every setting with `config`.
     pub fn provider_config(mut self, config: ProviderConfig) -> Self {
         self.config = config;

@@ -10,7 +10,7 @@ use std::time::Duration;
 use ecs_sign::{NonceSource, SystemNonceSource, SystemTimeSource, TimeSource};
 use ecs_transport::{SharedTransport, Transport};
 
-use crate::config::{Environment, ProcessEnvironment};
+use crate::config::{Environment, ProcessEnvironment, TimeoutConfig};
 use crate::credentials::env::EnvSnapshot;
 use crate::credentials::fs::{FileSystem, OsFileSystem};
 use crate::sleep::{AsyncSleep, SharedAsyncSleep};
@@ -72,15 +72,10 @@ impl ProviderConfig {
     /// nonces, and (feature `hyper`) the hyper transport and tokio timer.
     pub fn new() -> Self {
         Self {
-            transport: default_transport(),
-            sleep: default_sleep(),
-            time: Arc::new(SystemTimeSource),
-            nonce: Arc::new(SystemNonceSource::new()),
-            fs: Arc::new(OsFileSystem),
+            transport: crate::config::default_transport(&TimeoutConfig::default()).ok(),
+            sleep: crate::config::default_sleep().ok(),
             env: EnvSnapshot::capture(&ProcessEnvironment),
-            imds_endpoint: DEFAULT_IMDS_ENDPOINT.to_owned(),
-            sts_endpoint: None,
-            profile: None,
+            ..Self::new_bare()
         }
     }
 
@@ -206,31 +201,6 @@ impl ProviderConfig {
 
 /// The per-request deadline of STS and credentials-URI calls.
 pub(crate) const HTTP_TIMEOUT: Duration = Duration::from_secs(15);
-
-#[cfg(feature = "hyper")]
-fn default_transport() -> Option<SharedTransport> {
-    ecs_transport::HyperTransport::builder()
-        .connect_timeout(Duration::from_secs(5))
-        .response_timeout(Duration::from_secs(10))
-        .build()
-        .ok()
-        .map(SharedTransport::new)
-}
-
-#[cfg(not(feature = "hyper"))]
-fn default_transport() -> Option<SharedTransport> {
-    None
-}
-
-#[cfg(feature = "hyper")]
-fn default_sleep() -> Option<SharedAsyncSleep> {
-    Some(SharedAsyncSleep::new(crate::sleep::TokioSleep))
-}
-
-#[cfg(not(feature = "hyper"))]
-fn default_sleep() -> Option<SharedAsyncSleep> {
-    None
-}
 
 #[cfg(test)]
 mod tests {

@@ -283,7 +283,14 @@ impl<'de, T: Deserialize<'de> + ListItem, F: ItemField> Deserialize<'de> for Wra
                 let mut items = Vec::new();
                 while let Some(field) = map.next_key::<F>()? {
                     if field.is_item() {
-                        items.extend(map.next_value::<OneOrMany<T>>()?.0);
+                        let more = map.next_value::<OneOrMany<T>>()?.0;
+                        // Keep the first list itself (and the room reserved
+                        // for a page) rather than copying it into a new one.
+                        if items.is_empty() {
+                            items = more;
+                        } else {
+                            items.extend(more);
+                        }
                     } else {
                         map.next_value::<IgnoredAny>()?;
                     }
