@@ -158,7 +158,7 @@ pub fn sign<'a>(
     // caller's are sorted on their own and merged in, which halves the
     // comparisons of sorting everything together.
     let token = credentials.security_token();
-    let common_all: [(&str, &str); 9] = [
+    let mut common: [(&str, &str); 9] = [
         ("AccessKeyId", credentials.access_key_id()),
         ("Action", request.action),
         ("Format", request.format),
@@ -169,9 +169,8 @@ pub fn sign<'a>(
         ("Timestamp", ts.as_str()),
         ("Version", request.version),
     ];
-    let mut common: [(&str, &str); 9] = common_all;
     let common: &[(&str, &str)] = if token.is_some() {
-        &common_all
+        &common
     } else {
         // Without a token, the list closes over `SecurityToken`.
         common.copy_within(4.., 3);
@@ -196,38 +195,48 @@ pub fn sign<'a>(
     if let Some(w) = user.windows(2).find(|w| w[0].0 == w[1].0) {
         return Err(twice(w[0].0));
     }
-    let mut all: Vec<(&str, &str)> = Vec::with_capacity(common.len() + user.len());
+
+    // The string to sign, written in one pass while merging: encoding the
+    // canonical query a second time turns every escape `%XX` into `%25XX`
+    // and every `=`/`&` into `%3D`/`%26`, so each part is encoded twice
+    // directly.
+    let len: usize = common
+        .iter()
+        .chain(&user)
+        .map(|(k, v)| k.len() + v.len() + 6)
+        .sum();
+    let mut sts: Vec<u8> = Vec::with_capacity(request.method.len() + 5 + len + len / 2);
+    sts.extend_from_slice(request.method.as_bytes());
+    sts.extend_from_slice(b"&%2F&");
+    let mut first = true;
+    let mut write = |(k, v): (&str, &str)| {
+        if !first {
+            sts.extend_from_slice(b"%26");
+        }
+        first = false;
+        percent_encode_twice_into(&mut sts, k);
+        sts.extend_from_slice(b"%3D");
+        percent_encode_twice_into(&mut sts, v);
+    };
     let (mut c, mut u) = (0, 0);
     while let (Some(&ours), Some(&theirs)) = (common.get(c), user.get(u)) {
         match cmp_names(ours.0, theirs.0) {
             Ordering::Less => {
-                all.push(ours);
+                write(ours);
                 c += 1;
             }
             Ordering::Greater => {
-                all.push(theirs);
+                write(theirs);
                 u += 1;
             }
             Ordering::Equal => return Err(twice(theirs.0)),
         }
     }
-    all.extend_from_slice(common.get(c..).unwrap_or_default());
-    all.extend_from_slice(user.get(u..).unwrap_or_default());
-
-    // The string to sign, written in one pass: encoding the canonical query
-    // a second time turns every escape `%XX` into `%25XX` and every `=`/`&`
-    // into `%3D`/`%26`, so each part is encoded twice directly.
-    let len: usize = all.iter().map(|(k, v)| k.len() + v.len() + 6).sum();
-    let mut sts: Vec<u8> = Vec::with_capacity(request.method.len() + 5 + len + len / 2);
-    sts.extend_from_slice(request.method.as_bytes());
-    sts.extend_from_slice(b"&%2F&");
-    for (i, (k, v)) in all.iter().enumerate() {
-        if i > 0 {
-            sts.extend_from_slice(b"%26");
-        }
-        percent_encode_twice_into(&mut sts, k);
-        sts.extend_from_slice(b"%3D");
-        percent_encode_twice_into(&mut sts, v);
+    for &pair in common.get(c..).unwrap_or_default() {
+        write(pair);
+    }
+    for &pair in user.get(u..).unwrap_or_default() {
+        write(pair);
     }
     let tag = hmac_sha1(credentials.access_key_secret(), &sts);
     let signature = BASE64.encode(tag);
