@@ -53,7 +53,10 @@ fn criterion_results(root: &Path) -> Result<BTreeMap<String, Measured>> {
                     serde_json::from_str(&std::fs::read_to_string(&estimates_path)?)
                         .with_context(|| format!("cannot read {}", estimates_path.display()))?;
                 let id = bench["full_id"].as_str().unwrap_or_default().to_owned();
-                let mean_ns = estimates["mean"]["point_estimate"].as_f64().unwrap_or(0.0);
+                // An estimate without a mean is skipped, not shown as 0 ns.
+                let Some(mean_ns) = estimates["mean"]["point_estimate"].as_f64() else {
+                    continue;
+                };
                 let throughput = bench["throughput"].as_object().and_then(|t| {
                     t.iter()
                         .next()
@@ -183,11 +186,11 @@ pub(crate) fn run(steps: &mut Steps, python: Option<PathBuf>, criterion: bool) -
         let url = format!("http://{}", emulator.host_port());
         let result = json_of(&probe, &[OsStr::new(&url), OsStr::new(&count.to_string())])?;
         println!("bench memory: {result}");
-        memory.push((
-            count,
-            result["peak_rss_kib"].as_f64().unwrap_or(0.0),
-            result["seconds"].as_f64().unwrap_or(0.0),
-        ));
+        // Without a peak RSS reading (`null`) the memory rows read "not
+        // measured" rather than a 0 that would pass.
+        if let Some(peak) = result["peak_rss_kib"].as_f64() {
+            memory.push((count, peak, result["seconds"].as_f64().unwrap_or(0.0)));
+        }
     }
 
     // The official Python SDK paging 10,000 results.
@@ -258,6 +261,12 @@ pub(crate) fn run(steps: &mut Steps, python: Option<PathBuf>, criterion: bool) -
         ])
         .current_dir(&root)
         .output()?;
+    if !tree.status.success() {
+        bail!(
+            "cargo tree failed: {}",
+            String::from_utf8_lossy(&tree.stderr).trim()
+        );
+    }
     let mut packages: Vec<String> = String::from_utf8_lossy(&tree.stdout)
         .lines()
         .filter_map(|l| l.split_whitespace().next().map(str::to_owned))
