@@ -26,6 +26,8 @@ struct Findings<'a> {
     connect: Option<&'a ConnectFailure>,
     tls: bool,
     hyper: Option<&'a hyper::Error>,
+    /// The kind of the first I/O error.
+    io: Option<std::io::ErrorKind>,
 }
 
 fn walk<'a>(err: &'a (dyn StdError + 'static)) -> Findings<'a> {
@@ -43,7 +45,11 @@ fn walk<'a>(err: &'a (dyn StdError + 'static)) -> Findings<'a> {
         if let Some(hyper) = err.downcast_ref::<hyper::Error>() {
             found.hyper.get_or_insert(hyper);
         }
-        current = match err.downcast_ref::<std::io::Error>() {
+        let io = err.downcast_ref::<std::io::Error>();
+        if let Some(io) = io {
+            found.io.get_or_insert(io.kind());
+        }
+        current = match io {
             // `io::Error::source` skips the wrapped error itself, which is
             // where tokio-rustls puts the `rustls::Error`.
             Some(io) => match io.get_ref() {
@@ -149,11 +155,12 @@ pub(crate) fn hyper_error(err: &hyper::Error, target: &str) -> TransportError {
             ),
         )
     } else {
+        let io = walk(err).io;
         let what = if err.is_incomplete_message() {
             format!("{target} closed the connection before answering")
-        } else if io_kind(err) == Some(std::io::ErrorKind::ConnectionReset) {
+        } else if io == Some(std::io::ErrorKind::ConnectionReset) {
             format!("{target} reset the connection")
-        } else if io_kind(err) == Some(std::io::ErrorKind::UnexpectedEof) {
+        } else if io == Some(std::io::ErrorKind::UnexpectedEof) {
             format!(
                 "the response body from {target} was cut short (the connection closed before its end)"
             )
@@ -168,18 +175,6 @@ pub(crate) fn hyper_error(err: &hyper::Error, target: &str) -> TransportError {
             format!("{what}: the request is read-only and safe to retry"),
         )
     }
-}
-
-/// The kind of the first I/O error in `err`'s source chain.
-fn io_kind(err: &hyper::Error) -> Option<std::io::ErrorKind> {
-    let mut source = err.source();
-    while let Some(cause) = source {
-        if let Some(io) = cause.downcast_ref::<std::io::Error>() {
-            return Some(io.kind());
-        }
-        source = cause.source();
-    }
-    None
 }
 
 /// The response headers did not arrive within the response timeout.
