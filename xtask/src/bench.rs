@@ -347,10 +347,13 @@ fn report(
             met: r.map(|r| r <= scaled),
         });
     }
-    for (name, floor, author_ratio) in [
-        ("small_100B", 900e6, 904.0 / 338.0),
-        ("large_18KB", 2000e6, 2100.0 / 3900.0),
+    // Per page: the issue's target, and its plain serde structs + base64
+    // and serde_json::Value rates on the dev machine.
+    for (name, goal, plain_there, value_there) in [
+        ("small_100B", 900e6, 904e6, 338e6),
+        ("large_18KB", 2000e6, 2100e6, 3900e6),
     ] {
+        let author_ratio = plain_there / value_there;
         let m = get(&format!("decode_{name}/ecs_model_json_with_base64"));
         let value = get(&format!("decode_{name}/serde_json_value"));
         targets.push(Target {
@@ -359,8 +362,8 @@ fn report(
                 value.map_or("-".into(), human_rate)
             ),
             measured: m.map_or("-".into(), human_rate),
-            target: format!("≥ {:.0} MB/s", floor / 1e6),
-            met: m.and_then(Measured::rate).map(|r| r >= floor),
+            target: format!("≥ {:.0} MB/s", goal / 1e6),
+            met: m.and_then(Measured::rate).map(|r| r >= goal),
         });
         // Same run, same bytes: the rate relative to `serde_json::Value`,
         // against the ratio the issue measured (plain serde structs + base64).
@@ -381,12 +384,7 @@ fn report(
             .and_then(Measured::rate)
             .zip(plain.and_then(Measured::rate))
             .map(|(ours, plain)| ours / plain);
-        let (reference, goal) = if name == "small_100B" {
-            (904e6, 900e6)
-        } else {
-            (2100e6, 2000e6)
-        };
-        let needed = goal / reference;
+        let needed = goal / plain_there;
         targets.push(Target {
             what: format!(
                 "decode {name} relative to plain serde structs + base64 (same run: {})",
@@ -396,16 +394,15 @@ fn report(
             target: format!(
                 "≥ {needed:.2}x (target {:.0} / reference {:.0} MB/s in the issue)",
                 goal / 1e6,
-                reference / 1e6
+                plain_there / 1e6
             ),
             met: versus_plain.map(|r| r >= needed),
         });
     }
     let transport = ratio(
-        get("requests/bare_hyper_util"),
         get("requests/hyper_transport"),
-    )
-    .map(|r| 1.0 / r);
+        get("requests/bare_hyper_util"),
+    );
     targets.push(Target {
         what: "HyperTransport vs a bare hyper-util loop (requests/s)".into(),
         measured: transport.map_or("-".into(), |r| format!("{r:.2} of the bare loop")),
@@ -421,7 +418,7 @@ fn report(
     });
     let client = get("e2e_10k_results/ecs_assist_items");
     let bare = get("e2e_10k_results/bare_hyper_presigned");
-    let e2e = ratio(bare, client).map(|r| 1.0 / r);
+    let e2e = ratio(client, bare);
     targets.push(Target {
         what: "10,000 results (200 requests) with ecs-assist vs bare pre-signed loop".into(),
         measured: match (client, e2e) {
