@@ -443,3 +443,163 @@ async fn a_prepared_request_is_what_the_server_accepts() {
     assert_eq!(response.status(), 200);
     emulator.shutdown().await;
 }
+
+/// Keys of the results, in order.
+fn result_keys(results: &[ecs_assist::InvocationResult]) -> Vec<(String, String, i64)> {
+    results
+        .iter()
+        .map(|r| (r.invoke_id.clone(), r.instance_id.clone(), r.repeats))
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reading_ahead_gives_the_same_results_with_one_request_a_page() {
+    let emulator = Emulator::builder()
+        .generate(1_000)
+        .seed(8)
+        .start()
+        .await
+        .unwrap();
+    for format in [ResponseFormat::Json, ResponseFormat::Xml] {
+        let client = Client::builder()
+            .region("cn-hangzhou")
+            .endpoint(emulator.url())
+            .access_key(DEMO_ACCESS_KEY_ID, DEMO_ACCESS_KEY_SECRET)
+            .response_format(format)
+            .build()
+            .unwrap();
+        let walk = |read_ahead: bool| {
+            client
+                .describe_invocation_results()
+                .max_results(50)
+                .into_paginator()
+                .read_ahead(read_ahead)
+                .items()
+                .try_collect::<Vec<_>>()
+        };
+        let before = emulator.requests();
+        let lazy = bounded(walk(false)).await.unwrap();
+        let lazy_requests = emulator.requests() - before;
+        let before = emulator.requests();
+        let ahead = bounded(walk(true)).await.unwrap();
+        let ahead_requests = emulator.requests() - before;
+        assert_eq!(lazy.len(), 1_000, "{format:?}");
+        assert_eq!(result_keys(&ahead), result_keys(&lazy), "{format:?}");
+        assert_eq!(ahead, lazy, "{format:?}: the same results, field for field");
+        // Every request sent ahead was the next page: none wasted.
+        assert_eq!(ahead_requests, lazy_requests, "{format:?}");
+        assert_eq!(
+            lazy_requests, 20,
+            "{format:?}: 1,000 results in pages of 50"
+        );
+    }
+
+    // A stream dropped after its first page leaves at most the one request
+    // sent ahead; with a max-items limit nothing is read ahead.
+    let client = client_for(&emulator, SignatureVersion::V3);
+    let before = emulator.requests();
+    let mut pages = client
+        .describe_invocation_results()
+        .max_results(50)
+        .into_paginator()
+        .read_ahead(true)
+        .pages();
+    let first = bounded(pages.try_next()).await.unwrap().unwrap();
+    assert_eq!(first.results().len(), 50);
+    drop(pages);
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let sent = emulator.requests() - before;
+    assert!((1..=2).contains(&sent), "{sent} requests for one page");
+    let before = emulator.requests();
+    let capped = bounded(
+        client
+            .describe_invocation_results()
+            .max_results(50)
+            .into_paginator()
+            .read_ahead(true)
+            .max_items(120)
+            .items()
+            .try_collect::<Vec<_>>(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(capped.len(), 120);
+    assert_eq!(
+        emulator.requests() - before,
+        3,
+        "50 + 50 + 20, nothing ahead"
+    );
+    emulator.shutdown().await;
+}
+
+/// A transport answering by `NextToken`: the first page's body names a
+/// decoy token before the real one (the decoded page keeps the last), so
+/// the request read ahead is the wrong one.
+#[derive(Debug, Default)]
+struct DecoyPages {
+    tokens: Mutex<Vec<Option<String>>>,
+}
+
+impl ecs_transport::Transport for DecoyPages {
+    fn send(&self, request: http::Request<Bytes>) -> ecs_transport::TransportFuture<'_> {
+        let query = request.uri().query().unwrap_or_default().to_owned();
+        let token = query
+            .split('&')
+            .find_map(|pair| pair.strip_prefix("NextToken="))
+            .map(str::to_owned);
+        let result = |id: &str| {
+            format!(
+                r#"{{"InvokeId":"t-1","InstanceId":"{id}","Repeats":1,"InvocationStatus":"Success","Output":""}}"#
+            )
+        };
+        let body = match token.as_deref() {
+            None => format!(
+                r#"{{"RequestId":"r-1","Invocation":{{"NextToken":"decoy","NextToken":"real","InvocationResults":{{"InvocationResult":[{}]}}}}}}"#,
+                result("i-first")
+            ),
+            Some("decoy") => format!(
+                r#"{{"RequestId":"r-x","Invocation":{{"InvocationResults":{{"InvocationResult":[{}]}}}}}}"#,
+                result("i-never")
+            ),
+            Some(_) => format!(
+                r#"{{"RequestId":"r-2","Invocation":{{"InvocationResults":{{"InvocationResult":[{}]}}}}}}"#,
+                result("i-second")
+            ),
+        };
+        self.tokens.lock().unwrap().push(token);
+        let response = http::Response::builder()
+            .header("content-type", "application/json")
+            .body(Bytes::from(body))
+            .unwrap();
+        Box::pin(async move { Ok(response) })
+    }
+}
+
+#[tokio::test]
+async fn a_request_read_ahead_that_is_not_the_next_one_is_dropped() {
+    let transport = Arc::new(DecoyPages::default());
+    let client = Client::builder()
+        .region("cn-hangzhou")
+        .access_key("AKID", "SECRET")
+        .transport(Arc::clone(&transport))
+        .build()
+        .unwrap();
+    let items = bounded(
+        client
+            .describe_invocation_results()
+            .into_paginator()
+            .read_ahead(true)
+            .items()
+            .try_collect::<Vec<_>>(),
+    )
+    .await
+    .unwrap();
+    let ids: Vec<_> = items.iter().map(|r| r.instance_id.as_str()).collect();
+    assert_eq!(ids, ["i-first", "i-second"]);
+    let tokens = transport.tokens.lock().unwrap().clone();
+    assert_eq!(
+        tokens,
+        [None, Some("decoy".to_owned()), Some("real".to_owned())],
+        "the decoy was read ahead, then the real next page was asked for"
+    );
+}

@@ -1,7 +1,7 @@
 //! Load: many concurrent paginated streams against one emulator that fails
 //! 5% of requests (throttling with a retry-after, 503s, connection resets),
 //! seeded. Every stream must return exactly the fault-free results, in
-//! order, none lost or repeated.
+//! order, none lost or repeated; half of them read ahead.
 //!
 //! The normal suite runs a scaled-down load (debug builds on two cores);
 //! the full size (64 streams of 10,000 results) is an ignored test for a
@@ -22,11 +22,12 @@ const PAGE: i64 = 50;
 
 type Key = (String, String, i64);
 
-async fn stream_all(client: &Client) -> Result<Vec<Key>, ecs_assist::Error> {
+async fn stream_all(client: &Client, read_ahead: bool) -> Result<Vec<Key>, ecs_assist::Error> {
     client
         .describe_invocation_results()
         .max_results(PAGE)
         .into_paginator()
+        .read_ahead(read_ahead)
         .items()
         .map_ok(|r| (r.invoke_id, r.instance_id, r.repeats))
         .try_collect()
@@ -63,7 +64,7 @@ async fn load(streams: usize, results: u64, limit: Duration) {
         .unwrap();
 
     let expected = Arc::new(
-        tokio::time::timeout(limit, stream_all(&client))
+        tokio::time::timeout(limit, stream_all(&client, false))
             .await
             .unwrap_or_else(|_| panic!("the fault-free stream did not finish in {limit:?}"))
             .unwrap(),
@@ -78,7 +79,9 @@ async fn load(streams: usize, results: u64, limit: Duration) {
                 let client = client.clone();
                 let expected = Arc::clone(&expected);
                 tokio::spawn(async move {
-                    let got = stream_all(&client)
+                    // Every other stream reads ahead, so the faults hit
+                    // requests sent ahead of their turn too.
+                    let got = stream_all(&client, i % 2 == 1)
                         .await
                         .unwrap_or_else(|e| panic!("stream {i}: {e}"));
                     assert_eq!(got.len(), expected.len(), "stream {i}: result count");

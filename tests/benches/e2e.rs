@@ -129,6 +129,23 @@ fn e2e(c: &mut Criterion) {
             });
         });
     });
+    group.bench_function("ecs_assist_items_read_ahead", |b| {
+        b.iter(|| {
+            rt.block_on(async {
+                let count = client
+                    .describe_invocation_results()
+                    .region_id("cn-hangzhou")
+                    .max_results(50)
+                    .into_paginator()
+                    .read_ahead(true)
+                    .items()
+                    .try_fold(0u64, |n, _| async move { Ok(n + 1) })
+                    .await
+                    .unwrap();
+                assert_eq!(count, RESULTS);
+            });
+        });
+    });
     group.bench_function("ecs_assist_pages", |b| {
         b.iter(|| {
             rt.block_on(async {

@@ -4,6 +4,8 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
+use bytes::Bytes;
+
 use ecs_model::{DescribeInvocationResultsRequest, DescribeInvocationResultsResponse, RetryClass};
 use ecs_transport::Transport as _;
 use futures::future::{Either, select};
@@ -201,6 +203,17 @@ impl Client {
         request: DescribeInvocationResultsRequest,
         options: &CallOptions,
     ) -> Result<DescribeInvocationResultsResponse, Error> {
+        self.send(request, options).await?.decode()
+    }
+
+    /// The call up to a 2xx answer read in full (retrying as configured),
+    /// without decoding it: a paginator reading ahead starts the next page
+    /// before it decodes this one.
+    pub(crate) async fn send(
+        &self,
+        request: DescribeInvocationResultsRequest,
+        options: &CallOptions,
+    ) -> Result<Undecoded, Error> {
         let request = self.complete(request)?;
         let span = tracing::info_span!(
             "ecs_assist.call",
@@ -210,16 +223,22 @@ impl Client {
             attempts = tracing::field::Empty,
             request_id = tracing::field::Empty,
         );
-        self.execute_with_retries(&request, options)
-            .instrument(span)
-            .await
+        let (response, attempts) = self
+            .execute_with_retries(&request, options)
+            .instrument(span.clone())
+            .await?;
+        Ok(Undecoded {
+            response,
+            attempts,
+            span,
+        })
     }
 
     async fn execute_with_retries(
         &self,
         request: &DescribeInvocationResultsRequest,
         options: &CallOptions,
-    ) -> Result<DescribeInvocationResultsResponse, Error> {
+    ) -> Result<(http::Response<Bytes>, u32), Error> {
         let config = &self.inner.config;
         let max_attempts = options
             .max_attempts
@@ -248,9 +267,8 @@ impl Client {
                 .await;
             let error = match result {
                 Ok(response) => {
-                    record_end(attempt, Some(response.request_id.as_str()));
                     self.inner.budget.on_success(spent);
-                    return Ok(response);
+                    return Ok((response, attempt));
                 }
                 Err(error) => error,
             };
@@ -296,7 +314,8 @@ impl Client {
         }
     }
 
-    /// One attempt: sign afresh (new nonce and time), send, read.
+    /// One attempt: sign afresh (new nonce and time), send, read; a 2xx
+    /// answer is returned undecoded, anything else as its error.
     async fn attempt(
         &self,
         request: &DescribeInvocationResultsRequest,
@@ -304,7 +323,7 @@ impl Client {
         attempt: u32,
         attempt_timeout: Option<Duration>,
         remaining: Option<Duration>,
-    ) -> Result<DescribeInvocationResultsResponse, Error> {
+    ) -> Result<http::Response<Bytes>, Error> {
         let span = tracing::Span::current();
         if remaining.is_some_and(|r| r.is_zero()) {
             let limit = options
@@ -356,18 +375,47 @@ impl Client {
             }
         };
         span.record("status", response.status().as_u16());
-        let result = pipeline::read_response(&response, attempt);
+        if response.status().is_success() {
+            if let Some(id) = pipeline::header_request_id(&response) {
+                span.record("request_id", id.as_str());
+            }
+            tracing::debug!(bytes = response.body().len(), "attempt answered");
+            return Ok(response);
+        }
+        let error = pipeline::read_failure(&response, attempt);
+        if let Some(id) = error.request_id() {
+            span.record("request_id", id);
+        }
+        tracing::debug!(code = error.code().unwrap_or(""), "attempt failed");
+        Err(error)
+    }
+}
+
+/// A 2xx answer read in full but not yet decoded; [`Undecoded::decode`]
+/// ends the call (a body that does not decode is not retried: the service
+/// answered, and asking again gives the same body).
+pub(crate) struct Undecoded {
+    response: http::Response<Bytes>,
+    attempts: u32,
+    span: tracing::Span,
+}
+
+impl Undecoded {
+    /// The `NextToken` in the body, scanned for without decoding it.
+    pub(crate) fn peek_next_token(&self) -> Option<&str> {
+        pipeline::peek_next_token(&self.response)
+    }
+
+    /// Decodes the body, recording the outcome on the call's span.
+    pub(crate) fn decode(self) -> Result<DescribeInvocationResultsResponse, Error> {
+        let _entered = self.span.enter();
+        let result = pipeline::read_success(&self.response, self.attempts);
         match &result {
             Ok(page) => {
-                span.record("request_id", page.request_id.as_str());
-                tracing::debug!(results = page.invocation.results.len(), "attempt succeeded");
+                record_end(self.attempts, Some(page.request_id.as_str()));
+                tracing::debug!(results = page.invocation.results.len(), "call succeeded");
             }
-            Err(error) => {
-                if let Some(id) = error.request_id() {
-                    span.record("request_id", id);
-                }
-                tracing::debug!(code = error.code().unwrap_or(""), "attempt failed");
-            }
+            Err(error) => record_end(self.attempts, error.request_id()),
         }
         result
     }

@@ -9,10 +9,11 @@ use ecs_model::{
     ContentEncoding, DescribeInvocationResultsRequest, DescribeInvocationResultsResponse,
     InvocationResult, PageStyle, Paginator, PaginatorPosition,
 };
+use futures::future::{self, BoxFuture, FutureExt as _};
 use futures::stream::{self, BoxStream, Stream, StreamExt as _, TryStreamExt as _};
 
 use crate::Error;
-use crate::client::{CallOptions, Client};
+use crate::client::{CallOptions, Client, Undecoded};
 
 /// Configures paging over a query; from
 /// [`DescribeInvocationResults::into_paginator`](crate::DescribeInvocationResults::into_paginator).
@@ -30,6 +31,7 @@ pub struct DescribeInvocationResultsPaginator {
     style: PageStyle,
     max_items: Option<u64>,
     resume: Option<PaginatorPosition>,
+    read_ahead: bool,
 }
 
 impl DescribeInvocationResultsPaginator {
@@ -45,6 +47,7 @@ impl DescribeInvocationResultsPaginator {
             style: PageStyle::Token,
             max_items: None,
             resume: None,
+            read_ahead: false,
         }
     }
 
@@ -67,6 +70,26 @@ impl DescribeInvocationResultsPaginator {
         self
     }
 
+    /// Asks for the next page while it decodes this one (off by default).
+    ///
+    /// With token paging, the paginator finds the page's `NextToken` by a
+    /// scan of the body, sends the next request, and only then decodes the
+    /// page, so decoding overlaps the service's time instead of adding to
+    /// it. The decoded page stays the truth: the answer read ahead is used
+    /// only if the request it answers is the one paging needs next, and is
+    /// dropped otherwise. Results, order and errors are the same as without
+    /// it.
+    ///
+    /// The cost: a stream dropped before its end may leave one request
+    /// sent that nobody reads; and an answer waits for the stream to be
+    /// polled, so a consumer that stalls for longer than the attempt
+    /// timeout pays a retry. Nothing is read ahead with a
+    /// [`max_items`](Self::max_items) limit or page-number paging.
+    pub fn read_ahead(mut self, read_ahead: bool) -> Self {
+        self.read_ahead = read_ahead;
+        self
+    }
+
     /// Every page, each with the position to resume after it.
     pub fn pages(self) -> PageStream {
         let encoding = self.request.effective_content_encoding();
@@ -82,12 +105,21 @@ impl DescribeInvocationResultsPaginator {
             options: self.options,
             paginator,
             encoding,
+            read_ahead: self.read_ahead,
+            ahead: None,
         };
         let inner = stream::try_unfold(state, |mut state| async move {
             let Some(request) = state.paginator.next_request().map_err(Error::pagination)? else {
                 return Ok(None);
             };
-            let response = state.client.execute(request, &state.options).await?;
+            let answer = match state.ahead.take() {
+                Some(ahead) if ahead.request == request => ahead.answer.await?,
+                _ => state.client.send(request, &state.options).await?,
+            };
+            if state.read_ahead {
+                state.start_next(&answer).await;
+            }
+            let response = answer.decode()?;
             let response = state
                 .paginator
                 .handle_page(response)
@@ -121,6 +153,38 @@ struct State {
     options: CallOptions,
     paginator: Paginator,
     encoding: ContentEncoding,
+    read_ahead: bool,
+    ahead: Option<Ahead>,
+}
+
+/// A request sent ahead of its turn, and its answer to come.
+struct Ahead {
+    request: DescribeInvocationResultsRequest,
+    answer: BoxFuture<'static, Result<Undecoded, Error>>,
+}
+
+impl State {
+    /// Sends the request that follows `answer`'s page if its `NextToken`
+    /// is found without decoding the page.
+    async fn start_next(&mut self, answer: &Undecoded) {
+        let Some(request) = answer
+            .peek_next_token()
+            .and_then(|token| self.paginator.request_after(token))
+        else {
+            return;
+        };
+        let client = self.client.clone();
+        let options = self.options.clone();
+        let sent = request.clone();
+        let mut pending = async move { client.send(sent, &options).await }.boxed();
+        // One poll signs the request and hands it to the transport, which
+        // sends it while this task decodes the page.
+        let answer = match future::poll_fn(|cx| Poll::Ready(pending.as_mut().poll(cx))).await {
+            Poll::Ready(result) => future::ready(result).boxed(),
+            Poll::Pending => pending,
+        };
+        self.ahead = Some(Ahead { request, answer });
+    }
 }
 
 /// One page: the response (duplicates of earlier pages removed) and where

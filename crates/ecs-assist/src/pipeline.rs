@@ -108,19 +108,45 @@ pub(crate) fn header_request_id(response: &http::Response<Bytes>) -> Option<Stri
 /// Reads a response: 2xx is decoded by its `Content-Type` (JSON, or XML
 /// whenever the server answers XML); anything else becomes a service
 /// error, classified for retry, with `x-acs-retry-after` honoured (spec §7).
+#[cfg(test)]
 pub(crate) fn read_response(
     response: &http::Response<Bytes>,
     attempt: u32,
 ) -> Result<DescribeInvocationResultsResponse, Error> {
-    let content_type = response
+    if response.status().is_success() {
+        read_success(response, attempt)
+    } else {
+        Err(read_failure(response, attempt))
+    }
+}
+
+fn content_type(response: &http::Response<Bytes>) -> Option<&str> {
+    response
         .headers()
         .get(CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok());
+        .and_then(|v| v.to_str().ok())
+}
+
+/// Decodes a 2xx body by its `Content-Type` (JSON, or XML whenever the
+/// server answers XML).
+pub(crate) fn read_success(
+    response: &http::Response<Bytes>,
+    attempt: u32,
+) -> Result<DescribeInvocationResultsResponse, Error> {
+    decode_response(content_type(response), response.body())
+        .map_err(|e| Error::decode(e, header_request_id(response)).with_attempts(attempt))
+}
+
+/// The `NextToken` of a 2xx body, scanned for without decoding it.
+pub(crate) fn peek_next_token(response: &http::Response<Bytes>) -> Option<&str> {
+    ecs_model::peek_next_token(content_type(response), response.body())
+}
+
+/// A non-2xx response as a service error, classified for retry, with
+/// `x-acs-retry-after` honoured (spec §7).
+pub(crate) fn read_failure(response: &http::Response<Bytes>, attempt: u32) -> Error {
+    let content_type = content_type(response);
     let status = response.status();
-    if status.is_success() {
-        return decode_response(content_type, response.body())
-            .map_err(|e| Error::decode(e, header_request_id(response)).with_attempts(attempt));
-    }
     let retry_after = response
         .headers()
         .get("x-acs-retry-after")
@@ -147,7 +173,7 @@ pub(crate) fn read_response(
         service.request_id = header_request_id(response);
     }
     let class: RetryClass = service.retry_class(retry_after.is_some());
-    Err(Error::service(service, class, attempt).with_retry_after(retry_after))
+    Error::service(service, class, attempt).with_retry_after(retry_after)
 }
 
 /// `text` with the value of every `SecurityToken` parameter masked, raw

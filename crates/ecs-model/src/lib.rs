@@ -69,7 +69,7 @@ mod tag;
 mod timestamp;
 mod validation;
 
-pub use decode::{decode_json, decode_response, decode_xml};
+pub use decode::{decode_json, decode_response, decode_xml, peek_next_token};
 pub use decode_error::{DecodeError, Format, Position};
 pub use encode::{encode_error_json, encode_error_xml, encode_json, encode_xml};
 pub use enums::{ContentEncoding, ErrorCode, InvocationStatus, InvokeRecordStatus};

@@ -164,13 +164,40 @@ impl Paginator {
             }
             None => self.page_size,
         };
+        Ok(Some(self.request(size, self.next_token.clone())))
+    }
+
+    /// The request [`next_request`](Self::next_request) would give after the
+    /// page just requested, if that page ends with `next_token` and yields at
+    /// least one new result: a caller can send it while it decodes the page
+    /// (reading ahead), then use the answer only if the real next request,
+    /// after [`handle_page`](Self::handle_page), is equal to it.
+    ///
+    /// `None` when reading ahead cannot pay off: page-number paging, a
+    /// max-items limit (the next page's size depends on the page), paging
+    /// already stopped, an empty token, or a token this paginator has sent
+    /// (the page would stop it as repeated).
+    pub fn request_after(&self, next_token: &str) -> Option<DescribeInvocationResultsRequest> {
+        let token = next_token.trim();
+        let usable = self.state == State::Ready
+            && self.style == PageStyle::Token
+            && self.max_items.is_none()
+            && !token.is_empty()
+            && self.next_token.as_deref() != Some(token)
+            && !self.tokens.contains(token);
+        usable.then(|| self.request(self.page_size, Some(token.to_owned())))
+    }
+
+    /// The request for a page of `size` results after `next_token` (token
+    /// paging) or of the current page number.
+    fn request(&self, size: i64, next_token: Option<String>) -> DescribeInvocationResultsRequest {
         let mut request = self.base.clone();
         match self.style {
             PageStyle::Token => {
                 request.page_number = None;
                 request.page_size = None;
                 request.max_results = Some(size);
-                request.next_token = self.next_token.clone();
+                request.next_token = next_token;
             }
             PageStyle::Number => {
                 request.max_results = None;
@@ -180,7 +207,7 @@ impl Paginator {
                 request.page_size = Some(self.page_size);
             }
         }
-        Ok(Some(request))
+        request
     }
 
     /// Feeds back the response to the last [`next_request`](Self::next_request)

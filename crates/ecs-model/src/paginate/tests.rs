@@ -111,7 +111,21 @@ fn drive(
         };
         let fault = faults.get(step).copied().unwrap_or(Fault::None);
         let page = server.answer(&request, fault);
+        let ahead = page
+            .invocation
+            .next_token
+            .as_deref()
+            .and_then(|token| paginator.request_after(token));
         let page = paginator.handle_page(page).unwrap();
+        // Reading ahead is never wrong: a request sent ahead is the next one
+        // whenever paging goes on; and it is there whenever paging goes on
+        // by token without a limit.
+        if let Ok(Some(next)) = paginator.next_request()
+            && paginator.max_items.is_none()
+            && paginator.style == PageStyle::Token
+        {
+            assert_eq!(ahead.as_ref(), Some(&next), "read ahead at step {step}");
+        }
         yielded.extend(page.invocation.results.iter().map(key));
         server.append(appends.get(step).copied().unwrap_or(0));
     }
@@ -359,4 +373,52 @@ fn position_resumes_where_it_stopped() {
     yielded.extend(rest);
     assert_eq!(yielded, server.data.iter().map(key).collect::<Vec<_>>());
     assert_eq!(resumed.items_yielded(), 120);
+}
+
+#[test]
+fn reading_ahead_is_offered_only_where_it_can_pay_off() {
+    let mut paginator = Paginator::new(base(), PageStyle::Token);
+    assert_eq!(
+        paginator
+            .request_after(" t1 ")
+            .unwrap()
+            .next_token
+            .as_deref(),
+        Some("t1")
+    );
+    assert_eq!(
+        paginator.request_after("  "),
+        None,
+        "no token, no next page"
+    );
+    let mut page = DescribeInvocationResultsResponse::new("r", Invocation::new(vec![result(0)]));
+    page.invocation.next_token = Some("t1".into());
+    paginator.handle_page(page).unwrap();
+    assert_eq!(paginator.request_after("t1"), None, "t1 was just sent");
+    let mut page = DescribeInvocationResultsResponse::new("r", Invocation::new(vec![result(1)]));
+    page.invocation.next_token = Some("t2".into());
+    paginator.handle_page(page).unwrap();
+    assert_eq!(paginator.request_after("t1"), None, "t1 was sent before");
+    assert!(paginator.request_after("t3").is_some());
+
+    let limited = Paginator::new(base(), PageStyle::Token).with_max_items(10);
+    assert_eq!(
+        limited.request_after("t"),
+        None,
+        "max items sizes the next page"
+    );
+    let numbered = Paginator::new(base(), PageStyle::Number);
+    assert_eq!(
+        numbered.request_after("t"),
+        None,
+        "page numbers have no token"
+    );
+    let mut finished = Paginator::new(base(), PageStyle::Token);
+    finished
+        .handle_page(DescribeInvocationResultsResponse::new(
+            "r",
+            Invocation::new(vec![]),
+        ))
+        .unwrap();
+    assert_eq!(finished.request_after("t"), None, "paging has stopped");
 }
