@@ -2,6 +2,9 @@
 //! emulator over loopback with `ecs-assist`, in the same run as the limit: a
 //! bare hyper-util loop sending the same 200 requests, pre-signed, on one
 //! keep-alive connection. Target: the client at least 0.8 of the bare loop.
+//! `ecs_assist_items` pages lazily (the default); `..._read_ahead` asks for
+//! each next page while it decodes the current one, in `block_on` and in a
+//! spawned task.
 //! `bare_hyper_presigned_serde_value` is the bare loop that also parses each
 //! page into a `serde_json::Value` (the bare loop never parses a body).
 //! `hyper_transport_presigned` sends the same pre-signed requests through
@@ -144,6 +147,25 @@ fn e2e(c: &mut Criterion) {
                     .unwrap();
                 assert_eq!(count, RESULTS);
             });
+        });
+    });
+    group.bench_function("ecs_assist_items_read_ahead_in_a_task", |b| {
+        b.iter(|| {
+            let client = client.clone();
+            rt.block_on(rt.spawn(async move {
+                let count = client
+                    .describe_invocation_results()
+                    .region_id("cn-hangzhou")
+                    .max_results(50)
+                    .into_paginator()
+                    .read_ahead(true)
+                    .items()
+                    .try_fold(0u64, |n, _| async move { Ok(n + 1) })
+                    .await
+                    .unwrap();
+                assert_eq!(count, RESULTS);
+            }))
+            .unwrap();
         });
     });
     group.bench_function("ecs_assist_pages", |b| {

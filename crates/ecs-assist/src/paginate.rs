@@ -157,6 +157,21 @@ struct State {
     ahead: Option<Ahead>,
 }
 
+/// Returns `Pending` once, waking itself: the executor runs what is ready
+/// before it polls this task again.
+async fn yield_once() {
+    let mut yielded = false;
+    future::poll_fn(|cx| {
+        if yielded {
+            return Poll::Ready(());
+        }
+        yielded = true;
+        cx.waker().wake_by_ref();
+        Poll::Pending
+    })
+    .await;
+}
+
 /// A request sent ahead of its turn, and its answer to come.
 struct Ahead {
     request: DescribeInvocationResultsRequest,
@@ -181,7 +196,13 @@ impl State {
         // sends it while this task decodes the page.
         let answer = match future::poll_fn(|cx| Poll::Ready(pending.as_mut().poll(cx))).await {
             Poll::Ready(result) => future::ready(result).boxed(),
-            Poll::Pending => pending,
+            Poll::Pending => {
+                // Let the executor run the task that writes the request (a
+                // work-stealing executor keeps a task just woken on this
+                // thread, so it would wait for the decoding to finish).
+                yield_once().await;
+                pending
+            }
         };
         self.ahead = Some(Ahead { request, answer });
     }

@@ -195,7 +195,10 @@ async fn results(
         }
         return dry_run(op).await;
     }
-    let mut paginator = op.into_paginator().page_style(style);
+    // The CLI reads every page, so it asks for the next one while it
+    // decodes and prints this one (the paginator reads nothing ahead under
+    // --max-items or with page numbers).
+    let mut paginator = op.into_paginator().page_style(style).read_ahead(true);
     if let Some(max) = args.max_items {
         paginator = paginator.max_items(max);
     }

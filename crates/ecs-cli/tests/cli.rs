@@ -125,6 +125,7 @@ fn both_paging_styles_return_thousands_of_results_exactly_once() {
     let rt = runtime();
     let emulator = start(&rt, DataSet::default(), Some(2_345));
     for style in ["token", "number"] {
+        let before = emulator.requests();
         let lines = ndjson(&run(cli(&emulator).args([
             "--output",
             "ndjson",
@@ -145,6 +146,8 @@ fn both_paging_styles_return_thousands_of_results_exactly_once() {
             })
             .collect();
         assert_eq!(keys.len(), 2_345, "{style}: no result twice");
+        // The CLI reads ahead with tokens: still one request a page.
+        assert_eq!(emulator.requests() - before, 47, "{style}: 47 pages of 50");
     }
     let capped = ndjson(&run(cli(&emulator).args([
         "--output",
