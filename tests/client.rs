@@ -16,6 +16,8 @@ use ecs_transport::CaptureTransport;
 use futures::TryStreamExt as _;
 use time::macros::datetime;
 
+use crate::support::keys;
+
 const LIMIT: Duration = Duration::from_secs(60);
 
 async fn bounded<F: std::future::Future>(f: F) -> F::Output {
@@ -444,14 +446,6 @@ async fn a_prepared_request_is_what_the_server_accepts() {
     emulator.shutdown().await;
 }
 
-/// Keys of the results, in order.
-fn result_keys(results: &[ecs_assist::InvocationResult]) -> Vec<(String, String, i64)> {
-    results
-        .iter()
-        .map(|r| (r.invoke_id.clone(), r.instance_id.clone(), r.repeats))
-        .collect()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn reading_ahead_gives_the_same_results_with_one_request_a_page() {
     let emulator = Emulator::builder()
@@ -484,7 +478,7 @@ async fn reading_ahead_gives_the_same_results_with_one_request_a_page() {
         let ahead = bounded(walk(true)).await.unwrap();
         let ahead_requests = emulator.requests() - before;
         assert_eq!(lazy.len(), 1_000, "{format:?}");
-        assert_eq!(result_keys(&ahead), result_keys(&lazy), "{format:?}");
+        assert_eq!(keys(&ahead), keys(&lazy), "{format:?}");
         assert_eq!(ahead, lazy, "{format:?}: the same results, field for field");
         // Every request sent ahead was the next page: none wasted.
         assert_eq!(ahead_requests, lazy_requests, "{format:?}");

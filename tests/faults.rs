@@ -11,12 +11,14 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use ecs_assist::{Client, Error, ErrorKind, InvocationResult, PaginatorPosition, RetryConfig};
+use ecs_assist::{Client, Error, ErrorKind, PaginatorPosition, RetryConfig};
 use ecs_emulator::{
     DEMO_ACCESS_KEY_ID, DEMO_ACCESS_KEY_SECRET, DataSet, Emulator, EmulatorHandle, Fault,
 };
 use ecs_sign::{ManualTimeSource, SystemTimeSource, TimeSource as _};
 use futures::TryStreamExt as _;
+
+use crate::support::{Key, keys};
 
 /// No scenario may take longer than this: a hang is a failure.
 const LIMIT: Duration = Duration::from_secs(60);
@@ -101,15 +103,6 @@ fn client(emulator: &EmulatorHandle, clock: Option<Arc<ManualTimeSource>>) -> Cl
         builder = builder.time_source(clock);
     }
     builder.build().unwrap()
-}
-
-type Key = (String, String, i64);
-
-fn keys(results: &[InvocationResult]) -> Vec<Key> {
-    results
-        .iter()
-        .map(|r| (r.invoke_id.clone(), r.instance_id.clone(), r.repeats))
-        .collect()
 }
 
 /// What one scenario observed.

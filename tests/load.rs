@@ -15,12 +15,12 @@ use ecs_assist::{Client, RetryConfig};
 use ecs_emulator::{DEMO_ACCESS_KEY_ID, DEMO_ACCESS_KEY_SECRET, Emulator, Fault};
 use futures::TryStreamExt as _;
 
+use crate::support::Key;
+
 /// The faults: 5% of requests in all, drawn from the seeded generator.
 const FAULTS: [&str; 3] = ["throttle:0.02:5ms", "error503:0.02", "reset:0.01"];
 /// Results a page (the API's maximum).
 const PAGE: i64 = 50;
-
-type Key = (String, String, i64);
 
 async fn stream_all(client: &Client, read_ahead: bool) -> Result<Vec<Key>, ecs_assist::Error> {
     client

@@ -1,5 +1,6 @@
 //! Helpers for the end-to-end tests: raw HTTP exchanges, the official SDK
-//! captures, and requests signed with `ecs-sign` as a client would.
+//! captures, requests signed with `ecs-sign` as a client would, and result
+//! keys.
 
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -12,6 +13,17 @@ use hyper_util::rt::TokioIo;
 use time::OffsetDateTime;
 
 /// Every test exchange is bounded: a hang is a failure, not a stuck CI.
+/// A result's identity: (`InvokeId`, `InstanceId`, `Repeats`).
+pub(crate) type Key = (String, String, i64);
+
+/// The keys of `results`, in order.
+pub(crate) fn keys(results: &[ecs_assist::InvocationResult]) -> Vec<Key> {
+    results
+        .iter()
+        .map(|r| (r.invoke_id.clone(), r.instance_id.clone(), r.repeats))
+        .collect()
+}
+
 pub(crate) const EXCHANGE_LIMIT: Duration = Duration::from_secs(10);
 
 /// What came back.

@@ -62,6 +62,21 @@ async fn tokens(client: &Client) -> Vec<Option<String>> {
     tokens
 }
 
+/// Streams every result through `.items()` and checks the count.
+async fn count_items(client: Client, read_ahead: bool) {
+    let count = client
+        .describe_invocation_results()
+        .region_id("cn-hangzhou")
+        .max_results(50)
+        .into_paginator()
+        .read_ahead(read_ahead)
+        .items()
+        .try_fold(0u64, |n, _| async move { Ok(n + 1) })
+        .await
+        .unwrap();
+    assert_eq!(count, RESULTS);
+}
+
 fn presigned(url: &str, tokens: &[Option<String>], batch: u64) -> Vec<http::Request<Full<Bytes>>> {
     let creds = Credentials::new(DEMO_ACCESS_KEY_ID, DEMO_ACCESS_KEY_SECRET).unwrap();
     let now = SystemTimeSource.now();
@@ -117,55 +132,15 @@ fn e2e(c: &mut Criterion) {
     group.sample_size(20);
     group.measurement_time(Duration::from_secs(10));
     group.bench_function("ecs_assist_items", |b| {
-        b.iter(|| {
-            rt.block_on(async {
-                let count = client
-                    .describe_invocation_results()
-                    .region_id("cn-hangzhou")
-                    .max_results(50)
-                    .into_paginator()
-                    .items()
-                    .try_fold(0u64, |n, _| async move { Ok(n + 1) })
-                    .await
-                    .unwrap();
-                assert_eq!(count, RESULTS);
-            });
-        });
+        b.iter(|| rt.block_on(count_items(client.clone(), false)));
     });
     group.bench_function("ecs_assist_items_read_ahead", |b| {
-        b.iter(|| {
-            rt.block_on(async {
-                let count = client
-                    .describe_invocation_results()
-                    .region_id("cn-hangzhou")
-                    .max_results(50)
-                    .into_paginator()
-                    .read_ahead(true)
-                    .items()
-                    .try_fold(0u64, |n, _| async move { Ok(n + 1) })
-                    .await
-                    .unwrap();
-                assert_eq!(count, RESULTS);
-            });
-        });
+        b.iter(|| rt.block_on(count_items(client.clone(), true)));
     });
     group.bench_function("ecs_assist_items_read_ahead_in_a_task", |b| {
         b.iter(|| {
-            let client = client.clone();
-            rt.block_on(rt.spawn(async move {
-                let count = client
-                    .describe_invocation_results()
-                    .region_id("cn-hangzhou")
-                    .max_results(50)
-                    .into_paginator()
-                    .read_ahead(true)
-                    .items()
-                    .try_fold(0u64, |n, _| async move { Ok(n + 1) })
-                    .await
-                    .unwrap();
-                assert_eq!(count, RESULTS);
-            }))
-            .unwrap();
+            rt.block_on(rt.spawn(count_items(client.clone(), true)))
+                .unwrap();
         });
     });
     group.bench_function("ecs_assist_pages", |b| {
