@@ -236,7 +236,9 @@ async fn sts(source_secret: &'static str) -> Server {
                 let verified = ecs_sign::rpc_v1::verify("POST", &params, |id| (id == "SRCAK" || id == "STS.SRC").then_some(source_secret));
                 match verified {
                     Ok(_) => (200, sts_json("STS.ROLE", "role-secret", "role-token", "2026-01-01T01:00:00Z")),
-                    Err(_) => (400, r#"{"Code":"SignatureDoesNotMatch","Message":"The signature does not match.","RequestId":"R1"}"#.into()),
+                    // As the real service: the message quotes the string
+                    // to sign, with the caller's SecurityToken in it.
+                    Err(_) => (400, r#"{"Code":"SignatureDoesNotMatch","Message":"The signature does not match. Server string to sign is:POST&%2F&AccessKeyId%3DSRCAK%26SecurityToken%3Dsecret-session-token%26Timestamp%3D1","RequestId":"R1"}"#.into()),
                 }
             }
             "AssumeRoleWithOIDC" => {
@@ -332,11 +334,13 @@ async fn sts_errors_carry_code_and_request_id() {
         .to_string();
     assert!(
         err.contains("AssumeRole")
-            && err.contains("HTTP 400 SignatureDoesNotMatch")
-            && err.contains("RequestId R1"),
+            && err.contains("SignatureDoesNotMatch (http status 400)")
+            && err.contains("request id R1"),
         "{err}"
     );
     assert!(!err.contains("not-it"), "{err}");
+    assert!(!err.contains("secret-session-token"), "{err}");
+    assert!(err.contains("SecurityToken%3D***"), "{err}");
 }
 
 #[tokio::test]

@@ -137,6 +137,9 @@ impl std::error::Error for ServiceError {}
 
 /// Reads a service error from an error response. Never fails: whatever the
 /// body holds, the result has the HTTP status and what could be read.
+///
+/// A `SecurityToken` value quoted in the texts (a V1
+/// `SignatureDoesNotMatch` quotes the server's string to sign) is masked.
 pub fn decode_error(http_status: u16, content_type: Option<&str>, body: &[u8]) -> ServiceError {
     let parsed = if decode::is_xml(content_type, body) {
         from_xml(body)
@@ -153,7 +156,54 @@ pub fn decode_error(http_status: u16, content_type: Option<&str>, body: &[u8]) -
         }
     };
     error.http_status = http_status;
+    // A V1 `SignatureDoesNotMatch` quotes the server's string to sign, which
+    // holds the `SecurityToken` of STS credentials: never let it through.
+    for text in [
+        Some(&mut error.message),
+        error.body_excerpt.as_mut(),
+        error.recommend.as_mut(),
+    ]
+    .into_iter()
+    .flatten()
+    {
+        if let Some(masked) = mask_security_token(text) {
+            *text = masked;
+        }
+    }
     error
+}
+
+/// What stands for a masked `SecurityToken` value.
+const MASK: &str = "***";
+
+/// `text` with the value of every `SecurityToken` parameter masked, raw
+/// (`SecurityToken=v&`) or percent-encoded as in a V1 string to sign
+/// (`SecurityToken%3Dv%26`); `None` when there is none.
+fn mask_security_token(text: &str) -> Option<String> {
+    const FORMS: [(&str, &str); 2] = [("SecurityToken%3D", "%26"), ("SecurityToken=", "&")];
+    if !FORMS.iter().any(|(key, _)| text.contains(key)) {
+        return None;
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    loop {
+        let next = FORMS
+            .iter()
+            .filter_map(|(key, end)| rest.find(key).map(|at| (at, *key, *end)))
+            .min_by_key(|(at, _, _)| *at);
+        let Some((at, key, end)) = next else {
+            out.push_str(rest);
+            return Some(out);
+        };
+        out.push_str(&rest[..at + key.len()]);
+        out.push_str(MASK);
+        let value = &rest[at + key.len()..];
+        let stop = value
+            .find(|c: char| c.is_whitespace() || c == '"' || c == '<')
+            .unwrap_or(value.len());
+        let stop = value[..stop].find(end).unwrap_or(stop);
+        rest = &value[stop..];
+    }
 }
 
 fn from_json(body: &[u8]) -> Option<ServiceError> {

@@ -14,7 +14,7 @@ use serde_json::Value;
 use crate::Error;
 use crate::credentials::cache::{CredentialsCache, Expiring, Fetch, FetchFuture};
 use crate::credentials::env::{ENV_ROLE_SESSION_NAME, ENV_STS_REGION, ENV_VPC_ENDPOINT_ENABLED};
-use crate::credentials::http::{send, session_from_object, snippet};
+use crate::credentials::http::{send, session_from_object};
 use crate::credentials::provider_config::{HTTP_TIMEOUT, ProviderConfig};
 use crate::credentials::{CredentialsFuture, CredentialsProvider, SharedCredentialsProvider};
 
@@ -362,30 +362,22 @@ async fn call(
         })?;
     let response = send(config, request, HTTP_TIMEOUT, &what).await?;
     let status = response.status();
-    let value: Option<Value> = serde_json::from_slice(response.body()).ok();
-    let object = value.as_ref().and_then(Value::as_object);
     if !status.is_success() {
-        let text = |name: &str| {
-            object
-                .and_then(|o| o.get(name))
-                .and_then(Value::as_str)
-                .unwrap_or_default()
-                .to_owned()
-        };
-        let (code, message, request_id) = (text("Code"), text("Message"), text("RequestId"));
-        return Err(Error::credentials(if code.is_empty() {
-            format!(
-                "{what} failed with HTTP {}: {}",
-                status.as_u16(),
-                snippet(response.body())
-            )
+        let content_type = response
+            .headers()
+            .get(http::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok());
+        let error = ecs_model::decode_error(status.as_u16(), content_type, response.body());
+        return Err(Error::credentials(if error.code.is_empty() {
+            format!("{what} failed with {error}")
         } else {
             format!(
-                "{what} failed with HTTP {} {code}: {message} (RequestId {request_id}); check the role ARN and that the caller may assume it",
-                status.as_u16()
+                "{what} failed with {error}; check the role ARN and that the caller may assume it"
             )
         }));
     }
+    let value: Option<Value> = serde_json::from_slice(response.body()).ok();
+    let object = value.as_ref().and_then(Value::as_object);
     let credentials = object
         .and_then(|o| o.get("Credentials"))
         .and_then(Value::as_object)

@@ -114,3 +114,32 @@ fn encoders_round_trip() {
     assert_eq!(json["Code"], "InvalidRegionId.NotFound");
     assert!(crate::encode::encode_error_xml(&error).contains("<Error><RequestId>R-1</RequestId>"));
 }
+
+#[test]
+fn a_quoted_string_to_sign_never_carries_the_security_token() {
+    let sts = "POST&%2F&AccessKeyId%3DSTS.x%26SecurityToken%3DCAIS%252Bsecret%253D%26Timestamp%3D1";
+    assert_eq!(
+        mask_security_token(sts).unwrap(),
+        "POST&%2F&AccessKeyId%3DSTS.x%26SecurityToken%3D***%26Timestamp%3D1"
+    );
+    assert_eq!(
+        mask_security_token("a=1&SecurityToken=tok+en&b=2 SecurityToken=last").unwrap(),
+        "a=1&SecurityToken=***&b=2 SecurityToken=***"
+    );
+    assert_eq!(mask_security_token("nothing to hide"), None);
+
+    // Every text of a decoded error is masked: the message of a JSON or
+    // XML error, and the excerpt of a body that is neither.
+    let json = format!(r#"{{"Code":"SignatureDoesNotMatch","Message":"string to sign:{sts}"}}"#);
+    let xml = format!("<Error><Code>SignatureDoesNotMatch</Code><Message>{sts}</Message></Error>");
+    let html = format!("<html><body>SecurityToken={sts}</body></html>");
+    for (content_type, body) in [
+        ("application/json", json),
+        ("text/xml", xml),
+        ("text/html", html),
+    ] {
+        let error = decode_error(400, Some(content_type), body.as_bytes());
+        let shown = format!("{error} {error:?}");
+        assert!(!shown.contains("CAIS"), "{content_type}: {shown}");
+    }
+}
