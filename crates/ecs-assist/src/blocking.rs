@@ -292,6 +292,22 @@ impl Paginator {
         self
     }
 
+    /// Asks for the next page while the current one is decoded and used;
+    /// see [`crate::DescribeInvocationResultsPaginator::read_ahead`]. With
+    /// the built-in runtime the request goes out before the page is
+    /// decoded, and the service works while the caller handles the page.
+    /// A [`BlockingTransport`] does its IO in one piece when called, which
+    /// would only move the request earlier, so with one this does nothing.
+    pub fn read_ahead(mut self, read_ahead: bool) -> Self {
+        let useful = match *self.driver {
+            #[cfg(feature = "hyper")]
+            Driver::Runtime(_) => true,
+            Driver::Inline => false,
+        };
+        self.inner = self.inner.read_ahead(read_ahead && useful);
+        self
+    }
+
     /// Every page, fetched as the iterator advances.
     pub fn pages(self) -> Pages {
         Pages {

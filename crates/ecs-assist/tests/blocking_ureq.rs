@@ -1,6 +1,6 @@
 //! The blocking client over the non-hyper example transport of
-//! `ecs-transport` (ureq, no runtime on the calling thread) against the
-//! emulator.
+//! `ecs-transport` (ureq, no runtime on the calling thread), and over its
+//! own runtime with the default transport, against the emulator.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
@@ -62,6 +62,68 @@ fn blocking_client_pages_and_reports_errors_over_ureq() {
         assert_eq!(err.kind(), ErrorKind::Service);
         assert_eq!(err.code(), Some("InvalidRegionId.NotFound"));
         assert!(err.request_id().is_some());
+    }
+    runtime.block_on(emulator.shutdown());
+}
+
+/// Reading ahead gives the same results with one request a page: with the
+/// built-in runtime it reads ahead; over ureq it does nothing.
+#[test]
+fn blocking_paginators_read_ahead_without_changing_results() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let emulator = runtime
+        .block_on(Emulator::builder().generate(480).seed(4).start())
+        .unwrap();
+    let builder = || {
+        ecs_assist::blocking::Client::builder()
+            .region("cn-hangzhou")
+            .endpoint(emulator.url())
+            .access_key(DEMO_ACCESS_KEY_ID, DEMO_ACCESS_KEY_SECRET)
+    };
+    let clients = [
+        ("runtime", builder().build().unwrap()),
+        (
+            "ureq",
+            builder()
+                .blocking_transport(ureq_transport::UreqTransport::new())
+                .build()
+                .unwrap(),
+        ),
+    ];
+    for (name, client) in clients {
+        // After one page, the built-in runtime has the next request out;
+        // ureq sends nothing until asked.
+        let before = emulator.requests();
+        let mut pages = client
+            .describe_invocation_results()
+            .max_results(50)
+            .into_paginator()
+            .read_ahead(true)
+            .pages();
+        assert_eq!(pages.next().unwrap().unwrap().results().len(), 50);
+        std::thread::sleep(std::time::Duration::from_millis(200));
+        let sent = emulator.requests() - before;
+        drop(pages);
+        assert_eq!(sent, if name == "runtime" { 2 } else { 1 }, "{name}");
+
+        let walk = |read_ahead: bool| {
+            let before = emulator.requests();
+            let ids: Vec<_> = client
+                .describe_invocation_results()
+                .max_results(50)
+                .into_paginator()
+                .read_ahead(read_ahead)
+                .items()
+                .map(|r| r.unwrap().instance_id)
+                .collect();
+            (ids, emulator.requests() - before)
+        };
+        let (lazy, lazy_requests) = walk(false);
+        let (ahead, ahead_requests) = walk(true);
+        assert_eq!(lazy.len(), 480, "{name}");
+        assert_eq!(ahead, lazy, "{name}");
+        assert_eq!(lazy_requests, 10, "{name}: 480 results in pages of 50");
+        assert_eq!(ahead_requests, lazy_requests, "{name}");
     }
     runtime.block_on(emulator.shutdown());
 }
