@@ -101,7 +101,7 @@ fn blocking_paginators_read_ahead_without_changing_results() {
             .read_ahead(true)
             .pages();
         assert_eq!(pages.next().unwrap().unwrap().results().len(), 50);
-        runtime.block_on(tokio::time::sleep(std::time::Duration::from_millis(200)));
+        runtime.block_on(async { tokio::time::sleep(std::time::Duration::from_millis(200)).await });
         let sent = emulator.requests() - before;
         drop(pages);
         assert_eq!(sent, if name == "runtime" { 2 } else { 1 }, "{name}");
