@@ -18,6 +18,7 @@ mod fs;
 mod http;
 mod imds;
 mod ini;
+mod memo;
 mod profile;
 mod provider_config;
 mod sts;

@@ -4,7 +4,6 @@
 //! kept; when none does, the error lists every source and why.
 
 use std::fmt;
-use std::sync::{Mutex, PoisonError};
 
 use ecs_sign::{Credentials, NonceSource, TimeSource};
 use ecs_transport::Transport;
@@ -18,6 +17,7 @@ use crate::credentials::env::{
 use crate::credentials::fs::FileSystem;
 use crate::credentials::imds::EcsRamRoleCredentialsProvider;
 use crate::credentials::ini::IniFileCredentialsProvider;
+use crate::credentials::memo::Memo;
 use crate::credentials::profile::CliProfileCredentialsProvider;
 use crate::credentials::provider_config::ProviderConfig;
 use crate::credentials::sts::OidcRoleArnCredentialsProvider;
@@ -68,7 +68,7 @@ enum Slot {
 /// ```
 pub struct DefaultCredentialsChain {
     slots: Vec<(&'static str, Slot)>,
-    chosen: Mutex<Option<usize>>,
+    chosen: Memo<usize>,
 }
 
 impl DefaultCredentialsChain {
@@ -142,21 +142,20 @@ impl DefaultCredentialsChain {
         ));
         Self {
             slots,
-            chosen: Mutex::new(None),
+            chosen: Memo::new(),
         }
     }
 
     /// The source that yielded credentials and is kept, once one has.
     pub fn chosen_source(&self) -> Option<&'static str> {
-        let chosen = *self.chosen.lock().unwrap_or_else(PoisonError::into_inner);
-        chosen
+        self.chosen
+            .get()
             .and_then(|i| self.slots.get(i))
             .map(|(name, _)| *name)
     }
 
     async fn credentials(&self) -> Result<Credentials, Error> {
-        let chosen = *self.chosen.lock().unwrap_or_else(PoisonError::into_inner);
-        if let Some((_, Slot::Provider(p))) = chosen.and_then(|i| self.slots.get(i)) {
+        if let Some((_, Slot::Provider(p))) = self.chosen.get().and_then(|i| self.slots.get(i)) {
             return p.provide_credentials().await;
         }
         let mut tried = Vec::with_capacity(self.slots.len());
@@ -166,7 +165,7 @@ impl DefaultCredentialsChain {
                 Slot::Provider(p) => match p.provide_credentials().await {
                     Ok(credentials) => {
                         tracing::debug!(source = name, "credentials found");
-                        *self.chosen.lock().unwrap_or_else(PoisonError::into_inner) = Some(i);
+                        self.chosen.set(i);
                         return Ok(credentials);
                     }
                     Err(e) => tried.push(format!("{name}: {e}")),

@@ -2,7 +2,7 @@
 //! instance, from the instance metadata service (spec §9, "ECS RAM role").
 
 use std::fmt;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -11,6 +11,7 @@ use crate::Error;
 use crate::credentials::cache::{CredentialsCache, Expiring, Fetch, FetchFuture};
 use crate::credentials::env::{ENV_ECS_METADATA, ENV_IMDSV1_DISABLED};
 use crate::credentials::http::{parse_session, send, snippet};
+use crate::credentials::memo::Memo;
 use crate::credentials::provider_config::ProviderConfig;
 use crate::credentials::{CredentialsFuture, CredentialsProvider};
 
@@ -54,7 +55,7 @@ impl EcsRamRoleCredentialsProvider {
         let fetcher = Arc::new(ImdsFetcher {
             config,
             role_name: role_name.filter(|r| !r.trim().is_empty()),
-            discovered: Mutex::new(None),
+            discovered: Memo::new(),
             imdsv1_disabled,
         });
         Self {
@@ -97,7 +98,7 @@ impl CredentialsProvider for EcsRamRoleCredentialsProvider {
 struct ImdsFetcher {
     config: ProviderConfig,
     role_name: Option<String>,
-    discovered: Mutex<Option<String>>,
+    discovered: Memo<String>,
     imdsv1_disabled: bool,
 }
 
@@ -174,12 +175,7 @@ impl ImdsFetcher {
         if let Some(role) = &self.role_name {
             return Ok(role.clone());
         }
-        if let Some(role) = self
-            .discovered
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clone()
-        {
+        if let Some(role) = self.discovered.get() {
             return Ok(role);
         }
         let response = self.get(CREDENTIALS_PATH, token).await?;
@@ -197,10 +193,7 @@ impl ImdsFetcher {
             .map(str::to_owned);
         match role {
             Some(role) if status.is_success() => {
-                *self
-                    .discovered
-                    .lock()
-                    .unwrap_or_else(PoisonError::into_inner) = Some(role.clone());
+                self.discovered.set(role.clone());
                 Ok(role)
             }
             _ => Err(Error::credentials(format!(

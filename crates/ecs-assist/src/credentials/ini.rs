@@ -5,12 +5,12 @@
 use std::collections::BTreeMap;
 use std::fmt;
 use std::path::PathBuf;
-use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
 use crate::Error;
 use crate::credentials::env::{ENV_CREDENTIALS_FILE, ENV_PROFILE};
 use crate::credentials::imds::EcsRamRoleCredentialsProvider;
+use crate::credentials::memo::Memo;
 use crate::credentials::provider_config::ProviderConfig;
 use crate::credentials::sts::{OidcRoleArnCredentialsProvider, RamRoleArnCredentialsProvider};
 use crate::credentials::{
@@ -25,7 +25,7 @@ const DEFAULT_PROFILE: &str = "default";
 /// `default`. Read on first use; the provider it describes is kept.
 pub struct IniFileCredentialsProvider {
     config: ProviderConfig,
-    resolved: Mutex<Option<SharedCredentialsProvider>>,
+    resolved: Memo<SharedCredentialsProvider>,
 }
 
 impl IniFileCredentialsProvider {
@@ -34,7 +34,7 @@ impl IniFileCredentialsProvider {
     pub fn new(config: &ProviderConfig) -> Self {
         Self {
             config: config.clone(),
-            resolved: Mutex::new(None),
+            resolved: Memo::new(),
         }
     }
 
@@ -49,12 +49,7 @@ impl IniFileCredentialsProvider {
     }
 
     fn resolve(&self) -> Result<SharedCredentialsProvider, Error> {
-        if let Some(p) = self
-            .resolved
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clone()
-        {
+        if let Some(p) = self.resolved.get() {
             return Ok(p);
         }
         let path = self.path().ok_or_else(|| {
@@ -63,14 +58,7 @@ impl IniFileCredentialsProvider {
             ))
         })?;
         let file = path.display().to_string();
-        let text = self.config.fs.read_to_string(&path).map_err(|e| {
-            let message = if e.kind() == std::io::ErrorKind::NotFound {
-                format!("{file} not found")
-            } else {
-                format!("{file} cannot be read ({e})")
-            };
-            Error::credentials(message).with_source(e)
-        })?;
+        let text = self.config.read_file(&path)?;
         let sections = parse_ini(&text).map_err(|e| Error::credentials(format!("{file}: {e}")))?;
         let name = self
             .config
@@ -87,7 +75,7 @@ impl IniFileCredentialsProvider {
             map: section,
         };
         let provider = fields.provider(&self.config)?;
-        *self.resolved.lock().unwrap_or_else(PoisonError::into_inner) = Some(provider.clone());
+        self.resolved.set(provider.clone());
         Ok(provider)
     }
 }

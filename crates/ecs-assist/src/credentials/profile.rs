@@ -3,7 +3,6 @@
 
 use std::fmt;
 use std::path::PathBuf;
-use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
 use serde_json::{Map, Value};
@@ -11,6 +10,7 @@ use serde_json::{Map, Value};
 use crate::Error;
 use crate::credentials::env::{ENV_CLI_PROFILE_DISABLED, ENV_PROFILE};
 use crate::credentials::imds::EcsRamRoleCredentialsProvider;
+use crate::credentials::memo::Memo;
 use crate::credentials::provider_config::ProviderConfig;
 use crate::credentials::sts::{OidcRoleArnCredentialsProvider, RamRoleArnCredentialsProvider};
 use crate::credentials::{
@@ -27,7 +27,7 @@ const MAX_CHAIN: usize = 8;
 /// use; the provider it describes is kept (and caches its own credentials).
 pub struct CliProfileCredentialsProvider {
     config: ProviderConfig,
-    resolved: Mutex<Option<SharedCredentialsProvider>>,
+    resolved: Memo<SharedCredentialsProvider>,
 }
 
 impl CliProfileCredentialsProvider {
@@ -35,7 +35,7 @@ impl CliProfileCredentialsProvider {
     pub fn new(config: &ProviderConfig) -> Self {
         Self {
             config: config.clone(),
-            resolved: Mutex::new(None),
+            resolved: Memo::new(),
         }
     }
 
@@ -46,12 +46,7 @@ impl CliProfileCredentialsProvider {
     }
 
     fn resolve(&self) -> Result<SharedCredentialsProvider, Error> {
-        if let Some(p) = self
-            .resolved
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clone()
-        {
+        if let Some(p) = self.resolved.get() {
             return Ok(p);
         }
         if self.config.env.is_true(ENV_CLI_PROFILE_DISABLED) {
@@ -63,16 +58,9 @@ impl CliProfileCredentialsProvider {
             Error::credentials("no home directory to find .aliyun/config.json in (set HOME)")
         })?;
         let file = path.display().to_string();
-        let text = self.config.fs.read_to_string(&path).map_err(|e| {
-            let message = if e.kind() == std::io::ErrorKind::NotFound {
-                format!("{file} not found")
-            } else {
-                format!("{file} cannot be read ({e})")
-            };
-            Error::credentials(message).with_source(e)
-        })?;
+        let text = self.config.read_file(&path)?;
         let provider = parse(&self.config, &file, &text)?;
-        *self.resolved.lock().unwrap_or_else(PoisonError::into_inner) = Some(provider.clone());
+        self.resolved.set(provider.clone());
         Ok(provider)
     }
 }

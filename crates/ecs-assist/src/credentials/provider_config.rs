@@ -3,7 +3,7 @@
 //! overrides), injected so every provider is testable offline.
 
 use std::fmt;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -183,6 +183,21 @@ impl ProviderConfig {
             .or_else(|| self.env.get("USERPROFILE"))
             .map(PathBuf::from)
             .or_else(|| self.fs.home_dir())
+    }
+
+    /// The text of the credentials file at `path`, read through the
+    /// configured file system; the error names the file and says whether it
+    /// is missing or unreadable.
+    pub(crate) fn read_file(&self, path: &Path) -> Result<String, crate::Error> {
+        self.fs.read_to_string(path).map_err(|e| {
+            let file = path.display();
+            let message = if e.kind() == std::io::ErrorKind::NotFound {
+                format!("{file} not found")
+            } else {
+                format!("{file} cannot be read ({e})")
+            };
+            crate::Error::credentials(message).with_source(e)
+        })
     }
 
     /// The STS endpoint URL for `region` (`None`: the central
