@@ -403,7 +403,7 @@ async fn cli_oidc_and_ecs_modes() {
 async fn ini_ram_role_arn_and_ecs_ram_role() {
     let sts = sts("ini-secret").await;
     let imds = Server::start(imds_handler("IniRole", true)).await;
-    let ini = "[default]\ntype = ram_role_arn\naccess_key_id = SRCAK\naccess_key_secret = ini-secret\nrole_arn = acs:ram::1:role/ini\nrole_session_name = ini-sess\n\n[ecs]\ntype = ecs_ram_role\nrole_name = IniRole\n";
+    let ini = "[default]\ntype = ram_role_arn\naccess_key_id = SRCAK\naccess_key_secret = ini-secret\nrole_arn = acs:ram::1:role/ini\nrole_session_name = ini-sess\nduration_seconds = 1200\npolicy = {\"Statement\":[]}\nexternal_id = ext-1\n\n[ecs]\ntype = ecs_ram_role\nrole_name = IniRole\n";
     let fs = InMemoryFileSystem::new().with_file("/home/u/.alibabacloud/credentials.ini", ini);
     let time = Arc::new(ManualTimeSource::new(T0));
     let cfg = config(&[], fs.clone(), time.clone()).sts_endpoint(&sts.url);
@@ -414,10 +414,11 @@ async fn ini_ram_role_arn_and_ecs_ram_role() {
             .access_key_id(),
         "STS.ROLE"
     );
-    assert_eq!(
-        param(&sts.requests()[0], "RoleSessionName").as_deref(),
-        Some("ini-sess")
-    );
+    let r = &sts.requests()[0];
+    assert_eq!(param(r, "RoleSessionName").as_deref(), Some("ini-sess"));
+    assert_eq!(param(r, "DurationSeconds").as_deref(), Some("1200"));
+    assert_eq!(param(r, "Policy").as_deref(), Some(r#"{"Statement":[]}"#));
+    assert_eq!(param(r, "ExternalId").as_deref(), Some("ext-1"));
     let cfg = config(&[], fs, time)
         .imds_endpoint(&imds.url)
         .profile("ecs");

@@ -12,7 +12,9 @@ use crate::credentials::env::{ENV_CREDENTIALS_FILE, ENV_PROFILE};
 use crate::credentials::imds::EcsRamRoleCredentialsProvider;
 use crate::credentials::memo::Memo;
 use crate::credentials::provider_config::ProviderConfig;
-use crate::credentials::sts::{OidcRoleArnCredentialsProvider, RamRoleArnCredentialsProvider};
+use crate::credentials::sts::{
+    OidcRoleArnCredentialsProvider, RamRoleArnCredentialsProvider, SessionOptions,
+};
 use crate::credentials::{
     CredentialsFuture, CredentialsProvider, SharedCredentialsProvider, StaticCredentialsProvider,
 };
@@ -157,6 +159,16 @@ impl Section<'_> {
             .filter(|v| !v.is_empty())
     }
 
+    /// The session settings of a role section.
+    fn session(&self) -> Result<SessionOptions<'_>, Error> {
+        Ok(SessionOptions {
+            session_name: self.opt("role_session_name"),
+            duration: self.seconds("duration_seconds")?,
+            policy: self.opt("policy"),
+            ..SessionOptions::default()
+        })
+    }
+
     fn req(&self, field: &str) -> Result<&str, Error> {
         self.opt(field)
             .ok_or_else(|| self.error(field, "is missing or empty"))
@@ -199,17 +211,9 @@ impl Section<'_> {
                     source,
                     self.req("role_arn")?.to_owned(),
                 );
-                if let Some(name) = self.opt("role_session_name") {
-                    p = p.role_session_name(name);
-                }
-                if let Some(policy) = self.opt("policy") {
-                    p = p.policy(policy);
-                }
+                p = p.session_options(self.session()?);
                 if let Some(id) = self.opt("external_id") {
                     p = p.external_id(id);
-                }
-                if let Some(d) = self.seconds("duration_seconds")? {
-                    p = p.duration(d);
                 }
                 SharedCredentialsProvider::new(p)
             }
@@ -220,15 +224,7 @@ impl Section<'_> {
                     self.req("oidc_provider_arn")?,
                     self.req("oidc_token_file_path")?,
                 );
-                if let Some(name) = self.opt("role_session_name") {
-                    p = p.role_session_name(name);
-                }
-                if let Some(policy) = self.opt("policy") {
-                    p = p.policy(policy);
-                }
-                if let Some(d) = self.seconds("duration_seconds")? {
-                    p = p.duration(d);
-                }
+                p = p.session_options(self.session()?);
                 SharedCredentialsProvider::new(p)
             }
             other => {

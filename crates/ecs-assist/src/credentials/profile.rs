@@ -12,7 +12,9 @@ use crate::credentials::env::{ENV_CLI_PROFILE_DISABLED, ENV_PROFILE};
 use crate::credentials::imds::EcsRamRoleCredentialsProvider;
 use crate::credentials::memo::Memo;
 use crate::credentials::provider_config::ProviderConfig;
-use crate::credentials::sts::{OidcRoleArnCredentialsProvider, RamRoleArnCredentialsProvider};
+use crate::credentials::sts::{
+    OidcRoleArnCredentialsProvider, RamRoleArnCredentialsProvider, SessionOptions,
+};
 use crate::credentials::{
     CredentialsFuture, CredentialsProvider, SharedCredentialsProvider, StaticCredentialsProvider,
 };
@@ -197,6 +199,18 @@ impl Fields<'_> {
             .map_err(|e| self.error("sts_token", &format!("is unusable: {e}")))
     }
 
+    /// The session settings of a role profile, its session name in
+    /// `name_field` (the CLI names it differently per mode).
+    fn session(&self, name_field: &str) -> Result<SessionOptions<'_>, Error> {
+        Ok(SessionOptions {
+            session_name: self.opt(name_field)?,
+            duration: self.seconds("expired_seconds")?,
+            policy: self.opt("policy")?,
+            sts_region: self.opt("sts_region")?,
+            vpc: self.flag("enable_vpc")?,
+        })
+    }
+
     fn ram_role(
         &self,
         config: &ProviderConfig,
@@ -207,23 +221,9 @@ impl Fields<'_> {
             source,
             self.req("ram_role_arn")?.to_owned(),
         );
-        if let Some(name) = self.opt("ram_session_name")? {
-            p = p.role_session_name(name);
-        }
-        if let Some(d) = self.seconds("expired_seconds")? {
-            p = p.duration(d);
-        }
-        if let Some(policy) = self.opt("policy")? {
-            p = p.policy(policy);
-        }
+        p = p.session_options(self.session("ram_session_name")?);
         if let Some(id) = self.opt("external_id")? {
             p = p.external_id(id);
-        }
-        if let Some(region) = self.opt("sts_region")? {
-            p = p.sts_region(region);
-        }
-        if let Some(vpc) = self.flag("enable_vpc")? {
-            p = p.vpc_endpoint(vpc);
         }
         Ok(SharedCredentialsProvider::new(p))
     }
@@ -235,21 +235,7 @@ impl Fields<'_> {
             self.req("oidc_provider_arn")?,
             self.req("oidc_token_file")?,
         );
-        if let Some(name) = self.opt("role_session_name")? {
-            p = p.role_session_name(name);
-        }
-        if let Some(d) = self.seconds("expired_seconds")? {
-            p = p.duration(d);
-        }
-        if let Some(policy) = self.opt("policy")? {
-            p = p.policy(policy);
-        }
-        if let Some(region) = self.opt("sts_region")? {
-            p = p.sts_region(region);
-        }
-        if let Some(vpc) = self.flag("enable_vpc")? {
-            p = p.vpc_endpoint(vpc);
-        }
+        p = p.session_options(self.session("role_session_name")?);
         Ok(SharedCredentialsProvider::new(p))
     }
 }

@@ -35,7 +35,36 @@ struct Session {
     vpc: bool,
 }
 
+/// Session settings read from a credentials file; `None` keeps the
+/// provider's default.
+#[derive(Debug, Default)]
+pub(crate) struct SessionOptions<'a> {
+    pub(crate) session_name: Option<&'a str>,
+    pub(crate) duration: Option<Duration>,
+    pub(crate) policy: Option<&'a str>,
+    pub(crate) sts_region: Option<&'a str>,
+    pub(crate) vpc: Option<bool>,
+}
+
 impl Session {
+    fn apply(&mut self, options: SessionOptions<'_>) {
+        if let Some(name) = options.session_name {
+            self.session_name = Some(name.to_owned());
+        }
+        if let Some(duration) = options.duration {
+            self.duration = duration;
+        }
+        if let Some(policy) = options.policy {
+            self.policy = Some(policy.to_owned());
+        }
+        if let Some(region) = options.sts_region {
+            self.sts_region = Some(region.to_owned());
+        }
+        if let Some(vpc) = options.vpc {
+            self.vpc = vpc;
+        }
+    }
+
     fn new(config: &ProviderConfig, role_arn: String) -> Self {
         Self {
             role_arn,
@@ -125,6 +154,13 @@ macro_rules! session_setters {
             self.spec.session.vpc = vpc;
             self
         }
+
+        /// Applies the session settings a credentials file gave.
+        #[must_use]
+        pub(crate) fn session_options(mut self, options: SessionOptions<'_>) -> Self {
+            self.spec.session.apply(options);
+            self
+        }
     };
 }
 
@@ -195,13 +231,7 @@ impl fmt::Debug for RamRoleArnCredentialsProvider {
 
 impl CredentialsProvider for RamRoleArnCredentialsProvider {
     fn provide_credentials(&self) -> CredentialsFuture<'_> {
-        let cache = self.cache.get_or_init(|| {
-            CredentialsCache::new(
-                Arc::new(self.spec.clone()),
-                Arc::clone(&self.spec.config.time),
-            )
-        });
-        Box::pin(cache.credentials())
+        Box::pin(cached(&self.cache, &self.spec, &self.spec.config).credentials())
     }
 }
 
@@ -285,13 +315,7 @@ impl fmt::Debug for OidcRoleArnCredentialsProvider {
 
 impl CredentialsProvider for OidcRoleArnCredentialsProvider {
     fn provide_credentials(&self) -> CredentialsFuture<'_> {
-        let cache = self.cache.get_or_init(|| {
-            CredentialsCache::new(
-                Arc::new(self.spec.clone()),
-                Arc::clone(&self.spec.config.time),
-            )
-        });
-        Box::pin(cache.credentials())
+        Box::pin(cached(&self.cache, &self.spec, &self.spec.config).credentials())
     }
 }
 
@@ -337,6 +361,16 @@ impl Fetch for AssumeRoleWithOidc {
             .await
         })
     }
+}
+
+/// The cache over a copy of `spec`, made on the first call (so that the
+/// provider's setters apply until then).
+fn cached<'a, S: Fetch + Clone + 'static>(
+    cell: &'a OnceLock<CredentialsCache>,
+    spec: &S,
+    config: &ProviderConfig,
+) -> &'a CredentialsCache {
+    cell.get_or_init(|| CredentialsCache::new(Arc::new(spec.clone()), Arc::clone(&config.time)))
 }
 
 /// POSTs one STS call and reads its `Credentials`.
