@@ -9,21 +9,13 @@ use std::collections::HashSet;
 use std::process::{Command, Output};
 
 use ecs_emulator::{AccessKey, DataSet, Emulator, EmulatorHandle};
+use support::{BIN, clean_command, output, output_within, runtime};
 
-const BIN: &str = env!("CARGO_BIN_EXE_ecs-assist");
+mod support;
+
 const SECRET: &str = "EmulatorAccessKeySecret";
 const STS_SECRET: &str = "StsSecretValue0123";
 const STS_TOKEN: &str = "StsTokenValue-abcdef0123456789";
-
-/// A runtime that outlives the test body, so the emulator keeps serving
-/// while the binary runs.
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap()
-}
 
 fn start(rt: &tokio::runtime::Runtime, data: DataSet, generate: Option<u64>) -> EmulatorHandle {
     rt.block_on(async {
@@ -40,20 +32,15 @@ fn start(rt: &tokio::runtime::Runtime, data: DataSet, generate: Option<u64>) -> 
 
 /// The binary with a clean environment: only what the test gives it.
 fn cli(emulator: &EmulatorHandle) -> Command {
-    let mut cmd = Command::new(BIN);
-    cmd.env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("HOME", std::env::temp_dir())
-        .env("ALIBABA_CLOUD_ACCESS_KEY_ID", "EmulatorAccessKeyId")
+    let mut cmd = clean_command();
+    cmd.env("ALIBABA_CLOUD_ACCESS_KEY_ID", "EmulatorAccessKeyId")
         .env("ALIBABA_CLOUD_ACCESS_KEY_SECRET", SECRET)
-        .env("ALIBABA_CLOUD_CLI_PROFILE_DISABLED", "true")
-        .env("ALIBABA_CLOUD_ECS_METADATA_DISABLED", "true")
         .args(["--endpoint", &emulator.url(), "--region", "cn-hangzhou"]);
     cmd
 }
 
 fn run(cmd: &mut Command) -> Output {
-    cmd.output().unwrap()
+    output(cmd)
 }
 
 fn text(bytes: &[u8]) -> String {
@@ -395,4 +382,15 @@ fn completions_are_printed_for_each_shell() {
         assert!(out.status.success());
         assert!(text(&out.stdout).contains("ecs-assist"), "{shell}");
     }
+}
+
+/// The bound on every run of the binary holds: a run past it is killed and
+/// fails the test instead of hanging the suite.
+#[test]
+#[should_panic(expected = "did not finish within")]
+fn a_run_past_its_time_limit_fails_instead_of_hanging() {
+    output_within(
+        Command::new("sleep").arg("30"),
+        std::time::Duration::from_millis(100),
+    );
 }

@@ -11,8 +11,10 @@ use std::process::{Command, Output};
 use std::sync::{Arc, Mutex};
 
 use ecs_emulator::{AccessKey, DataSet, Emulator, EmulatorHandle, Fault};
+use support::{clean_command, output, runtime};
 
-const BIN: &str = env!("CARGO_BIN_EXE_ecs-assist");
+mod support;
+
 const ID: &str = "STS.CliAccessKeyId";
 const SECRET: &str = "CliStsSecretQ7wE4rT1yU8";
 const TOKEN: &str = "CAIS.CliStsTokenA5sD2fG9hJ6";
@@ -95,24 +97,11 @@ fn percent_decode(text: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap()
-}
-
 fn cli(url: &str, signature: &str) -> Command {
-    let mut cmd = Command::new(BIN);
-    cmd.env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("HOME", std::env::temp_dir())
-        .env("ALIBABA_CLOUD_ACCESS_KEY_ID", ID)
+    let mut cmd = clean_command();
+    cmd.env("ALIBABA_CLOUD_ACCESS_KEY_ID", ID)
         .env("ALIBABA_CLOUD_ACCESS_KEY_SECRET", SECRET)
         .env("ALIBABA_CLOUD_SECURITY_TOKEN", TOKEN)
-        .env("ALIBABA_CLOUD_CLI_PROFILE_DISABLED", "true")
-        .env("ALIBABA_CLOUD_ECS_METADATA_DISABLED", "true")
         .args([
             "--endpoint",
             url,
@@ -153,7 +142,7 @@ fn text(output: &Output) -> String {
 
 /// Runs one case and keeps what it printed; `exit` is the expected code.
 fn case(printed: &mut Vec<String>, name: &str, exit: i32, cmd: &mut Command) {
-    let output = cmd.output().unwrap();
+    let output = output(cmd);
     let shown = text(&output);
     assert_eq!(output.status.code(), Some(exit), "{name}: {shown}");
     printed.push(format!("== {name}\n{shown}"));
