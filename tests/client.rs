@@ -10,21 +10,15 @@ use ecs_assist::{
     AsyncSleep, Client, ContentEncoding, ErrorKind, InvocationStatus, PageStyle, ResponseFormat,
     SignatureVersion, SleepFuture,
 };
-use ecs_emulator::{DEMO_ACCESS_KEY_ID, DEMO_ACCESS_KEY_SECRET, DataSet, Emulator, EmulatorHandle};
+use ecs_emulator::{
+    DEMO_ACCESS_KEY_ID, DEMO_ACCESS_KEY_SECRET, DataSet, Emulator, EmulatorHandle, Fault, Trigger,
+};
 use ecs_sign::{ManualTimeSource, SequenceNonceSource};
 use ecs_transport::CaptureTransport;
 use futures::TryStreamExt as _;
 use time::macros::datetime;
 
-use crate::support::keys;
-
-const LIMIT: Duration = Duration::from_secs(60);
-
-async fn bounded<F: std::future::Future>(f: F) -> F::Output {
-    tokio::time::timeout(LIMIT, f)
-        .await
-        .expect("the test finished in time")
-}
+use crate::support::{bounded, keys};
 
 fn client_for(emulator: &EmulatorHandle, version: SignatureVersion) -> Client {
     Client::builder()
@@ -65,6 +59,7 @@ async fn every_parameter_reaches_the_wire() {
             .build()
             .unwrap();
         bounded(
+            "the client call",
             client
                 .describe_invocation_results()
                 .invoke_id("t-1")
@@ -132,6 +127,7 @@ async fn v1_and_v3_in_json_and_xml_read_the_same_page() {
         for format in [ResponseFormat::Json, ResponseFormat::Xml] {
             let client = client_for(&emulator, version);
             let page = bounded(
+                "the client call",
                 client
                     .describe_invocation_results()
                     .invoke_id("t-hz0jdfwd9f1234")
@@ -166,6 +162,7 @@ async fn both_paging_styles_return_five_thousand_results_exactly_once() {
     let client = client_for(&emulator, SignatureVersion::V3);
     for style in [PageStyle::Token, PageStyle::Number] {
         let items: Vec<_> = bounded(
+            "the client call",
             client
                 .describe_invocation_results()
                 .max_results(50)
@@ -186,6 +183,7 @@ async fn both_paging_styles_return_five_thousand_results_exactly_once() {
     }
     // Max items stops early, and an interrupted run resumes where it was.
     let capped: Vec<_> = bounded(
+        "the client call",
         client
             .describe_invocation_results()
             .into_paginator()
@@ -204,12 +202,16 @@ async fn both_paging_styles_return_five_thousand_results_exactly_once() {
     let mut first = Vec::new();
     let mut position = None;
     for _ in 0..10 {
-        let page = bounded(pages.try_next()).await.unwrap().unwrap();
+        let page = bounded("the client call", pages.try_next())
+            .await
+            .unwrap()
+            .unwrap();
         first.extend(page.results().iter().map(|r| r.instance_id.clone()));
         position = Some(page.position().clone());
     }
     drop(pages);
     let rest: Vec<_> = bounded(
+        "the client call",
         client
             .describe_invocation_results()
             .into_paginator()
@@ -226,33 +228,39 @@ async fn both_paging_styles_return_five_thousand_results_exactly_once() {
 
 #[tokio::test]
 async fn retries_recover_from_throttling_and_server_errors() {
-    for fault in [
+    for spec in [
         "throttle:x2:50ms",
         "error500:x2",
         "error503:x3",
         "html:x1",
         "reset:x2",
     ] {
+        let fault: Fault = spec.parse().unwrap();
+        let Trigger::Next(faulted) = fault.trigger else {
+            panic!("{spec}: a count of faulted requests");
+        };
         let emulator = Emulator::builder()
             .data(DataSet::demo())
-            .fault(fault.parse().unwrap())
+            .fault(fault)
             .start()
             .await
             .unwrap();
         let client = client_for(&emulator, SignatureVersion::V3);
         let page = bounded(
+            "the client call",
             client
                 .describe_invocation_results()
                 .invoke_id("t-hz0jdfwd9f1234")
                 .send(),
         )
         .await
-        .unwrap_or_else(|e| panic!("{fault}: {e}"));
-        assert_eq!(page.invocation.results.len(), 3, "{fault}");
-        let expected = 1 + fault.split(":x").nth(1).unwrap()[..1]
-            .parse::<u64>()
-            .unwrap();
-        assert_eq!(emulator.requests(), expected, "{fault}");
+        .unwrap_or_else(|e| panic!("{spec}: {e}"));
+        assert_eq!(page.invocation.results.len(), 3, "{spec}");
+        assert_eq!(
+            emulator.requests(),
+            1 + faulted,
+            "{spec}: one retry a fault"
+        );
         emulator.shutdown().await;
     }
     // Past the attempt limit the throttling error comes back, typed.
@@ -263,6 +271,7 @@ async fn retries_recover_from_throttling_and_server_errors() {
         .await
         .unwrap();
     let err = bounded(
+        "the client call",
         client_for(&emulator, SignatureVersion::V1)
             .describe_invocation_results()
             .send(),
@@ -291,9 +300,12 @@ async fn errors_carry_the_services_code_and_request_id() {
             .signature_version(version)
             .build()
             .unwrap();
-        let err = bounded(client.describe_invocation_results().send())
-            .await
-            .unwrap_err();
+        let err = bounded(
+            "the client call",
+            client.describe_invocation_results().send(),
+        )
+        .await
+        .unwrap_err();
         assert_eq!(err.kind(), ErrorKind::Service);
         assert_eq!(err.code(), Some("SignatureDoesNotMatch"), "{version:?}");
         assert!(err.request_id().is_some_and(|id| !id.is_empty()));
@@ -301,6 +313,7 @@ async fn errors_carry_the_services_code_and_request_id() {
         assert_eq!(err.attempts(), 1, "not retried");
 
         let err = bounded(
+            "the client call",
             client_for(&emulator, version)
                 .describe_invocation_results()
                 .region_id("xx-nowhere-1")
@@ -337,6 +350,7 @@ async fn the_waiter_sees_running_turn_into_finished() {
     let seen = Arc::new(Mutex::new(Vec::new()));
     let log = Arc::clone(&seen);
     let outcome = bounded(
+        "the client call",
         client
             .wait_for_invocation("t-hz0jdfwe1uy5678")
             .poll_interval(Duration::from_secs(1))
@@ -359,6 +373,7 @@ async fn the_waiter_sees_running_turn_into_finished() {
 
     // A finished invocation with a failure: done at once, failure reported.
     let done = bounded(
+        "the client call",
         client
             .wait_for_invocation("t-hz0jdfwd9f1234")
             .fail_fast(true)
@@ -388,6 +403,7 @@ async fn the_waiter_sees_running_turn_into_finished() {
         .build()
         .unwrap();
     let err = bounded(
+        "the client call",
         client
             .wait_for_invocation("t-hz0jdfwe1uy5678")
             .instance_id("i-bp1i7gg30r52z2em5678")
@@ -403,6 +419,7 @@ async fn the_waiter_sees_running_turn_into_finished() {
 
     // An invocation that never appears ends after the grace period.
     let err = bounded(
+        "the client call",
         client
             .wait_for_invocation("t-doesnotexist0000")
             .not_found_grace(Duration::from_secs(5))
@@ -426,6 +443,7 @@ async fn a_prepared_request_is_what_the_server_accepts() {
         .unwrap();
     let client = client_for(&emulator, SignatureVersion::V3);
     let prepared = bounded(
+        "the client call",
         client
             .describe_invocation_results()
             .invoke_id("t-hz0jdfwd9f1234")
@@ -436,10 +454,10 @@ async fn a_prepared_request_is_what_the_server_accepts() {
     assert!(prepared.redacted().contains("Signature=***"));
     assert_eq!(emulator.requests(), 0, "prepare sends nothing");
     let transport = ecs_transport::HyperTransport::new().unwrap();
-    let response = bounded(ecs_transport::Transport::send(
-        &transport,
-        prepared.into_request(),
-    ))
+    let response = bounded(
+        "the client call",
+        ecs_transport::Transport::send(&transport, prepared.into_request()),
+    )
     .await
     .unwrap();
     assert_eq!(response.status(), 200);
@@ -472,10 +490,10 @@ async fn reading_ahead_gives_the_same_results_with_one_request_a_page() {
                 .try_collect::<Vec<_>>()
         };
         let before = emulator.requests();
-        let lazy = bounded(walk(false)).await.unwrap();
+        let lazy = bounded("the client call", walk(false)).await.unwrap();
         let lazy_requests = emulator.requests() - before;
         let before = emulator.requests();
-        let ahead = bounded(walk(true)).await.unwrap();
+        let ahead = bounded("the client call", walk(true)).await.unwrap();
         let ahead_requests = emulator.requests() - before;
         assert_eq!(lazy.len(), 1_000, "{format:?}");
         assert_eq!(keys(&ahead), keys(&lazy), "{format:?}");
@@ -499,7 +517,10 @@ async fn reading_ahead_gives_the_same_results_with_one_request_a_page() {
         .into_paginator()
         .read_ahead(true)
         .pages();
-    let first = bounded(pages.try_next()).await.unwrap().unwrap();
+    let first = bounded("the client call", pages.try_next())
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(first.results().len(), 50);
     tokio::time::sleep(Duration::from_millis(200)).await;
     drop(pages);
@@ -507,6 +528,7 @@ async fn reading_ahead_gives_the_same_results_with_one_request_a_page() {
     assert_eq!(sent, 2, "the first page and the one read ahead");
     let before = emulator.requests();
     let capped = bounded(
+        "the client call",
         client
             .describe_invocation_results()
             .max_results(50)
@@ -580,6 +602,7 @@ async fn a_request_read_ahead_that_is_not_the_next_one_is_dropped() {
         .build()
         .unwrap();
     let items = bounded(
+        "the client call",
         client
             .describe_invocation_results()
             .into_paginator()

@@ -18,10 +18,8 @@ use ecs_emulator::{
 use ecs_sign::{ManualTimeSource, SystemTimeSource, TimeSource as _};
 use futures::TryStreamExt as _;
 
-use crate::support::{Key, keys};
+use crate::support::{Key, bounded, keys};
 
-/// No scenario may take longer than this: a hang is a failure.
-const LIMIT: Duration = Duration::from_secs(60);
 /// Attempts per call (the first included).
 const MAX_ATTEMPTS: u32 = 3;
 /// The attempt timeout of the `delay` case (the delay is longer).
@@ -76,12 +74,6 @@ impl Case {
     fn attempts(&self) -> u32 {
         if self.retried { MAX_ATTEMPTS } else { 1 }
     }
-}
-
-async fn bounded<F: std::future::Future>(what: &str, f: F) -> F::Output {
-    tokio::time::timeout(LIMIT, f)
-        .await
-        .unwrap_or_else(|_| panic!("{what} hung for {LIMIT:?}"))
 }
 
 /// Fast retries with the real tokio sleep: tiny backoff, seeded jitter.

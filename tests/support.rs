@@ -13,6 +13,17 @@ use hyper_util::rt::TokioIo;
 use time::OffsetDateTime;
 
 /// Every test exchange is bounded: a hang is a failure, not a stuck CI.
+/// The longest an end-to-end scenario may take: a hang is a failure.
+pub(crate) const LIMIT: Duration = Duration::from_secs(60);
+
+/// `f`, failing the test if it takes longer than [`LIMIT`]; `what` names
+/// it in the failure.
+pub(crate) async fn bounded<F: std::future::Future>(what: &str, f: F) -> F::Output {
+    tokio::time::timeout(LIMIT, f)
+        .await
+        .unwrap_or_else(|_| panic!("{what} hung for {LIMIT:?}"))
+}
+
 /// A result's identity: (`InvokeId`, `InstanceId`, `Repeats`).
 pub(crate) type Key = (String, String, i64);
 
