@@ -61,12 +61,12 @@ struct Cached {
 }
 
 impl Cached {
-    fn new(e: Expiring, fetched_at: OffsetDateTime, margin: Duration) -> Self {
+    fn new(e: Expiring, fetched_at: OffsetDateTime) -> Self {
         let refresh_at = e.expiration.map(|exp| {
             // Never more than half the lifetime, so short-lived credentials
             // (an STS duration of 15 min) are not stale as soon as fetched.
             let lifetime = Duration::try_from(exp - fetched_at).unwrap_or(Duration::ZERO);
-            exp - margin.min(lifetime / 2)
+            exp - STALE_MARGIN.min(lifetime / 2)
         });
         Self {
             credentials: e.credentials,
@@ -96,7 +96,6 @@ struct State {
 pub(crate) struct CredentialsCache {
     fetcher: Arc<dyn Fetch>,
     time: Arc<dyn TimeSource>,
-    margin: Duration,
     state: Mutex<State>,
 }
 
@@ -113,7 +112,6 @@ impl CredentialsCache {
         Self {
             fetcher,
             time,
-            margin: STALE_MARGIN,
             state: Mutex::new(State::default()),
         }
     }
@@ -159,7 +157,7 @@ impl CredentialsCache {
             state.inflight = None;
             match &result {
                 Ok(fresh) => {
-                    state.current = Some(Cached::new(fresh.clone(), now, self.margin));
+                    state.current = Some(Cached::new(fresh.clone(), now));
                     state.retry_not_before = None;
                 }
                 Err(_) => state.retry_not_before = Some(now + RETRY_AFTER_FAILURE),

@@ -90,12 +90,6 @@ impl DefaultCredentialsChain {
                 EnvironmentCredentialsProvider::from_snapshot(env),
             )),
         ));
-        let oidc_vars = [ENV_ROLE_ARN, ENV_OIDC_PROVIDER_ARN, ENV_OIDC_TOKEN_FILE];
-        let missing: Vec<&str> = oidc_vars
-            .iter()
-            .copied()
-            .filter(|v| env.get(v).is_none())
-            .collect();
         slots.push((
             oidc,
             match (
@@ -108,7 +102,14 @@ impl DefaultCredentialsChain {
                         OidcRoleArnCredentialsProvider::new(config, role, provider, file),
                     ))
                 }
-                _ => Slot::Skipped(format!("{} not set", missing.join(", "))),
+                _ => {
+                    let oidc_vars = [ENV_ROLE_ARN, ENV_OIDC_PROVIDER_ARN, ENV_OIDC_TOKEN_FILE];
+                    let missing: Vec<&str> = oidc_vars
+                        .into_iter()
+                        .filter(|v| env.get(v).is_none())
+                        .collect();
+                    Slot::Skipped(format!("{} not set", missing.join(", ")))
+                }
             },
         ));
         slots.push((
