@@ -170,6 +170,11 @@ pub fn decode_error(http_status: u16, content_type: Option<&str>, body: &[u8]) -
             *text = masked;
         }
     }
+    // The mask can be longer than what it hides: keep the excerpt's bound.
+    if let Some(excerpt) = error.body_excerpt.as_mut() {
+        let kept = scan::truncate(excerpt, BODY_EXCERPT_LIMIT).len();
+        excerpt.truncate(kept);
+    }
     error
 }
 

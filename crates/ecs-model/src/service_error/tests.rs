@@ -133,6 +133,13 @@ fn a_quoted_string_to_sign_never_carries_the_security_token() {
     let json = format!(r#"{{"Code":"SignatureDoesNotMatch","Message":"string to sign:{sts}"}}"#);
     let xml = format!("<Error><Code>SignatureDoesNotMatch</Code><Message>{sts}</Message></Error>");
     let html = format!("<html><body>SecurityToken={sts}</body></html>");
+    // A short value masked at the end of a full-length excerpt (the fuzzer's
+    // find): the excerpt keeps its bound.
+    let long = format!("{}SecurityToken=a", "x".repeat(BODY_EXCERPT_LIMIT - 16));
+    let error = decode_error(502, Some("text/plain"), long.as_bytes());
+    let excerpt = error.body_excerpt.unwrap();
+    assert!(excerpt.len() <= BODY_EXCERPT_LIMIT, "{}", excerpt.len());
+    assert!(excerpt.ends_with("SecurityToken=**"), "{excerpt}");
     for (content_type, body) in [
         ("application/json", json),
         ("text/xml", xml),
