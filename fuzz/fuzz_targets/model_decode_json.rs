@@ -2,13 +2,14 @@
 //! `DecodeError`; never a panic. Decoded responses re-encode and decode to
 //! the same value, and every `Output` decoding attempt is total. Whatever
 //! the scalar `base64` crate reads from an `Output` (whitespace removed,
-//! padding optional), `output_bytes` (SIMD) reads the same bytes.
+//! padding optional), `output_bytes` (SIMD) reads the same bytes. The
+//! `NextToken` scan of read-ahead is total too.
 #![no_main]
 
 use base64::Engine as _;
 use base64::alphabet::STANDARD;
 use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
-use ecs_model::{ContentEncoding, decode_json, encode_json};
+use ecs_model::{ContentEncoding, decode_json, encode_json, peek_next_token};
 
 const SCALAR: GeneralPurpose = GeneralPurpose::new(
     &STANDARD,
@@ -16,6 +17,7 @@ const SCALAR: GeneralPurpose = GeneralPurpose::new(
 );
 
 libfuzzer_sys::fuzz_target!(|data: &[u8]| {
+    let _ = peek_next_token(Some("application/json"), data);
     let Ok(response) = decode_json(data) else {
         return;
     };

@@ -1,11 +1,14 @@
 //! Fuzzes the XML response decoder (and the content-type dispatch): any
-//! input either decodes or is a `DecodeError`; never a panic.
+//! input either decodes or is a `DecodeError`; never a panic. The
+//! `NextToken` scan of read-ahead is total too.
 #![no_main]
 
-use ecs_model::{ContentEncoding, decode_response, decode_xml, encode_xml};
+use ecs_model::{ContentEncoding, decode_response, decode_xml, encode_xml, peek_next_token};
 
 libfuzzer_sys::fuzz_target!(|data: &[u8]| {
     let _ = decode_response(None, data);
+    let _ = peek_next_token(None, data);
+    let _ = peek_next_token(Some("text/xml"), data);
     let Ok(response) = decode_xml(data) else {
         return;
     };
