@@ -377,7 +377,7 @@ impl Client {
         span.record("status", response.status().as_u16());
         if response.status().is_success() {
             if let Some(id) = pipeline::header_request_id(&response) {
-                span.record("request_id", id.as_str());
+                span.record("request_id", id);
             }
             tracing::debug!(bytes = response.body().len(), "attempt answered");
             return Ok(response);

@@ -194,7 +194,7 @@ impl State {
         let mut pending = async move { client.send(sent, &options).await }.boxed();
         // One poll signs the request and hands it to the transport, which
         // sends it while this task decodes the page.
-        let answer = match future::poll_fn(|cx| Poll::Ready(pending.as_mut().poll(cx))).await {
+        let answer = match futures::poll!(pending.as_mut()) {
             Poll::Ready(result) => future::ready(result).boxed(),
             Poll::Pending => {
                 // Let the executor run the task that writes the request (a

@@ -97,12 +97,11 @@ pub(crate) fn build_request(
 }
 
 /// The `RequestId` of a response, from the `x-acs-request-id` header.
-pub(crate) fn header_request_id(response: &http::Response<Bytes>) -> Option<String> {
+pub(crate) fn header_request_id(response: &http::Response<Bytes>) -> Option<&str> {
     response
         .headers()
         .get("x-acs-request-id")
         .and_then(|v| v.to_str().ok())
-        .map(str::to_owned)
 }
 
 /// Reads a response: 2xx is decoded by its `Content-Type` (JSON, or XML
@@ -133,8 +132,9 @@ pub(crate) fn read_success(
     response: &http::Response<Bytes>,
     attempt: u32,
 ) -> Result<DescribeInvocationResultsResponse, Error> {
-    decode_response(content_type(response), response.body())
-        .map_err(|e| Error::decode(e, header_request_id(response)).with_attempts(attempt))
+    decode_response(content_type(response), response.body()).map_err(|e| {
+        Error::decode(e, header_request_id(response).map(str::to_owned)).with_attempts(attempt)
+    })
 }
 
 /// The `NextToken` of a 2xx body, scanned for without decoding it.
@@ -158,7 +158,7 @@ pub(crate) fn read_failure(response: &http::Response<Bytes>, attempt: u32) -> Er
     // quotes in the server's string to sign.
     let mut service = decode_error(status.as_u16(), content_type, response.body());
     if service.request_id.is_none() {
-        service.request_id = header_request_id(response);
+        service.request_id = header_request_id(response).map(str::to_owned);
     }
     let class: RetryClass = service.retry_class(retry_after.is_some());
     Error::service(service, class, attempt).with_retry_after(retry_after)

@@ -7,6 +7,7 @@
 mod server;
 
 use std::collections::HashMap;
+use std::path::Path;
 use std::time::Duration;
 
 use ecs_assist::Client;
@@ -21,6 +22,28 @@ fn temp_dir(name: &str) -> std::path::PathBuf {
     dir
 }
 
+/// An environment naming `dir/creds.ini`, whose `[default]` key is wrong and
+/// whose `[section]` holds `id` and `secret` (written as given).
+fn profile_env(dir: &Path, section: &str, id: &str, secret: &str) -> HashMap<String, String> {
+    let ini = dir.join("creds.ini");
+    std::fs::write(
+        &ini,
+        format!(
+            "[default]\ntype = access_key\naccess_key_id = WrongKey\naccess_key_secret = x\n\n[{section}]\ntype = access_key\naccess_key_id = {id}\naccess_key_secret = {secret}\n"
+        ),
+    )
+    .unwrap();
+    [
+        ("HOME", dir.to_str().unwrap()),
+        ("ALIBABA_CLOUD_CREDENTIALS_FILE", ini.to_str().unwrap()),
+        ("ALIBABA_CLOUD_ECS_METADATA_DISABLED", "true"),
+        ("ALIBABA_CLOUD_REGION_ID", "cn-hangzhou"),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v.to_owned()))
+    .collect()
+}
+
 #[tokio::test]
 async fn ini_file_named_by_the_injected_environment() {
     let emulator = Emulator::builder()
@@ -30,21 +53,8 @@ async fn ini_file_named_by_the_injected_environment() {
         .await
         .unwrap();
     let dir = temp_dir("ini");
-    let ini = dir.join("creds.ini");
-    std::fs::write(
-        &ini,
-        "[default]\ntype = access_key\naccess_key_id = WrongKey\naccess_key_secret = x\n\n[work]\ntype = access_key\naccess_key_id = IniKeyId\naccess_key_secret = ini-key-secret # comment\n",
-    )
-    .unwrap();
-    let env: HashMap<String, String> = [
-        ("HOME", dir.to_str().unwrap()),
-        ("ALIBABA_CLOUD_CREDENTIALS_FILE", ini.to_str().unwrap()),
-        ("ALIBABA_CLOUD_ECS_METADATA_DISABLED", "true"),
-        ("ALIBABA_CLOUD_REGION_ID", "cn-hangzhou"),
-    ]
-    .into_iter()
-    .map(|(k, v)| (k.to_owned(), v.to_owned()))
-    .collect();
+    // The comment after the secret is not part of it.
+    let env = profile_env(&dir, "work", "IniKeyId", "ini-key-secret # comment");
     let client = Client::builder()
         .endpoint(emulator.url())
         .profile("work")
@@ -78,21 +88,7 @@ fn blocking_client_reads_the_named_profile() {
         )
         .unwrap();
     let dir = temp_dir("blocking-profile");
-    let ini = dir.join("creds.ini");
-    std::fs::write(
-        &ini,
-        "[default]\ntype = access_key\naccess_key_id = WrongKey\naccess_key_secret = x\n\n[ops]\ntype = access_key\naccess_key_id = ProfileKeyId\naccess_key_secret = profile-secret\n",
-    )
-    .unwrap();
-    let env: HashMap<String, String> = [
-        ("HOME", dir.to_str().unwrap()),
-        ("ALIBABA_CLOUD_CREDENTIALS_FILE", ini.to_str().unwrap()),
-        ("ALIBABA_CLOUD_ECS_METADATA_DISABLED", "true"),
-        ("ALIBABA_CLOUD_REGION_ID", "cn-hangzhou"),
-    ]
-    .into_iter()
-    .map(|(k, v)| (k.to_owned(), v.to_owned()))
-    .collect();
+    let env = profile_env(&dir, "ops", "ProfileKeyId", "profile-secret");
     let build = |profile: Option<&str>| {
         let builder = ecs_assist::blocking::Client::builder()
             .endpoint(emulator.url())

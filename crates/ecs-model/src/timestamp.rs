@@ -56,8 +56,7 @@ impl Text {
 
     fn as_str(&self) -> &str {
         match self {
-            // Always a whole `str` copied in by `new`, so never empty here
-            // by mistake.
+            // `new` copied a whole `str` in: the bytes are UTF-8.
             Self::Inline { len, bytes } => {
                 std::str::from_utf8(&bytes[..usize::from(*len)]).unwrap_or_default()
             }
