@@ -506,9 +506,9 @@ async fn reading_ahead_gives_the_same_results_with_one_request_a_page() {
         );
     }
 
-    // After its first page the stream has the next request out, and
-    // dropping it leaves only that one; with a max-items limit nothing is
-    // read ahead.
+    // After its first page the stream has at most the next request out,
+    // and dropping it leaves only that one; with a max-items limit nothing
+    // is read ahead.
     let client = client_for(&emulator, SignatureVersion::V3);
     let before = emulator.requests();
     let mut pages = client
@@ -525,7 +525,10 @@ async fn reading_ahead_gives_the_same_results_with_one_request_a_page() {
     tokio::time::sleep(Duration::from_millis(200)).await;
     drop(pages);
     let sent = emulator.requests() - before;
-    assert_eq!(sent, 2, "the first page and the one read ahead");
+    // Usually 2; 1 when the request read ahead was still waiting for the
+    // pool to hand back the connection (it moves only when polled). The
+    // exact count is checked on the blocking client's runtime.
+    assert!((1..=2).contains(&sent), "{sent} requests for one page");
     let before = emulator.requests();
     let capped = bounded(
         "the client call",

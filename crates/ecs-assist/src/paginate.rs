@@ -194,15 +194,19 @@ impl State {
         let mut pending = async move { client.send(sent, &options).await }.boxed();
         // One poll signs the request and hands it to the transport, which
         // sends it while this task decodes the page.
-        let answer = match futures::poll!(pending.as_mut()) {
+        let mut polled = futures::poll!(pending.as_mut());
+        if polled.is_pending() {
+            // Let the executor run what is ready (the task that writes the
+            // request, the one that returns the last connection to the pool)
+            // and poll again: a work-stealing executor keeps a task just
+            // woken on this thread, and a request still waiting for a pooled
+            // connection moves only when polled.
+            yield_once().await;
+            polled = futures::poll!(pending.as_mut());
+        }
+        let answer = match polled {
             Poll::Ready(result) => future::ready(result).boxed(),
-            Poll::Pending => {
-                // Let the executor run the task that writes the request (a
-                // work-stealing executor keeps a task just woken on this
-                // thread, so it would wait for the decoding to finish).
-                yield_once().await;
-                pending
-            }
+            Poll::Pending => pending,
         };
         self.ahead = Some(Ahead { request, answer });
     }
