@@ -74,7 +74,7 @@ pub use decode_error::{DecodeError, Format, Position};
 pub use encode::{encode_error_json, encode_error_xml, encode_json, encode_xml};
 pub use enums::{ContentEncoding, ErrorCode, InvocationStatus, InvokeRecordStatus};
 pub use paginate::{
-    DEDUP_WINDOW_KEYS, PageStyle, PaginationError, Paginator, PaginatorPosition, TOKEN_WINDOW,
+    DEDUP_WINDOW_RESULTS, PageStyle, PaginationError, Paginator, PaginatorPosition,
 };
 pub use request::{
     DescribeInvocationResultsRequest, DescribeInvocationResultsRequestBuilder, MAX_PAGE_SIZE,

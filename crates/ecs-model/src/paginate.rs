@@ -1,5 +1,9 @@
-//! A sans-IO paginator (spec §2 paging): it says which request to send next
-//! and reads each page back; the caller does the IO.
+//! A sans-IO paginator: it says which request to send next and reads each
+//! page back; the caller does the IO.
+//!
+//! The API pages two ways: by `MaxResults` and `NextToken` (an empty or
+//! missing `NextToken` ends the results), and, deprecated, by `PageNumber` and
+//! `PageSize` (with `TotalCount`).
 
 mod window;
 
@@ -9,9 +13,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::request::{DescribeInvocationResultsRequest, MAX_PAGE_SIZE};
 use crate::response::DescribeInvocationResultsResponse;
-use window::{KeyWindow, TokenWindow};
+use window::Seen;
 
-pub use window::{DEDUP_WINDOW_KEYS, TOKEN_WINDOW};
+pub use window::DEDUP_WINDOW_RESULTS;
 
 /// How pages are requested.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
@@ -56,23 +60,31 @@ enum State {
 /// while let Some(request) = paginator.next_request()? {
 ///     let page = paginator.handle_page(send(&request))?;
 ///     for result in &page.invocation.results {
-///         let _ = &result.instance_id; // each (InvokeId, InstanceId, Repeats) at most once
+///         let _ = &result.instance_id; // each record at most once
 ///     }
 /// }
 /// # Ok::<(), ecs_model::PaginationError>(())
 /// ```
 ///
-/// It stops on an empty or missing `NextToken`, an empty page, a short page
-/// or a page number past `TotalCount` (page-number paging), and after the
-/// max-items limit. A server that repeats a token, or answers a page whose
-/// results were all already yielded, stops it with a [`PaginationError`]
-/// instead of looping.
+/// It stops on an empty or missing `NextToken`, an empty page, or (page-number
+/// paging) a page shorter than the page size when `TotalCount` says nothing
+/// follows, and after the max-items limit. A server that repeats a token, or
+/// answers a page whose results were all already yielded, stops it with a
+/// [`PaginationError`] instead of looping.
 ///
-/// Memory is bounded: duplicates are filtered against the keys of the last
-/// [`DEDUP_WINDOW_KEYS`] results and repeated tokens against the last
-/// [`TOKEN_WINDOW`] tokens, so streaming millions of results costs the same as
-/// streaming a few pages. A duplicate older than that window (possible only if
-/// the server re-sends a result more than `DEDUP_WINDOW_KEYS` results later)
+/// A result is a duplicate, and dropped, only when it equals a result already
+/// yielded in every field: a page re-served after the results shifted is
+/// filtered, while the history runs of a periodic invocation (same
+/// `InvokeId`, `InstanceId` and `Repeats`, different times or output) all
+/// come out.
+///
+/// Memory is bounded: duplicates are filtered against fingerprints of the
+/// last [`DEDUP_WINDOW_RESULTS`] results, and every page and token is
+/// remembered as a 16-byte fingerprint, so a cycle of any length (the same
+/// token, or the same page under new tokens) is found before a result is
+/// yielded twice; a million results (20,000 pages) cost under 1 MB. A
+/// duplicate older than the result window on a page that is not itself a
+/// repeat (a server shifting its results by more than `DEDUP_WINDOW_RESULTS`)
 /// is not detected.
 #[derive(Debug, Clone)]
 pub struct Paginator {
@@ -86,8 +98,7 @@ pub struct Paginator {
     pages: u64,
     duplicates: u64,
     state: State,
-    keys: KeyWindow,
-    tokens: TokenWindow,
+    seen: Seen,
 }
 
 impl Paginator {
@@ -113,8 +124,7 @@ impl Paginator {
             pages: 0,
             duplicates: 0,
             state: State::Ready,
-            keys: KeyWindow::default(),
-            tokens: TokenWindow::default(),
+            seen: Seen::default(),
         }
     }
 
@@ -184,7 +194,7 @@ impl Paginator {
             && self.max_items.is_none()
             && !token.is_empty()
             && self.next_token.as_deref() != Some(token)
-            && !self.tokens.contains(token);
+            && !self.seen.has_token(token);
         usable.then(|| self.request(self.page_size, Some(token.to_owned())))
     }
 
@@ -226,10 +236,20 @@ impl Paginator {
         }
         self.pages += 1;
         let received = page.invocation.results.len();
-        let keys = &mut self.keys;
+        let fingerprints = self.seen.fingerprint_results(&page.invocation.results);
+        if received > 0 && !self.seen.insert_page(&fingerprints) {
+            // Every result of an equal page was yielded (or dropped as a
+            // duplicate) before: the server is going round.
+            self.duplicates += received as u64;
+            page.invocation.results.clear();
+            self.state = State::Failed(PaginationError::repeated_page(self.pages, self.style));
+            return Ok(page);
+        }
+        let seen = &mut self.seen;
+        let mut fingerprints = fingerprints.into_iter();
         page.invocation
             .results
-            .retain(|r| keys.insert(&r.invoke_id, &r.instance_id, r.repeats));
+            .retain(|_| fingerprints.next().is_some_and(|f| seen.insert_result(f)));
         let fresh = page.invocation.results.len();
         self.duplicates += (received - fresh) as u64;
 
@@ -269,28 +289,34 @@ impl Paginator {
             return;
         };
         if let Some(sent) = &self.next_token {
-            self.tokens.insert(sent);
+            self.seen.insert_token(sent);
         }
-        if self.tokens.contains(token) {
+        if self.seen.has_token(token) {
             self.state = State::Failed(PaginationError::repeated_token(token, self.pages));
             return;
         }
         self.next_token = Some(token.to_owned());
     }
 
+    /// Page-number paging goes on after a full page whatever `TotalCount`
+    /// says (results may have been added since it was counted), and after a
+    /// short page when `TotalCount` says more follow; it stops only on a short
+    /// page that `TotalCount` agrees is the last. An empty page (handled
+    /// before) always stops it, so a server that overstates `TotalCount`
+    /// costs one request more, never a loop.
     fn advance_number(&mut self, page: &DescribeInvocationResultsResponse, received: usize) {
-        let served_size = if page.invocation.page_size > 0 {
-            page.invocation.page_size
-        } else {
-            self.page_size
+        // The server may serve smaller pages than asked; it says so in
+        // `PageSize`. A page is full when it holds as many as either size.
+        let served_size = match page.invocation.page_size {
+            size if size > 0 => size.min(self.page_size),
+            _ => self.page_size,
         };
         let total = page.invocation.total_count;
-        let short = i64::try_from(received).unwrap_or(i64::MAX) < served_size;
-        let past_total = total > 0 && self.page_number.saturating_mul(served_size) >= total;
-        if short || past_total {
-            self.state = State::Finished;
-        } else {
-            self.page_number += 1;
+        let full = i64::try_from(received).unwrap_or(i64::MAX) >= served_size;
+        let more_counted = total > 0 && self.page_number.saturating_mul(served_size) < total;
+        match self.page_number.checked_add(1) {
+            Some(next) if full || more_counted => self.page_number = next,
+            _ => self.state = State::Finished,
         }
     }
 

@@ -99,7 +99,7 @@ impl Serialize for Invocation {
 ///
 /// Strings the service always sends are `String` (empty when absent); the
 /// rest are `Option`, with an empty wire value read as `None`.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Default, Serialize)]
 #[serde(rename_all = "PascalCase")]
 #[non_exhaustive]
 pub struct InvocationResult {

@@ -108,3 +108,36 @@ fn decode_response_picks_the_decoder() {
     let err = decode_response(Some("application/xml"), SEED_JSON).unwrap_err();
     assert!(err.is_unexpected_document(), "{err}");
 }
+
+/// The seed's results repeat `InvokeId` and `InstanceId` with no `Repeats`
+/// (the history runs of a periodic command): they are separate records, and
+/// a paginator yields all five.
+#[test]
+fn the_paginator_yields_every_seed_result() {
+    use ecs_model::{DescribeInvocationResultsRequest, PageStyle, Paginator};
+
+    for (style, body) in [
+        (PageStyle::Token, SEED_XML),
+        (PageStyle::Token, SEED_JSON),
+        (PageStyle::Number, SEED_XML),
+        (PageStyle::Number, SEED_JSON),
+    ] {
+        let request = DescribeInvocationResultsRequest::builder()
+            .region_id("cn-hangzhou")
+            .invoke_id("t-x")
+            .build();
+        let mut paginator = Paginator::new(request, style);
+        paginator.next_request().unwrap().unwrap();
+        let page = paginator
+            .handle_page(decode_response(None, body).unwrap())
+            .unwrap();
+        let outputs: Vec<String> = page
+            .invocation
+            .results
+            .iter()
+            .map(|r| r.output_text(&ContentEncoding::default()).unwrap())
+            .collect();
+        assert_eq!(outputs, OUTPUTS, "{style:?}");
+        assert_eq!(paginator.duplicates_dropped(), 0);
+    }
+}

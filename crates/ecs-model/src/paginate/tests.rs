@@ -266,27 +266,115 @@ fn stops_on_empty_token_and_on_empty_page() {
     assert!(err.is_finished());
 }
 
-#[test]
-fn page_numbers_stop_past_total_count() {
-    let mut paginator = Paginator::new(
+fn numbered_page(
+    results: Vec<InvocationResult>,
+    page_size: i64,
+    total_count: i64,
+) -> DescribeInvocationResultsResponse {
+    let mut page = DescribeInvocationResultsResponse::new("r", Invocation::new(results));
+    page.invocation.total_count = total_count;
+    page.invocation.page_size = page_size;
+    page
+}
+
+fn numbered(page_size: i64) -> Paginator {
+    Paginator::new(
         DescribeInvocationResultsRequest {
-            page_size: Some(2),
+            page_size: Some(page_size),
             ..base()
         },
         PageStyle::Number,
-    );
-    let mut page =
-        DescribeInvocationResultsResponse::new("r", Invocation::new(vec![result(0), result(1)]));
-    page.invocation.total_count = 4;
-    page.invocation.page_size = 2;
-    paginator.handle_page(page.clone()).unwrap();
+    )
+}
+
+#[test]
+fn a_full_page_asks_for_the_next_whatever_total_count_says() {
+    let mut paginator = numbered(2);
+    paginator
+        .handle_page(numbered_page(vec![result(0), result(1)], 2, 4))
+        .unwrap();
     assert_eq!(
         paginator.next_request().unwrap().unwrap().page_number,
         Some(2)
     );
-    page.invocation.results = vec![result(2), result(3)];
-    paginator.handle_page(page).unwrap();
-    assert_eq!(paginator.next_request(), Ok(None), "2 * 2 >= TotalCount 4");
+    // TotalCount says this full page is the last: results may have been
+    // added since it was counted, so the next page is asked for.
+    paginator
+        .handle_page(numbered_page(vec![result(2), result(3)], 2, 4))
+        .unwrap();
+    assert_eq!(
+        paginator.next_request().unwrap().unwrap().page_number,
+        Some(3),
+        "a full page means there may be more"
+    );
+    // A full page whose TotalCount says it is the very first and last.
+    let mut paginator = numbered(2);
+    paginator
+        .handle_page(numbered_page(vec![result(0), result(1)], 2, 1))
+        .unwrap();
+    assert!(paginator.next_request().unwrap().is_some());
+    // The next page is empty: paging stops there.
+    paginator.handle_page(numbered_page(vec![], 2, 2)).unwrap();
+    assert_eq!(paginator.next_request(), Ok(None));
+}
+
+#[test]
+fn a_short_page_stops_only_when_total_count_agrees() {
+    let mut paginator = numbered(3);
+    paginator
+        .handle_page(numbered_page(vec![result(0), result(1)], 3, 2))
+        .unwrap();
+    assert_eq!(paginator.next_request(), Ok(None), "short and counted last");
+
+    let mut paginator = numbered(3);
+    paginator
+        .handle_page(numbered_page(vec![result(0), result(1)], 3, 7))
+        .unwrap();
+    assert_eq!(
+        paginator.next_request().unwrap().unwrap().page_number,
+        Some(2),
+        "short, but TotalCount says more follow"
+    );
+
+    // No TotalCount at all: a short page is the last.
+    let mut paginator = numbered(3);
+    paginator
+        .handle_page(numbered_page(vec![result(0)], 0, 0))
+        .unwrap();
+    assert_eq!(paginator.next_request(), Ok(None));
+}
+
+#[test]
+fn a_server_serving_smaller_pages_is_followed() {
+    // Asked for 5 a page, the server serves 2 and says so in PageSize.
+    let mut paginator = numbered(5);
+    paginator
+        .handle_page(numbered_page(vec![result(0), result(1)], 2, 0))
+        .unwrap();
+    assert_eq!(
+        paginator.next_request().unwrap().unwrap().page_number,
+        Some(2)
+    );
+    // A PageSize larger than asked does not make a full page short.
+    let mut paginator = numbered(2);
+    paginator
+        .handle_page(numbered_page(vec![result(0), result(1)], 100, 0))
+        .unwrap();
+    assert!(paginator.next_request().unwrap().is_some());
+}
+
+#[test]
+fn page_numbers_stop_at_the_largest_number() {
+    let request = DescribeInvocationResultsRequest {
+        page_size: Some(1),
+        page_number: Some(i64::MAX),
+        ..base()
+    };
+    let mut paginator = Paginator::new(request, PageStyle::Number);
+    paginator
+        .handle_page(numbered_page(vec![result(0)], 1, 0))
+        .unwrap();
+    assert_eq!(paginator.next_request(), Ok(None), "no page after i64::MAX");
 }
 
 #[test]
@@ -421,4 +509,119 @@ fn reading_ahead_is_offered_only_where_it_can_pay_off() {
         ))
         .unwrap();
     assert_eq!(finished.request_after("t"), None, "paging has stopped");
+}
+
+fn record_at(finished: &str) -> InvocationResult {
+    let mut r = InvocationResult::new("t-periodic", "i-1");
+    r.finished_time = crate::timestamp::Timestamp::parse(finished);
+    assert!(r.finished_time.is_some());
+    r
+}
+
+#[test]
+fn history_runs_of_one_instance_all_come_out() {
+    let runs = vec![
+        record_at("2026-12-07T01:00:02Z"),
+        record_at("2026-12-07T01:05:02Z"),
+        record_at("2026-12-07T01:10:02Z"),
+    ];
+    let mut paginator = Paginator::new(base(), PageStyle::Token);
+    let page = paginator
+        .handle_page(DescribeInvocationResultsResponse::new(
+            "r",
+            Invocation::new(runs.clone()),
+        ))
+        .unwrap();
+    assert_eq!(page.invocation.results, runs);
+    assert_eq!(paginator.duplicates_dropped(), 0);
+}
+
+#[test]
+fn a_page_served_again_after_a_shift_is_filtered() {
+    let mut paginator = Paginator::new(base(), PageStyle::Token);
+    let mut first =
+        DescribeInvocationResultsResponse::new("r", Invocation::new(vec![result(0), result(1)]));
+    first.invocation.next_token = Some("A".into());
+    paginator.handle_page(first).unwrap();
+    // The results shifted by one: the second page starts with a result of
+    // the first, equal in every field.
+    let mut second =
+        DescribeInvocationResultsResponse::new("r", Invocation::new(vec![result(1), result(2)]));
+    second.invocation.next_token = Some("B".into());
+    let second = paginator.handle_page(second).unwrap();
+    assert_eq!(second.invocation.results, vec![result(2)]);
+    assert_eq!(paginator.duplicates_dropped(), 1);
+}
+
+/// A server that goes round `cycle` pages of one result each, for ever;
+/// `fresh_tokens` gives every lap new tokens.
+fn go_round(cycle: usize, fresh_tokens: bool) -> (Vec<InvocationResult>, PaginationError) {
+    let mut paginator = Paginator::new(base(), PageStyle::Token);
+    let mut yielded = Vec::new();
+    for step in 0..=(2 * cycle) {
+        let request = match paginator.next_request() {
+            Ok(Some(request)) => request,
+            Ok(None) => panic!("the cycle ended paging without an error"),
+            Err(error) => return (yielded, error),
+        };
+        let at: usize = request.next_token.as_deref().map_or(0, |t| {
+            t.trim_start_matches('k')
+                .split('-')
+                .next()
+                .unwrap()
+                .parse()
+                .unwrap()
+        });
+        let next = (at + 1) % cycle;
+        let token = if fresh_tokens {
+            format!("k{next}-{}", (step + 1) / cycle)
+        } else {
+            format!("k{next}")
+        };
+        let record = InvocationResult::new("t-cycle", format!("i-{at}"));
+        let mut page = DescribeInvocationResultsResponse::new("r", Invocation::new(vec![record]));
+        page.invocation.next_token = Some(token);
+        yielded.extend(paginator.handle_page(page).unwrap().invocation.results);
+    }
+    panic!("the cycle was not found in two laps");
+}
+
+#[test]
+fn a_cycle_of_any_length_stops_before_a_result_repeats() {
+    // 5,000 pages: longer than the window of recent results.
+    for fresh_tokens in [false, true] {
+        let (yielded, error) = go_round(5_000, fresh_tokens);
+        assert!(error.is_repeated_page(), "{error}");
+        assert_eq!(yielded.len(), 5_000, "each instance exactly once");
+        let instances: HashSet<_> = yielded.iter().map(|r| r.instance_id.clone()).collect();
+        assert_eq!(instances.len(), 5_000);
+    }
+}
+
+#[test]
+fn a_repeated_token_of_any_age_stops_paging() {
+    // The token of page 1 comes back after 5,000 pages of new results.
+    let mut paginator = Paginator::new(base(), PageStyle::Token);
+    for i in 0..5_001 {
+        let request = paginator.next_request().unwrap().unwrap();
+        let mut page = DescribeInvocationResultsResponse::new(
+            "r",
+            Invocation::new(vec![InvocationResult::new("t", format!("i-{i}"))]),
+        );
+        let next = if i == 5_000 { 1 } else { i + 1 };
+        page.invocation.next_token = Some(format!("k{next}"));
+        assert_eq!(
+            paginator
+                .handle_page(page)
+                .unwrap()
+                .invocation
+                .results
+                .len(),
+            1
+        );
+        if i < 5_000 {
+            assert_eq!(request.next_token, (i > 0).then(|| format!("k{i}")));
+        }
+    }
+    assert!(paginator.next_request().unwrap_err().is_repeated_token());
 }

@@ -1,57 +1,104 @@
-//! Bounded memories of recent keys and tokens.
+//! What a paginator remembers to stop duplicates and loops: fingerprints of
+//! the last results it yielded and of every `NextToken` it sent.
 
 use std::collections::{HashSet, VecDeque};
-use std::hash::{BuildHasher as _, BuildHasherDefault, Hasher, RandomState};
+use std::hash::{BuildHasher as _, BuildHasherDefault, Hash, Hasher, RandomState};
 
-/// How many recent result keys (`InvokeId`, `InstanceId`, `Repeats`) the
-/// duplicate filter remembers: 20 pages of 50. Duplicates come from pages
-/// shifting or being re-served, which happens within a few pages.
-pub const DEDUP_WINDOW_KEYS: usize = 1024;
+use crate::response::InvocationResult;
 
-/// How many recent `NextToken` values are remembered to detect a repeat.
-pub const TOKEN_WINDOW: usize = 4096;
+/// How many recent results the duplicate filter remembers: 20 pages of 50.
+/// Duplicates come from pages shifting or being re-served, which happens
+/// within a few pages.
+pub const DEDUP_WINDOW_RESULTS: usize = 1024;
 
-/// A set of the last [`DEDUP_WINDOW_KEYS`] keys.
+/// Two 64-bit SipHash values of one value under two secret keys chosen per
+/// paginator, as one 128-bit fingerprint.
 ///
-/// Keys are kept as 128-bit fingerprints (two SipHash values under random
-/// keys chosen per paginator): no allocation per result, and two different
-/// keys share a fingerprint with a chance of about 2^-118 per page, which no
-/// input can steer because the hash keys are secret.
+/// Two different values share a fingerprint with a chance of about 2^-128
+/// per pair, and no input can steer it because the keys are secret: a
+/// fingerprint stands for the value itself.
 #[derive(Debug, Clone, Default)]
-pub(super) struct KeyWindow {
-    hash_keys: (RandomState, RandomState),
-    set: HashSet<u128, BuildHasherDefault<FingerprintHasher>>,
-    order: VecDeque<u128>,
+struct Fingerprinter(RandomState, RandomState);
+
+impl Fingerprinter {
+    fn of<T: Hash + ?Sized>(&self, value: &T) -> u128 {
+        (u128::from(self.0.hash_one(value)) << 64) | u128::from(self.1.hash_one(value))
+    }
 }
 
-impl KeyWindow {
-    /// Remembers the key; `false` if it was already remembered.
-    pub(super) fn insert(&mut self, invoke_id: &str, instance_id: &str, repeats: i64) -> bool {
-        // `str` hashes end with a terminator, so the two ids stay apart.
-        let half = |state: &RandomState| state.hash_one((invoke_id, instance_id, repeats));
-        let fingerprint =
-            (u128::from(half(&self.hash_keys.0)) << 64) | u128::from(half(&self.hash_keys.1));
-        if !self.set.insert(fingerprint) {
+/// A set of fingerprints, hashed by their low bits (already uniform).
+type FingerprintSet = HashSet<u128, BuildHasherDefault<FingerprintHasher>>;
+
+/// What a paginator has seen, as fingerprints: the last
+/// [`DEDUP_WINDOW_RESULTS`] results, every page and every token sent.
+///
+/// A result is a duplicate only when it equals, in every field, a result
+/// already yielded: records that share `InvokeId`, `InstanceId` and
+/// `Repeats` but differ elsewhere (the history runs of a periodic
+/// invocation, or a record that changed between two pages) are different
+/// records and are all kept.
+///
+/// A page is a repeat when its results equal, in order, those of a page
+/// already handled; pages and tokens are remembered for the whole stream (16
+/// bytes each, plus the sets' overhead), so a server going round a cycle of
+/// any length is caught before it yields a result twice.
+#[derive(Debug, Clone, Default)]
+pub(super) struct Seen {
+    fingerprints: Fingerprinter,
+    results: FingerprintSet,
+    order: VecDeque<u128>,
+    pages: FingerprintSet,
+    tokens: FingerprintSet,
+}
+
+impl Seen {
+    /// The fingerprints of a page's results, in order.
+    pub(super) fn fingerprint_results(&self, results: &[InvocationResult]) -> Vec<u128> {
+        results.iter().map(|r| self.fingerprints.of(r)).collect()
+    }
+
+    /// Remembers a page by its results' fingerprints; `false` if a page with
+    /// the same results was handled before.
+    pub(super) fn insert_page(&mut self, results: &[u128]) -> bool {
+        let fingerprint = self.fingerprints.of(results);
+        self.pages.insert(fingerprint)
+    }
+
+    /// Remembers a result by its fingerprint; `false` if an equal result is
+    /// among the last [`DEDUP_WINDOW_RESULTS`] remembered.
+    pub(super) fn insert_result(&mut self, fingerprint: u128) -> bool {
+        if !self.results.insert(fingerprint) {
             return false;
         }
-        if self.order.len() == DEDUP_WINDOW_KEYS
+        if self.order.len() == DEDUP_WINDOW_RESULTS
             && let Some(oldest) = self.order.pop_front()
         {
-            self.set.remove(&oldest);
+            self.results.remove(&oldest);
         }
         self.order.push_back(fingerprint);
         true
     }
 
+    /// Remembers a token that was sent.
+    pub(super) fn insert_token(&mut self, token: &str) {
+        self.tokens.insert(self.fingerprints.of(token));
+    }
+
+    /// Whether `token` was sent before.
+    pub(super) fn has_token(&self, token: &str) -> bool {
+        self.tokens.contains(&self.fingerprints.of(token))
+    }
+
     #[cfg(test)]
-    pub(super) fn len(&self) -> usize {
-        self.order.len()
+    fn insert(&mut self, result: &InvocationResult) -> bool {
+        let fingerprint = self.fingerprints.of(result);
+        self.insert_result(fingerprint)
     }
 }
 
 /// Hashes a fingerprint, already uniformly random, by taking its low bits.
 #[derive(Debug, Clone, Copy, Default)]
-pub(super) struct FingerprintHasher(u64);
+struct FingerprintHasher(u64);
 
 impl Hasher for FingerprintHasher {
     fn finish(&self) -> u64 {
@@ -74,50 +121,78 @@ impl Hasher for FingerprintHasher {
     }
 }
 
-/// A set of the last [`TOKEN_WINDOW`] tokens.
-#[derive(Debug, Clone, Default)]
-pub(super) struct TokenWindow {
-    set: HashSet<String>,
-    order: VecDeque<String>,
-}
-
-impl TokenWindow {
-    pub(super) fn insert(&mut self, token: &str) {
-        if self.set.contains(token) {
-            return;
-        }
-        if self.order.len() == TOKEN_WINDOW
-            && let Some(oldest) = self.order.pop_front()
-        {
-            self.set.remove(&oldest);
-        }
-        self.set.insert(token.to_owned());
-        self.order.push_back(token.to_owned());
-    }
-
-    pub(super) fn contains(&self, token: &str) -> bool {
-        self.set.contains(token)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::timestamp::Timestamp;
+
+    fn record(instance: &str) -> InvocationResult {
+        InvocationResult::new("t-1", instance)
+    }
 
     #[test]
-    fn key_window_is_bounded_and_forgets_the_oldest() {
-        let mut window = KeyWindow::default();
-        for i in 0..(DEDUP_WINDOW_KEYS + 10) {
-            assert!(window.insert("t", &i.to_string(), 0));
+    fn the_result_window_is_bounded_and_forgets_the_oldest() {
+        let mut seen = Seen::default();
+        for i in 0..(DEDUP_WINDOW_RESULTS + 10) {
+            assert!(seen.insert(&record(&i.to_string())));
         }
-        assert_eq!(window.len(), DEDUP_WINDOW_KEYS);
-        assert!(!window.insert("t", &(DEDUP_WINDOW_KEYS + 9).to_string(), 0));
-        assert!(window.insert("t", "0", 0), "the oldest key was forgotten");
-        assert!(window.insert("t", "0", 1), "Repeats is part of the key");
-        // The two ids are kept apart: moving a character across them is a
-        // different key.
-        assert!(window.insert("ab", "c", 0));
-        assert!(window.insert("a", "bc", 0));
-        assert!(!window.insert("ab", "c", 0));
+        assert_eq!(seen.order.len(), DEDUP_WINDOW_RESULTS);
+        assert_eq!(seen.results.len(), DEDUP_WINDOW_RESULTS);
+        assert!(!seen.insert(&record(&(DEDUP_WINDOW_RESULTS + 9).to_string())));
+        assert!(seen.insert(&record("0")), "the oldest result was forgotten");
+    }
+
+    #[test]
+    fn every_field_tells_records_apart() {
+        let mut seen = Seen::default();
+        let base = record("i-1");
+        assert!(seen.insert(&base));
+        assert!(
+            !seen.insert(&base.clone()),
+            "an equal record is a duplicate"
+        );
+        let mut later = base.clone();
+        later.finished_time = Timestamp::parse("2026-12-07T01:02:03Z");
+        assert!(later.finished_time.is_some());
+        assert!(seen.insert(&later), "a history run differs in its times");
+        let mut output = base.clone();
+        output.output = "aGk=".into();
+        assert!(
+            seen.insert(&output),
+            "a different output is a different record"
+        );
+        let mut repeats = base.clone();
+        repeats.repeats = 1;
+        assert!(seen.insert(&repeats));
+        // The two ids stay apart: moving a character across them is a
+        // different record.
+        assert!(seen.insert(&InvocationResult::new("ab", "c")));
+        assert!(seen.insert(&InvocationResult::new("a", "bc")));
+        assert!(!seen.insert(&InvocationResult::new("ab", "c")));
+    }
+
+    #[test]
+    fn pages_are_the_same_only_with_the_same_results_in_order() {
+        let mut seen = Seen::default();
+        let (a, b) = (record("a"), record("b"));
+        let ab = seen.fingerprint_results(&[a.clone(), b.clone()]);
+        let ba = seen.fingerprint_results(&[b, a.clone()]);
+        assert!(seen.insert_page(&ab));
+        assert!(!seen.insert_page(&ab));
+        assert!(seen.insert_page(&ba), "another order is another page");
+        assert!(seen.insert_page(&seen.fingerprint_results(&[a])));
+    }
+
+    #[test]
+    fn every_token_is_remembered() {
+        let mut seen = Seen::default();
+        for i in 0..20_000 {
+            seen.insert_token(&format!("token-{i}"));
+        }
+        assert_eq!(seen.tokens.len(), 20_000);
+        assert!(seen.has_token("token-0"), "the first token is still known");
+        assert!(seen.has_token("token-19999"));
+        assert!(!seen.has_token("token-20000"));
+        assert!(!seen.has_token("token-"));
     }
 }
