@@ -1,5 +1,7 @@
-//! The API page's own response examples, served byte for byte by a canned
-//! server, through the `ecs-assist` binary: every result comes out.
+//! Answers written by hand, served byte for byte by a small server, through
+//! the `ecs-assist` binary: the API page's own examples (every result comes
+//! out) and a server going round in a long cycle (stopped before a result is
+//! printed twice).
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -19,9 +21,10 @@ const SEED_JSON: &[u8] = include_bytes!("../../ecs-model/tests/data/seed_respons
 /// `Repeats`) and differ in their times and output.
 const OUTPUTS: [&str; 5] = ["15:45:01\n", "", "15:30:01\n", "", "15:15:01\n"];
 
-/// Serves `body` with `content_type` to every request, on a thread, until
-/// the process ends; returns the base URL.
-fn canned(content_type: &'static str, body: &'static [u8]) -> String {
+/// Answers every request with what `answer` gives for its query (the
+/// request target's query and a form body, joined with `&`), on a thread,
+/// until the process ends; returns the base URL.
+fn serve(answer: impl Fn(&str) -> (&'static str, Vec<u8>) + Send + 'static) -> String {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
     std::thread::spawn(move || {
@@ -35,15 +38,39 @@ fn canned(content_type: &'static str, body: &'static [u8]) -> String {
                     _ => break,
                 }
             }
-            let answer = format!(
+            let head = String::from_utf8_lossy(&head).into_owned();
+            let length: usize = head
+                .lines()
+                .filter_map(|line| line.split_once(':'))
+                .find(|(name, _)| name.eq_ignore_ascii_case("content-length"))
+                .and_then(|(_, value)| value.trim().parse().ok())
+                .unwrap_or(0);
+            let mut body = vec![0u8; length];
+            if stream.read_exact(&mut body).is_err() {
+                continue;
+            }
+            let target = head.split(' ').nth(1).unwrap_or_default();
+            let query = target.split_once('?').map_or("", |(_, q)| q);
+            let query = format!("{query}&{}", String::from_utf8_lossy(&body));
+            let (content_type, body) = answer(&query);
+            let head = format!(
                 "HTTP/1.1 200 OK\r\ncontent-type: {content_type}\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
                 body.len()
             );
-            let _ = stream.write_all(answer.as_bytes());
-            let _ = stream.write_all(body);
+            let _ = stream.write_all(head.as_bytes());
+            let _ = stream.write_all(&body);
         }
     });
     url
+}
+
+/// The binary with any credentials, pointed at `url`.
+fn cli(url: &str) -> std::process::Command {
+    let mut cmd = clean_command();
+    cmd.env("ALIBABA_CLOUD_ACCESS_KEY_ID", "AnyKeyId")
+        .env("ALIBABA_CLOUD_ACCESS_KEY_SECRET", "AnySecret")
+        .args(["--endpoint", url, "--region", "cn-hangzhou"]);
+    cmd
 }
 
 #[test]
@@ -52,14 +79,8 @@ fn every_result_of_the_api_pages_examples_is_printed() {
         ("text/xml;charset=utf-8", SEED_XML),
         ("application/json;charset=utf-8", SEED_JSON),
     ] {
-        let url = canned(content_type, body);
-        let out = output(
-            clean_command()
-                .env("ALIBABA_CLOUD_ACCESS_KEY_ID", "AnyKeyId")
-                .env("ALIBABA_CLOUD_ACCESS_KEY_SECRET", "AnySecret")
-                .args(["--endpoint", &url, "--region", "cn-hangzhou"])
-                .args(["--output", "ndjson", "results", "--invoke-id", "t-x"]),
-        );
+        let url = serve(move |_| (content_type, body.to_vec()));
+        let out = output(cli(&url).args(["--output", "ndjson", "results", "--invoke-id", "t-x"]));
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert!(out.status.success(), "{content_type}: {stderr}");
         let records: Vec<serde_json::Value> = String::from_utf8(out.stdout)
@@ -73,4 +94,41 @@ fn every_result_of_the_api_pages_examples_is_printed() {
             .collect();
         assert_eq!(outputs, OUTPUTS, "{content_type}");
     }
+}
+
+#[test]
+fn a_server_going_round_5000_tokens_is_stopped_before_a_result_repeats() {
+    // Token `k<i>` answers instance `i-<i>` and hands out `k<i+1>`, and the
+    // last page hands out `k0`, which serves the first page again: a cycle
+    // longer than any window of recent results or tokens.
+    const CYCLE: usize = 5_000;
+    let url = serve(|query| {
+        let at: usize = query
+            .split('&')
+            .find_map(|pair| pair.strip_prefix("NextToken=k"))
+            .map_or(0, |i| i.parse().unwrap());
+        let body = format!(
+            r#"{{"RequestId":"r","Invocation":{{"NextToken":"k{}","InvocationResults":{{"InvocationResult":[{{"InvokeId":"t-x","InstanceId":"i-{at}","Output":""}}]}}}}}}"#,
+            (at + 1) % CYCLE
+        );
+        ("application/json", body.into_bytes())
+    });
+    let out = output(cli(&url).args(["--output", "ndjson", "results", "--invoke-id", "t-x"]));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("the service did not advance"),
+        "{stderr}"
+    );
+    let instances: Vec<String> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|line| {
+            let record: serde_json::Value = serde_json::from_str(line).unwrap();
+            record["InstanceId"].as_str().unwrap().to_owned()
+        })
+        .collect();
+    let unique: std::collections::HashSet<&String> = instances.iter().collect();
+    assert_eq!(instances.len(), CYCLE, "every instance once, none twice");
+    assert_eq!(unique.len(), CYCLE);
 }
