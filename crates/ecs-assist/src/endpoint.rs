@@ -1,5 +1,15 @@
-//! Endpoint resolution (spec §4): an explicit endpoint wins, then the ECS
-//! endpoint map, then the regional rule `ecs[-<network>].<region>.aliyuncs.com`.
+//! Endpoint resolution: an explicit endpoint wins; otherwise the public
+//! network uses the ECS endpoint map, then the regional rule
+//! `ecs.<region>.aliyuncs.com`, and the VPC network always uses
+//! `ecs-vpc.<region>.aliyuncs.com`.
+//!
+//! This follows `aliyun-python-sdk-core` (its `EndpointResolverRules`: the
+//! map is consulted only for the public network; any other network builds
+//! `<product>-<network>.<region>.aliyuncs.com`, region in lower case) and
+//! the ECS endpoint list, which names a VPC endpoint for every region. The
+//! newer tea-based SDKs return the mapped host for the VPC network too; in a
+//! VPC without internet access those hosts do not answer, so we do not
+//! follow them there.
 
 use std::fmt;
 
@@ -10,25 +20,26 @@ pub enum EndpointType {
     /// The public endpoint (default).
     #[default]
     Public,
-    /// The VPC endpoint `ecs-vpc.<region>.aliyuncs.com` (from inside a VPC).
-    /// Regions in the endpoint map keep their mapped endpoint, as the
-    /// official SDK does (spec §4: the map wins over the network).
+    /// The VPC endpoint `ecs-vpc.<region>.aliyuncs.com` (from inside a VPC),
+    /// for every region, mapped or not.
     Vpc,
 }
 
 impl EndpointType {
-    /// Reads `public` or `vpc` (any case).
+    /// Reads `public` or `vpc` (any case); anything else, the empty string
+    /// included, is `None`.
     pub fn parse(value: &str) -> Option<Self> {
         match value.trim().to_ascii_lowercase().as_str() {
-            "public" | "" => Some(Self::Public),
+            "public" => Some(Self::Public),
             "vpc" => Some(Self::Vpc),
             _ => None,
         }
     }
 }
 
-/// The ECS endpoint map of the official SDKs (spec §4, identical in tea and
-/// core): regions whose endpoint is not the regional rule.
+/// The ECS endpoint map of the official SDKs (the same in the tea-based SDKs
+/// and in `aliyun-python-sdk-ecs`): regions whose public endpoint is not the
+/// regional rule.
 const ENDPOINT_MAP: &[(&[&str], &str)] = &[
     (
         &[
@@ -129,14 +140,17 @@ impl Endpoint {
     /// `A-Za-z0-9_-`.
     pub fn for_region(region: &str, endpoint_type: EndpointType) -> Result<Self, String> {
         check_region(region)?;
-        if let Some((_, host)) = ENDPOINT_MAP
-            .iter()
-            .find(|(regions, _)| regions.contains(&region))
-        {
-            return Ok(Self::new(Scheme::Https, *host));
-        }
+        let mapped = || {
+            ENDPOINT_MAP
+                .iter()
+                .find(|(regions, _)| regions.contains(&region))
+                .map(|(_, host)| (*host).to_owned())
+        };
+        let region = region.to_ascii_lowercase();
         let host = match endpoint_type {
-            EndpointType::Public => format!("ecs.{region}.aliyuncs.com"),
+            EndpointType::Public => {
+                mapped().unwrap_or_else(|| format!("ecs.{region}.aliyuncs.com"))
+            }
             EndpointType::Vpc => format!("ecs-vpc.{region}.aliyuncs.com"),
         };
         Ok(Self::new(Scheme::Https, host))
@@ -214,7 +228,7 @@ fn strip_prefix_ci<'a>(text: &'a str, prefix: &str) -> Option<&'a str> {
         .then(|| &text[prefix.len()..])
 }
 
-/// Region ids are `^[a-zA-Z0-9_-]+$` (spec §4, core's rule).
+/// Region ids are `^[a-zA-Z0-9_-]+$` (the rule of `aliyun-python-sdk-core`).
 pub(crate) fn check_region(region: &str) -> Result<(), String> {
     if region.is_empty() {
         return Err(
@@ -239,14 +253,19 @@ mod tests {
     use super::*;
 
     #[test]
-    fn every_row_of_the_endpoint_map_resolves_for_both_networks() {
+    fn every_mapped_region_uses_its_map_host_in_public_and_ecs_vpc_in_a_vpc() {
         for (regions, host) in ENDPOINT_MAP {
             for region in *regions {
-                for t in [EndpointType::Public, EndpointType::Vpc] {
-                    let e = Endpoint::for_region(region, t).unwrap();
-                    assert_eq!(e.authority(), *host, "{region} {t:?}");
-                    assert_eq!(e.scheme(), Scheme::Https);
-                }
+                let public = Endpoint::for_region(region, EndpointType::Public).unwrap();
+                assert_eq!(public.authority(), *host, "{region}");
+                assert_eq!(public.scheme(), Scheme::Https);
+                let vpc = Endpoint::for_region(region, EndpointType::Vpc).unwrap();
+                assert_eq!(
+                    vpc.authority(),
+                    format!("ecs-vpc.{region}.aliyuncs.com"),
+                    "{region}"
+                );
+                assert_eq!(vpc.scheme(), Scheme::Https);
             }
         }
         let count: usize = ENDPOINT_MAP.iter().map(|(r, _)| r.len()).sum();
@@ -254,7 +273,15 @@ mod tests {
     }
 
     #[test]
-    fn observed_examples_of_spec_section_4() {
+    fn the_regional_rule_writes_the_region_in_lower_case() {
+        let e = Endpoint::for_region("CN-Beijing", EndpointType::Public).unwrap();
+        assert_eq!(e.authority(), "ecs.cn-beijing.aliyuncs.com");
+        let e = Endpoint::for_region("CN-Hangzhou", EndpointType::Vpc).unwrap();
+        assert_eq!(e.authority(), "ecs-vpc.cn-hangzhou.aliyuncs.com");
+    }
+
+    #[test]
+    fn documented_examples() {
         let cases = [
             (
                 "cn-beijing",
@@ -269,7 +296,7 @@ mod tests {
             (
                 "cn-hangzhou",
                 EndpointType::Vpc,
-                "ecs-cn-hangzhou.aliyuncs.com",
+                "ecs-vpc.cn-hangzhou.aliyuncs.com",
             ),
             (
                 "cn-beijing",
@@ -290,7 +317,12 @@ mod tests {
             (
                 "cn-zhangjiakou-na62-a01",
                 EndpointType::Vpc,
-                "ecs.cn-zhangjiakou.aliyuncs.com",
+                "ecs-vpc.cn-zhangjiakou-na62-a01.aliyuncs.com",
+            ),
+            (
+                "cn-wuhan",
+                EndpointType::Vpc,
+                "ecs-vpc.cn-wuhan.aliyuncs.com",
             ),
             (
                 "eu-west-1-oxs",
@@ -367,5 +399,6 @@ mod tests {
         assert_eq!(EndpointType::parse("VPC"), Some(EndpointType::Vpc));
         assert_eq!(EndpointType::parse("public"), Some(EndpointType::Public));
         assert_eq!(EndpointType::parse("intranet"), None);
+        assert_eq!(EndpointType::parse(""), None, "empty is not a network");
     }
 }

@@ -116,10 +116,7 @@ fn a_server_going_round_5000_tokens_is_stopped_before_a_result_repeats() {
     let out = output(cli(&url).args(["--output", "ndjson", "results", "--invoke-id", "t-x"]));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{stderr}");
-    assert!(
-        stderr.contains("the service did not advance"),
-        "{stderr}"
-    );
+    assert!(stderr.contains("the service did not advance"), "{stderr}");
     let instances: Vec<String> = String::from_utf8(out.stdout)
         .unwrap()
         .lines()
