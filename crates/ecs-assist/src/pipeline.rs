@@ -160,7 +160,9 @@ pub(crate) fn read_failure(response: &http::Response<Bytes>, attempt: u32) -> Er
     if service.request_id.is_none() {
         service.request_id = header_request_id(response).map(str::to_owned);
     }
-    let class: RetryClass = service.retry_class(retry_after.is_some());
+    // The header sets the delay of a retry; it never makes an error
+    // retryable.
+    let class: RetryClass = service.retry_class();
     Error::service(service, class, attempt).with_retry_after(retry_after)
 }
 

@@ -294,3 +294,43 @@ async fn disabled_retries_make_one_attempt() {
     assert_eq!(err.attempts(), 1);
     assert_eq!(transport.sent().len(), 1);
 }
+
+#[tokio::test]
+async fn a_5xx_is_retried_whatever_its_code() {
+    for status in [500, 502, 503, 504] {
+        let (client, transport, _) = setup(
+            vec![
+                Ok(error_reply(status, "Gateway.Upstream.Timeout", None)),
+                Ok(ok_reply()),
+            ],
+            RetryConfig::default(),
+        );
+        let response = call(&client).await.unwrap();
+        assert_eq!(response.request_id, "R-OK", "{status}");
+        assert_eq!(transport.sent().len(), 2, "{status}");
+    }
+    // A code known to be final stays final on a 5xx.
+    let (client, transport, _) = setup(
+        vec![Ok(error_reply(503, "InvalidAccessKeyId.NotFound", None))],
+        RetryConfig::default(),
+    );
+    let err = call(&client).await.unwrap_err();
+    assert_eq!(transport.sent().len(), 1);
+    assert!(!err.is_retryable());
+}
+
+#[tokio::test]
+async fn x_acs_retry_after_never_makes_a_final_error_retryable() {
+    let (client, transport, sleep) = setup(
+        vec![Ok(error_reply(403, "Forbidden.RAM", Some("5000")))],
+        RetryConfig::default(),
+    );
+    let err = call(&client).await.unwrap_err();
+    assert_eq!(transport.sent().len(), 1, "a final error is sent once");
+    assert!(!err.is_retryable());
+    assert_eq!(err.code(), Some("Forbidden.RAM"));
+    assert!(
+        sleep.log.lock().unwrap().is_empty(),
+        "no wait before failing"
+    );
+}

@@ -84,8 +84,8 @@ pub use response::{
     DescribeInvocationResultsResponse, Invocation, InvocationResult, OUTPUT_LIMIT_BYTES, Truncation,
 };
 pub use retry::{
-    RetryClass, THROTTLING_CODE_PREFIXES, THROTTLING_STATUS, TRANSIENT_CODES, TRANSIENT_STATUSES,
-    classify,
+    FINAL_CODE_FAMILIES, RetryClass, THROTTLING_CODE_PREFIXES, THROTTLING_STATUS, TRANSIENT_CODES,
+    TRANSIENT_STATUSES, classify,
 };
 pub use service_error::{BODY_EXCERPT_LIMIT, ServiceError, decode_error};
 pub use tag::Tag;

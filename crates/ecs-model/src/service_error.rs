@@ -82,19 +82,18 @@ impl ServiceError {
         !self.code.is_empty()
     }
 
-    /// How a client should treat this error; `retry_after` is whether the
-    /// response had an `x-acs-retry-after` header.
-    pub fn retry_class(&self, retry_after: bool) -> RetryClass {
+    /// How a client should treat this error, by its status and code (see
+    /// [`classify`]).
+    pub fn retry_class(&self) -> RetryClass {
         classify(
             Some(self.http_status),
             Some(self.code.as_str()).filter(|c| !c.is_empty()),
-            retry_after,
         )
     }
 
     /// Whether this is a throttling error (without looking at headers).
     pub fn is_throttling(&self) -> bool {
-        self.retry_class(false) == RetryClass::Throttling
+        self.retry_class() == RetryClass::Throttling
     }
 }
 

@@ -51,7 +51,7 @@ fn current_json_error_with_access_denied_detail() {
     let detail: serde_json::Value =
         serde_json::from_str(error.access_denied_detail.as_deref().unwrap()).unwrap();
     assert_eq!(detail["NoPermissionType"], "ImplicitDeny");
-    assert_eq!(error.retry_class(false), RetryClass::Final);
+    assert_eq!(error.retry_class(), RetryClass::Final);
 }
 
 #[test]
@@ -68,7 +68,7 @@ fn html_502_keeps_status_and_readable_excerpt() {
         error.to_string(),
         "http status 502 without an error document: 502 Bad Gateway 502 Bad Gateway Tengine"
     );
-    assert_eq!(error.retry_class(false), RetryClass::Transient);
+    assert_eq!(error.retry_class(), RetryClass::Transient);
 }
 
 #[test]

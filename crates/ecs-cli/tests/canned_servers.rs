@@ -1,7 +1,7 @@
 //! Answers written by hand, served byte for byte by a small server, through
 //! the `ecs-assist` binary: the API page's own examples (every result comes
-//! out) and a server going round in a long cycle (stopped before a result is
-//! printed twice).
+//! out), a server going round in a long cycle (stopped before a result is
+//! printed twice), and which failures are retried.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -21,14 +21,46 @@ const SEED_JSON: &[u8] = include_bytes!("../../ecs-model/tests/data/seed_respons
 /// `Repeats`) and differ in their times and output.
 const OUTPUTS: [&str; 5] = ["15:45:01\n", "", "15:30:01\n", "", "15:15:01\n"];
 
-/// Answers every request with what `answer` gives for its query (the
-/// request target's query and a form body, joined with `&`), on a thread,
-/// until the process ends; returns the base URL.
-fn serve(answer: impl Fn(&str) -> (&'static str, Vec<u8>) + Send + 'static) -> String {
+/// One answer of a canned server.
+struct Answer {
+    status: u16,
+    /// Header lines, `content-type` among them.
+    headers: Vec<String>,
+    body: Vec<u8>,
+}
+
+impl Answer {
+    fn ok(content_type: &str, body: impl Into<Vec<u8>>) -> Self {
+        Self {
+            status: 200,
+            headers: vec![format!("content-type: {content_type}")],
+            body: body.into(),
+        }
+    }
+
+    /// An error document of the service.
+    fn error(status: u16, code: &str) -> Self {
+        Self {
+            status,
+            headers: vec!["content-type: application/json".to_owned()],
+            body: format!(r#"{{"RequestId":"R-{code}","Code":"{code}","Message":"m"}}"#).into(),
+        }
+    }
+
+    fn header(mut self, line: &str) -> Self {
+        self.headers.push(line.to_owned());
+        self
+    }
+}
+
+/// Answers the `n`th request (from 0) with what `answer` gives for it and its
+/// query (the request target's query and a form body, joined with `&`), on a
+/// thread, until the process ends; returns the base URL.
+fn serve(answer: impl Fn(usize, &str) -> Answer + Send + 'static) -> String {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
     std::thread::spawn(move || {
-        for stream in listener.incoming() {
+        for (n, stream) in listener.incoming().enumerate() {
             let Ok(mut stream) = stream else { return };
             let mut head = Vec::new();
             let mut byte = [0u8; 1];
@@ -52,13 +84,18 @@ fn serve(answer: impl Fn(&str) -> (&'static str, Vec<u8>) + Send + 'static) -> S
             let target = head.split(' ').nth(1).unwrap_or_default();
             let query = target.split_once('?').map_or("", |(_, q)| q);
             let query = format!("{query}&{}", String::from_utf8_lossy(&body));
-            let (content_type, body) = answer(&query);
-            let head = format!(
-                "HTTP/1.1 200 OK\r\ncontent-type: {content_type}\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
-                body.len()
-            );
+            let answer = answer(n, &query);
+            let mut head = format!("HTTP/1.1 {} X\r\n", answer.status);
+            for line in &answer.headers {
+                head.push_str(line);
+                head.push_str("\r\n");
+            }
+            head.push_str(&format!(
+                "content-length: {}\r\nconnection: close\r\n\r\n",
+                answer.body.len()
+            ));
             let _ = stream.write_all(head.as_bytes());
-            let _ = stream.write_all(&body);
+            let _ = stream.write_all(&answer.body);
         }
     });
     url
@@ -79,7 +116,7 @@ fn every_result_of_the_api_pages_examples_is_printed() {
         ("text/xml;charset=utf-8", SEED_XML),
         ("application/json;charset=utf-8", SEED_JSON),
     ] {
-        let url = serve(move |_| (content_type, body.to_vec()));
+        let url = serve(move |_, _| Answer::ok(content_type, body));
         let out = output(cli(&url).args(["--output", "ndjson", "results", "--invoke-id", "t-x"]));
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert!(out.status.success(), "{content_type}: {stderr}");
@@ -102,7 +139,7 @@ fn a_server_going_round_5000_tokens_is_stopped_before_a_result_repeats() {
     // last page hands out `k0`, which serves the first page again: a cycle
     // longer than any window of recent results or tokens.
     const CYCLE: usize = 5_000;
-    let url = serve(|query| {
+    let url = serve(|_, query| {
         let at: usize = query
             .split('&')
             .find_map(|pair| pair.strip_prefix("NextToken=k"))
@@ -111,7 +148,7 @@ fn a_server_going_round_5000_tokens_is_stopped_before_a_result_repeats() {
             r#"{{"RequestId":"r","Invocation":{{"NextToken":"k{}","InvocationResults":{{"InvocationResult":[{{"InvokeId":"t-x","InstanceId":"i-{at}","Output":""}}]}}}}}}"#,
             (at + 1) % CYCLE
         );
-        ("application/json", body.into_bytes())
+        Answer::ok("application/json", body)
     });
     let out = output(cli(&url).args(["--output", "ndjson", "results", "--invoke-id", "t-x"]));
     let stderr = String::from_utf8_lossy(&out.stderr);
@@ -128,4 +165,45 @@ fn a_server_going_round_5000_tokens_is_stopped_before_a_result_repeats() {
     let unique: std::collections::HashSet<&String> = instances.iter().collect();
     assert_eq!(instances.len(), CYCLE, "every instance once, none twice");
     assert_eq!(unique.len(), CYCLE);
+}
+
+/// A server that fails the first request with `first` and then answers one
+/// result; returns what the binary printed and how many requests it sent.
+fn fail_once(first: Answer) -> (std::process::Output, usize) {
+    let count = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let seen = count.clone();
+    let first = std::sync::Mutex::new(Some(first));
+    let url = serve(move |n, _| {
+        seen.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        match first.lock().unwrap().take() {
+            Some(answer) if n == 0 => answer,
+            _ => Answer::ok(
+                "application/json",
+                r#"{"RequestId":"R-OK","Invocation":{"InvocationResults":{"InvocationResult":[{"InvokeId":"t-x","InstanceId":"i-1","Output":""}]}}}"#,
+            ),
+        }
+    });
+    let out = output(cli(&url).args(["--output", "ndjson", "results", "--invoke-id", "t-x"]));
+    (out, count.load(std::sync::atomic::Ordering::SeqCst))
+}
+
+#[test]
+fn a_5xx_with_an_unfamiliar_code_is_retried() {
+    for status in [500, 502, 503, 504] {
+        let (out, requests) = fail_once(Answer::error(status, "Gateway.Upstream.Timeout"));
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{status}: {stderr}");
+        assert_eq!(requests, 2, "{status}");
+        assert!(String::from_utf8_lossy(&out.stdout).contains("i-1"));
+    }
+}
+
+#[test]
+fn a_final_error_with_x_acs_retry_after_is_sent_once() {
+    let (out, requests) =
+        fail_once(Answer::error(403, "Forbidden.RAM").header("x-acs-retry-after: 5000"));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("Forbidden.RAM"), "{stderr}");
+    assert_eq!(requests, 1, "not retried, not waited for");
 }
