@@ -16,6 +16,6 @@ libfuzzer_sys::fuzz_target!(|data: &[u8]| {
             assert!(excerpt.len() <= BODY_EXCERPT_LIMIT);
         }
         let _ = error.to_string();
-        let _ = error.retry_class(false);
+        let _ = error.retry_class();
     }
 });
