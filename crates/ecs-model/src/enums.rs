@@ -191,7 +191,7 @@ impl InvokeRecordStatus {
 }
 
 wire_enum! {
-    /// Why an execution did not run or did not succeed (`ErrorCode`, spec §3).
+    /// Why an execution did not run or did not succeed (`ErrorCode`).
     /// An empty `ErrorCode` on the wire means "no error" and decodes as `None`.
     ErrorCode {
         /// The instance does not exist.
@@ -226,6 +226,11 @@ wire_enum! {
         ExecutionInterrupted => "ExecutionInterrupted",
         /// The command exited with a non-zero code.
         ExitCodeNonzero => "ExitCodeNonzero",
+        /// The instance's security group rules deny access to the Cloud
+        /// Assistant service.
+        SecurityGroupRuleDenied => "SecurityGroupRuleDenied",
+        /// Too many tasks ran at once on the instance; the task was not run.
+        TaskConcurrencyLimit => "TaskConcurrencyLimit",
     }
 }
 
@@ -295,7 +300,14 @@ mod tests {
             assert!(status.is_known());
         }
         assert_eq!(InvokeRecordStatus::KNOWN.len(), 7);
-        assert_eq!(ErrorCode::KNOWN.len(), 16);
+        assert_eq!(ErrorCode::KNOWN.len(), 18);
+        for code in ErrorCode::KNOWN {
+            assert_eq!(&ErrorCode::parse(code.as_str()), code);
+        }
+        // Listed in the API's documentation of `ErrorCode`.
+        for documented in ["SecurityGroupRuleDenied", "TaskConcurrencyLimit"] {
+            assert!(ErrorCode::parse(documented).is_known(), "{documented}");
+        }
     }
 
     #[test]
