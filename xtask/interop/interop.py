@@ -1,7 +1,7 @@
 """Interop check: the official Alibaba Cloud Python SDKs against ecs-emulator.
 
 Run by `cargo xtask interop` inside a virtual environment holding the SDK
-versions named in ../shared/spec/describe-invocation-results.md. It pages
+versions pinned in requirements.txt. It pages
 through every result the emulator holds with the new SDK (V3 and V1
 signatures, NextToken paging) and with the old SDK (V1, page numbers), checks
 that each reads exactly the results of the data file, and that bad requests

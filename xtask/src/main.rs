@@ -81,8 +81,15 @@ enum Verb {
         #[arg(long)]
         no_sanitizer: bool,
     },
-    /// Check the official Python SDKs against the emulator.
-    Interop,
+    /// The official SDKs as the judge: the official Python SDKs against the
+    /// emulator, then the differential suites (signatures, endpoints,
+    /// responses, retries) on generated inputs.
+    Interop {
+        /// Seed of the differential suites' inputs (printed by every run;
+        /// a new one each run by default).
+        #[arg(long)]
+        seed: Option<u64>,
+    },
     /// The main job for a new user: the CLI against the bundled emulator.
     Demo,
     /// Every check, in the order a failure is cheapest to find.
@@ -125,7 +132,7 @@ fn run(verb: Verb) -> Result<()> {
                 sanitizer: !no_sanitizer,
             },
         ),
-        Verb::Interop => interop(&mut steps),
+        Verb::Interop { seed } => interop(&mut steps, seed),
         Verb::Demo => demo(&mut steps),
         Verb::Ci => ci(&mut steps),
     }?;
@@ -365,11 +372,11 @@ fn interop_venv(steps: &mut Steps) -> Result<PathBuf> {
     Ok(python)
 }
 
-fn interop(steps: &mut Steps) -> Result<()> {
+fn interop(steps: &mut Steps, seed: Option<u64>) -> Result<()> {
     let root = steps.root().to_path_buf();
     let python = interop_venv(steps)?;
     steps.run(
-        "interop build emulator",
+        "interop build emulator and oracle",
         Cmd::cargo([
             "build",
             "--quiet",
@@ -377,6 +384,10 @@ fn interop(steps: &mut Steps) -> Result<()> {
             "ecs-emulator",
             "--bin",
             "ecs-emulator",
+            "--package",
+            "ecs-tests",
+            "--bin",
+            "interop-oracle",
         ]),
     )?;
     let data = root.join("crates/ecs-emulator/data/demo.json");
@@ -388,7 +399,17 @@ fn interop(steps: &mut Steps) -> Result<()> {
             .args([root.join("xtask/interop/interop.py").as_os_str()])
             .args([OsStr::new(&endpoint), data.as_os_str()])
             .args(["EmulatorAccessKeyId", "EmulatorAccessKeySecret"]),
-    )
+    )?;
+    drop(emulator);
+    let oracle = target_dir(&root).join("debug/interop-oracle");
+    let mut differential = Cmd::new(&python)
+        .args([root.join("xtask/interop/differential.py").as_os_str()])
+        .args([oracle.as_os_str()])
+        .args(["--self-test"]);
+    if let Some(seed) = seed {
+        differential = differential.args(["--seed".to_owned(), seed.to_string()]);
+    }
+    steps.run("interop differential suites", differential)
 }
 
 /// The main job for a new user: the CLI against the bundled emulator.
@@ -473,7 +494,7 @@ fn ci(steps: &mut Steps) -> Result<()> {
     test(steps)?;
     doc(steps)?;
     deny(steps, false)?;
-    interop(steps)?;
+    interop(steps, None)?;
     // A smoke of every fuzz target; long runs are `cargo xtask fuzz`.
     fuzz(
         steps,

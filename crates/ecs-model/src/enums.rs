@@ -29,10 +29,10 @@ macro_rules! wire_enum {
             pub const KNOWN: &'static [$name] = &[ $( $name::$variant, )+ ];
 
             /// Parses a wire value. Matching ignores ASCII case and surrounding
-            /// whitespace (the seed page sends `finished`); anything else is
-            /// kept as [`Self::Unknown`].
-            pub fn parse(value: &str) -> Self {
-                let value = value.trim();
+            /// whitespace (the API page's example sends `finished`); anything
+            /// else is kept, exactly as received, as [`Self::Unknown`].
+            pub fn parse(received: &str) -> Self {
+                let value = received.trim();
                 // Exact spelling first: the common case costs one comparison.
                 match value {
                     $( $wire => return $name::$variant, )+
@@ -43,7 +43,7 @@ macro_rules! wire_enum {
                         return $name::$variant;
                     }
                 )+
-                $name::Unknown(value.to_owned())
+                $name::Unknown(received.to_owned())
             }
 
             /// The canonical wire spelling (`Unknown` values as received).
@@ -290,6 +290,12 @@ mod tests {
         assert!(!status.is_known());
         assert!(!status.is_final());
         assert!(!status.is_failure());
+        // Kept exactly as received, whitespace too (as the official SDKs).
+        assert_eq!(ErrorCode::parse(" New.Code ").as_str(), " New.Code ");
+        assert_eq!(
+            ErrorCode::parse(" exitcodenonzero "),
+            ErrorCode::ExitCodeNonzero
+        );
     }
 
     #[test]

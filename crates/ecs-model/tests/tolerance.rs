@@ -29,7 +29,9 @@ fn json_names_in_any_case_numbers_as_strings_unknown_fields_and_single_objects()
         }
     }"#;
     let response = decode_json(body).unwrap();
-    assert_eq!(response.request_id, "R-1");
+    // Text is kept exactly as received, as the official SDKs keep it; only
+    // numbers, enums and times are read through surrounding whitespace.
+    assert_eq!(response.request_id, " R-1 ");
     let invocation = &response.invocation;
     assert_eq!(
         (
@@ -39,9 +41,9 @@ fn json_names_in_any_case_numbers_as_strings_unknown_fields_and_single_objects()
         ),
         (7, 2, 3)
     );
-    assert_eq!(invocation.next_token, None);
+    assert_eq!(invocation.next_token.as_deref(), Some("  "));
     let result = &invocation.results[0];
-    assert_eq!(result.instance_id, "i-1");
+    assert_eq!(result.instance_id, " i-1 ");
     assert_eq!(result.invocation_status, Some(InvocationStatus::Success));
     assert_eq!(result.exit_code, Some(3));
     assert_eq!(result.dropped, 12);
@@ -60,7 +62,7 @@ fn json_names_in_any_case_numbers_as_strings_unknown_fields_and_single_objects()
     assert_eq!(result.tags.len(), 1);
     assert_eq!(
         (result.tags[0].key.as_str(), result.tags[0].value.as_str()),
-        ("env", "prod")
+        (" env ", " prod ")
     );
     assert_eq!(result.truncation().unwrap().dropped_bytes, 12);
 }
@@ -92,7 +94,7 @@ fn xml_single_result_unknown_elements_entities_and_new_values() {
         <Tags><Tag><TagKey>k</TagKey><TagValue/></Tag></Tags>\
         </InvocationResult></InvocationResults></Invocation></DescribeInvocationResultsResponse>";
     let response = decode_xml(body.as_bytes()).unwrap();
-    assert_eq!(response.invocation.next_token.as_deref(), Some("tok"));
+    assert_eq!(response.invocation.next_token.as_deref(), Some(" tok "));
     let result = &response.invocation.results[0];
     assert_eq!(
         result.invocation_status,

@@ -153,29 +153,22 @@ impl Scalar<'_> {
         }
     }
 
-    /// The value as trimmed text; empty text is `None`.
+    /// The value as text, exactly as received (the official SDKs keep
+    /// whitespace too); only the empty text is `None`.
     pub(crate) fn into_text(self) -> Option<String> {
         match self {
-            Scalar::Str(s) => {
-                let trimmed = s.trim();
-                if trimmed.is_empty() {
-                    None
-                } else if trimmed.len() == s.len() {
-                    Some(s.into_owned())
-                } else {
-                    Some(trimmed.to_owned())
-                }
-            }
+            Scalar::Str(s) => (!s.is_empty()).then(|| s.into_owned()),
             Scalar::Null => None,
             other => Some(other.into_raw()),
         }
     }
 
-    /// Applies `read` to the value's trimmed text without copying it; empty
-    /// text is `None` (enums and times keep no copy of a known value).
+    /// Applies `read` to the value's text without copying it; empty text is
+    /// `None` (enums and times keep no copy of a known value, and read
+    /// through surrounding whitespace themselves).
     pub(crate) fn read_text<T>(&self, read: impl FnOnce(&str) -> T) -> Option<T> {
         match self {
-            Scalar::Str(s) => Some(s.trim()).filter(|t| !t.is_empty()).map(read),
+            Scalar::Str(s) => Some(&**s).filter(|t| !t.is_empty()).map(read),
             Scalar::Int(n) => Some(read(&n.to_string())),
             Scalar::Number(n) => Some(read(n)),
             Scalar::Bool(b) => Some(read(if *b { "true" } else { "false" })),
@@ -284,8 +277,12 @@ mod tests {
                 .unwrap_err()
                 .contains("ExitCode should be an integer, found `4x`")
         );
-        assert_eq!(Scalar::Str("  a ".into()).into_text().as_deref(), Some("a"));
-        assert_eq!(Scalar::Str("  ".into()).into_text(), None);
+        assert_eq!(
+            Scalar::Str("  a ".into()).into_text().as_deref(),
+            Some("  a ")
+        );
+        assert_eq!(Scalar::Str("  ".into()).into_text().as_deref(), Some("  "));
+        assert_eq!(Scalar::Str("".into()).into_text(), None);
         assert_eq!(Scalar::Str(" a ".into()).into_raw(), " a ");
         assert_eq!(Scalar::Int(7).into_text().as_deref(), Some("7"));
     }

@@ -1,0 +1,767 @@
+"""Differential suites: the official SDKs' own code and ours, on inputs
+nobody picked by hand.
+
+Run by `cargo xtask interop` inside the virtual environment that holds the
+pinned official packages (requirements.txt). Each suite generates its cases
+from one seed (printed; `--seed` repeats a run), sends them through the
+official code here and through ours (the `interop-oracle` binary, which
+reads the cases as JSON lines and answers each), and compares. A difference
+fails the run unless a row of the allow-list (allowed-differences.txt)
+names it, with the reason we differ.
+
+Suites:
+  sign_v3    ACS3-HMAC-SHA256: canonical request, string to sign, signature,
+             Authorization (tea's Utils.get_authorization); our verifier
+             must accept the official signature and reject any one change.
+  sign_v1    HMAC-SHA1 RPC: string to sign and signature (tea's
+             Utils.get_rpcsignature); verifier as above.
+  endpoint   every region of the core SDK's endpoint data, of the tea
+             client's endpoint map and some generated ones, public and VPC:
+             our host against aliyun-python-sdk-core's resolver and the tea
+             client's get_endpoint.
+  response   generated DescribeInvocationResults bodies decoded by the
+             official model (from_map) and by ecs-model: every field equal,
+             outputs compared as bytes.
+  retry      every (HTTP status, error code) pair of the core SDK's retry
+             policy, throttling and unknown codes: retried by both or by
+             neither (aliyun-python-sdk-core's DefaultConfigRetryCondition).
+
+Usage: python differential.py ORACLE [--seed N] [--suite NAME]... [--self-test]
+
+--self-test breaks one rule of ours on purpose per suite (the encoding of
+`~`, the VPC host, a field name, a retried code) and checks that each
+suite then fails: the comparison itself is tested.
+"""
+
+import argparse
+import base64
+import datetime
+import fnmatch
+import hashlib
+import hmac as real_hmac
+import json
+import os
+import random
+import re
+import subprocess
+import sys
+import time
+from urllib.parse import quote
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ALLOW_FILE = os.path.join(HERE, "allowed-differences.txt")
+
+
+# ---------------------------------------------------------------- plumbing
+
+
+def load_allow_list(path):
+    """Rows `suite<TAB or spaces>kind-pattern<TAB or spaces>| reason`."""
+    rows = []
+    with open(path, encoding="utf-8") as f:
+        for number, line in enumerate(f, 1):
+            line = line.strip()
+            if not line or line.startswith("#"):
+                continue
+            head, sep, reason = line.partition("|")
+            parts = head.split(None, 1)
+            if not sep or len(parts) != 2 or not reason.strip():
+                sys.exit(f"{path}:{number}: want `suite kind-pattern | reason`, got {line!r}")
+            rows.append((parts[0], parts[1].strip(), reason.strip()))
+    return rows
+
+
+def run_oracle(oracle, cases):
+    """Our answers to `cases`, in order."""
+    text = "".join(json.dumps(case, ensure_ascii=False) + "\n" for case in cases)
+    done = subprocess.run(
+        [oracle], input=text.encode("utf-8"), capture_output=True, check=False
+    )
+    if done.returncode != 0:
+        sys.exit(f"interop-oracle failed ({done.returncode}): {done.stderr.decode(errors='replace')}")
+    answers = [json.loads(line) for line in done.stdout.decode("utf-8").splitlines()]
+    if len(answers) != len(cases):
+        sys.exit(f"interop-oracle answered {len(answers)} of {len(cases)} cases")
+    for case, answer in zip(cases, answers):
+        if "oracle_error" in answer:
+            sys.exit(f"interop-oracle could not read a case: {answer['oracle_error']}\n{case}")
+    return answers
+
+
+class Report:
+    """The differences of one suite, each a kind (matched against the
+    allow-list) and a detail (printed)."""
+
+    def __init__(self, suite, cases):
+        self.suite = suite
+        self.cases = cases
+        self.differences = []
+
+    def differ(self, kind, detail):
+        self.differences.append((kind, detail))
+
+    def judge(self, allow, quiet=False):
+        """Returns the number of differences not allowed."""
+        allowed = 0
+        unexplained = []
+        for kind, detail in self.differences:
+            if any(s == self.suite and fnmatch.fnmatchcase(kind, p) for s, p, _ in allow):
+                allowed += 1
+            else:
+                unexplained.append((kind, detail))
+        if not quiet:
+            status = "ok  " if not unexplained else "FAIL"
+            print(
+                f"  {status} {self.suite}: {self.cases} cases, {allowed} allowed differences, "
+                f"{len(unexplained)} not allowed"
+            )
+            for kind, detail in unexplained[:5]:
+                print(f"       {kind}: {detail}")
+            if len(unexplained) > 5:
+                print(f"       ... and {len(unexplained) - 5} more")
+            if os.environ.get("DIFFERENTIAL_KINDS"):
+                kinds = {}
+                for kind, _ in unexplained:
+                    kinds[kind] = kinds.get(kind, 0) + 1
+                for kind, n in sorted(kinds.items()):
+                    print(f"       kind {kind}: {n}")
+        return len(unexplained)
+
+
+def short(value, limit=160):
+    text = repr(value)
+    return text if len(text) <= limit else text[:limit] + "..."
+
+
+# ------------------------------------------------------------- generators
+
+UNICODE = "éü中文字😀ß∑"
+SPECIAL = "*~+/=&% "
+PLAIN = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_."
+
+
+def random_text(rng, low=0, high=24):
+    size = rng.randint(low, high)
+    alphabet = rng.choice([PLAIN, PLAIN + SPECIAL, PLAIN + UNICODE, PLAIN + SPECIAL + UNICODE])
+    return "".join(rng.choice(alphabet) for _ in range(size))
+
+
+def random_value(rng):
+    roll = rng.random()
+    if roll < 0.08:
+        return ""
+    if roll < 0.12:
+        return random_text(rng, 2000, 5000)
+    return random_text(rng, 1, 40)
+
+
+def random_name(rng, taken):
+    while True:
+        if rng.random() < 0.85:
+            name = rng.choice("ABCDEFGHIJKLMNOPQRSTUVWXYZ") + random_text(rng, 0, 12).translate(
+                {ord(c): None for c in SPECIAL + UNICODE}
+            )
+            if rng.random() < 0.2:
+                name += f".{rng.randint(1, 20)}.Key"
+        else:
+            name = rng.choice("ABCDEFGHIJKLMNOPQRSTUVWXYZ") + random_text(rng, 1, 10)
+        if name not in taken:
+            taken.add(name)
+            return name
+
+
+def random_params(rng, reserved):
+    taken = set(reserved)
+    return {random_name(rng, taken): random_value(rng) for _ in range(rng.randint(1, 40))}
+
+
+def mutate_text(rng, text):
+    """`text` with one character replaced by a different one (or one added
+    to an empty text)."""
+    if not text:
+        return "x"
+    i = rng.randrange(len(text))
+    new = text[i]
+    while new == text[i]:
+        new = rng.choice(PLAIN + SPECIAL + UNICODE)
+    return text[:i] + new + text[i + 1:]
+
+
+def iso_now(rng):
+    moment = datetime.datetime(2026, 1, 1) + datetime.timedelta(seconds=rng.randint(0, 300 * 86400))
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+# ----------------------------------------------------------- official code
+
+
+class Capture:
+    """Wraps tea's `hmac` so that what the official code signs is seen."""
+
+    def __init__(self):
+        self.messages = []
+
+    def new(self, key, msg=None, digestmod=None):
+        self.messages.append(msg.decode("utf-8") if isinstance(msg, bytes) else msg)
+        return real_hmac.new(key, msg, digestmod)
+
+
+def tea_utils():
+    from alibabacloud_tea_openapi import utils
+
+    return utils
+
+
+class TeaRequest:
+    """The attributes of a request that tea's get_authorization reads."""
+
+    def __init__(self, method, pathname, query, headers):
+        self.method = method
+        self.pathname = pathname
+        self.query = query
+        self.headers = headers
+
+
+# ------------------------------------------------------------------ suites
+
+
+def suite_sign_v3(rng, count):
+    utils = tea_utils()
+    capture = Capture()
+    utils.hmac = capture
+    original_hash = utils.Utils.hash
+    hashed = []
+
+    def spy_hash(raw, sign_type):
+        hashed.append(raw.decode("utf-8"))
+        return original_hash(raw, sign_type)
+
+    utils.Utils.hash = staticmethod(spy_hash)
+    cases, official = [], []
+    try:
+        for _ in range(count):
+            method = rng.choice(["GET", "POST"])
+            query = random_params(rng, ())
+            body = ""
+            headers = {
+                "host": "ecs.cn-hangzhou.aliyuncs.com",
+                "x-acs-action": "DescribeInvocationResults",
+                "x-acs-version": "2014-05-26",
+                "x-acs-date": iso_now(rng),
+                "x-acs-signature-nonce": hashlib.md5(str(rng.random()).encode()).hexdigest(),
+            }
+            if method == "POST" and rng.random() < 0.5:
+                form = random_params(rng, query.keys())
+                body = "&".join(f"{quote(k, safe='~')}={quote(v, safe='~')}" for k, v in form.items())
+                headers["content-type"] = "application/x-www-form-urlencoded"
+            payload = hashlib.sha256(body.encode("utf-8")).hexdigest()
+            headers["x-acs-content-sha256"] = payload
+            key_id = "AK" + random_text(rng, 4, 12).translate({ord(c): None for c in SPECIAL + UNICODE})
+            secret = random_text(rng, 8, 40) or "s"
+            if rng.random() < 0.5:
+                headers["x-acs-security-token"] = random_text(rng, 20, 200).strip() or "token"
+                headers["x-acs-accesskey-id"] = key_id
+            capture.messages.clear()
+            hashed.clear()
+            authorization = utils.Utils.get_authorization(
+                TeaRequest(method, "/", dict(query), dict(headers)),
+                "ACS3-HMAC-SHA256",
+                payload,
+                key_id,
+                secret,
+            )
+            official.append(
+                {
+                    "canonical": hashed[-1],
+                    "string_to_sign": capture.messages[-1],
+                    "signature": authorization.rsplit("Signature=", 1)[1],
+                    "authorization": authorization,
+                }
+            )
+            header_pairs = [[k, v] for k, v in headers.items()]
+            query_pairs = [[k, v] for k, v in query.items()]
+            mutants = []
+            for _ in range(3):
+                where = rng.choice(["query", "header", "signature"] + (["body"] if body else []))
+                m_query = [list(p) for p in query_pairs]
+                m_headers = [list(p) for p in header_pairs] + [["Authorization", authorization]]
+                m_body = body
+                if where == "query":
+                    pair = rng.choice(m_query)
+                    pair[1] = mutate_text(rng, pair[1])
+                elif where == "header":
+                    pair = rng.choice(m_headers[:-1])
+                    pair[1] = mutate_text(rng, pair[1]).strip() or "changed"
+                elif where == "body":
+                    m_body = mutate_text(rng, body)
+                else:
+                    sig = authorization.rsplit("Signature=", 1)[1]
+                    i = rng.randrange(len(sig))
+                    changed = sig[:i] + ("0" if sig[i] != "0" else "1") + sig[i + 1:]
+                    m_headers[-1][1] = authorization[: -len(sig)] + changed
+                mutants.append({"query": m_query, "headers": m_headers, "body": m_body})
+            cases.append(
+                {
+                    "suite": "sign_v3",
+                    "method": method,
+                    "path": "/",
+                    "query": query_pairs,
+                    "headers": header_pairs,
+                    "body": body,
+                    "key_id": key_id,
+                    "secret": secret,
+                    "official_authorization": authorization,
+                    "mutants": mutants,
+                }
+            )
+    finally:
+        utils.hmac = real_hmac
+        utils.Utils.hash = staticmethod(original_hash)
+    return cases, official
+
+
+def names_are_plain(case):
+    return all(all(c in PLAIN for c in k) for k, _ in case["query"])
+
+
+def compare_sign(report, cases, official, ours):
+    for case, theirs, mine in zip(cases, official, ours):
+        plain = "" if names_are_plain(case) else " special-names"
+        for field in ("canonical", "string_to_sign", "signature", "authorization"):
+            if field in theirs and theirs[field] != mine[field]:
+                report.differ(
+                    f"{field}{plain}",
+                    f"official {short(theirs[field])} ours {short(mine[field])}",
+                )
+        if mine["verify"] is not None:
+            report.differ(f"verify-refused{plain}", f"{mine['verify']} for {short(case)}")
+        kept = [i for i, rejected in enumerate(mine["mutants_rejected"]) if not rejected]
+        for i in kept:
+            report.differ("mutant-accepted", short(case["mutants"][i]))
+
+
+def suite_sign_v1(rng, count):
+    utils = tea_utils()
+    capture = Capture()
+    utils.hmac = capture
+    reserved = (
+        "Action", "Format", "Version", "AccessKeyId", "SignatureMethod", "Timestamp",
+        "SignatureVersion", "SignatureNonce", "SecurityToken", "Signature",
+    )
+    cases, official = [], []
+    try:
+        for _ in range(count):
+            method = rng.choice(["GET", "POST"])
+            key_id = "AK" + random_text(rng, 4, 12).translate({ord(c): None for c in SPECIAL + UNICODE})
+            secret = random_text(rng, 8, 40) or "s"
+            params = random_params(rng, reserved)
+            params.update(
+                {
+                    "Action": "DescribeInvocationResults",
+                    "Format": "JSON",
+                    "Version": "2014-05-26",
+                    "AccessKeyId": key_id,
+                    "SignatureMethod": "HMAC-SHA1",
+                    "Timestamp": iso_now(rng),
+                    "SignatureVersion": "1.0",
+                    "SignatureNonce": hashlib.md5(str(rng.random()).encode()).hexdigest(),
+                }
+            )
+            if rng.random() < 0.5:
+                params["SecurityToken"] = random_text(rng, 20, 200) or "token"
+            capture.messages.clear()
+            signature = utils.Utils.get_rpcsignature(dict(params), method, secret)
+            official.append({"string_to_sign": capture.messages[-1], "signature": signature})
+            pairs = [[k, v] for k, v in params.items()]
+            mutants = []
+            for _ in range(3):
+                m = [list(p) for p in pairs] + [["Signature", signature]]
+                pair = rng.choice(m)
+                pair[1] = mutate_text(rng, pair[1])
+                mutants.append(m)
+            cases.append(
+                {
+                    "suite": "sign_v1",
+                    "method": method,
+                    "params": pairs,
+                    "key_id": key_id,
+                    "secret": secret,
+                    "official_signature": signature,
+                    "mutants": mutants,
+                }
+            )
+    finally:
+        utils.hmac = real_hmac
+    return cases, official
+
+
+def names_are_plain_v1(case):
+    return all(all(c in PLAIN for c in k) for k, _ in case["params"])
+
+
+def compare_sign_v1(report, cases, official, ours):
+    for case, theirs, mine in zip(cases, official, ours):
+        plain = "" if names_are_plain_v1(case) else " special-names"
+        for field in ("string_to_sign", "signature"):
+            if theirs[field] != mine[field]:
+                report.differ(f"{field}{plain}", f"official {short(theirs[field])} ours {short(mine[field])}")
+        if mine["verify"] is not None:
+            report.differ(f"verify-refused{plain}", f"{mine['verify']} for {short(case)}")
+        for i, rejected in enumerate(mine["mutants_rejected"]):
+            if not rejected:
+                report.differ("mutant-accepted", short(case["mutants"][i]))
+
+
+def core_resolver():
+    """aliyun-python-sdk-core's endpoint resolution, without the location
+    service (a network call the suite must not make)."""
+    from aliyunsdkcore.client import AcsClient
+    from aliyunsdkcore.endpoint.location_service_endpoint_resolver import (
+        LocationServiceEndpointResolver,
+    )
+    from aliyunsdkecs.request.v20140526.DescribeInvocationResultsRequest import (
+        DescribeInvocationResultsRequest,
+    )
+
+    LocationServiceEndpointResolver.resolve = lambda self, request: None
+
+    def resolve(region, network):
+        client = AcsClient("id", "secret", region)
+        request = DescribeInvocationResultsRequest()
+        request.request_network = network
+        try:
+            return client._resolve_endpoint(request)
+        except Exception as err:  # the core SDK's own refusal
+            return {"error": type(err).__name__}
+
+    return resolve
+
+
+def tea_endpoint():
+    from alibabacloud_ecs20140526.client import Client
+    from alibabacloud_tea_openapi import models
+
+    def resolve(region, network):
+        config = models.Config(
+            access_key_id="id", access_key_secret="secret", region_id=region, network=network
+        )
+        client = Client(config)
+        return client._endpoint
+
+    return resolve
+
+
+def endpoint_regions(rng):
+    import aliyunsdkcore
+
+    data_file = os.path.join(os.path.dirname(aliyunsdkcore.__file__), "data", "endpoints.json")
+    with open(data_file, encoding="utf-8") as f:
+        data = json.load(f)
+    regions = set(data["regions"]) | set(data["regional_endpoints"].get("ecs", {}))
+    from alibabacloud_ecs20140526.client import Client
+    from alibabacloud_tea_openapi import models
+
+    client = Client(models.Config(access_key_id="id", access_key_secret="s", region_id="cn-hangzhou"))
+    mapped = set(client._endpoint_map)
+    regions |= mapped
+    for _ in range(40):
+        head = rng.choice(["cn", "ap", "eu", "us", "me", "rus", "sa", "af", "xx"])
+        regions.add(f"{head}-{random_text(rng, 3, 8).translate({ord(c): None for c in SPECIAL + UNICODE + '._'}).lower() or 'x'}-{rng.randint(1, 9)}")
+    return sorted(regions), mapped
+
+
+def suite_endpoint(rng):
+    core = core_resolver()
+    tea = tea_endpoint()
+    regions, mapped = endpoint_regions(rng)
+    cases, official = [], []
+    for region in regions:
+        for network in ("public", "vpc"):
+            cases.append({"suite": "endpoint", "region": region, "network": network})
+            official.append({"core": core(region, network), "tea": tea(region, network), "mapped": region in mapped})
+    return cases, official
+
+
+def compare_endpoint(report, cases, official, ours):
+    for case, theirs, mine in zip(cases, official, ours):
+        region, network = case["region"], case["network"]
+        mapped = "mapped" if theirs["mapped"] else "regional"
+        host = mine.get("host", {"error": mine.get("error")})
+        for who in ("core", "tea"):
+            expected = theirs[who]
+            if isinstance(expected, dict):
+                if "host" in mine:
+                    report.differ(f"{who} {network} {mapped} refused-by-official", f"{region}: ours {host}, {who} {expected}")
+            elif expected != mine.get("host"):
+                report.differ(f"{who} {network} {mapped} host", f"{region}: ours {host}, {who} {expected}")
+
+
+RESULT_FIELDS = {
+    "CommandId": "text", "ContainerId": "text", "ContainerName": "text", "Dropped": "int",
+    "ErrorCode": "text", "ErrorInfo": "text", "ExitCode": "int", "FinishedTime": "time",
+    "InstanceId": "text", "InvocationStatus": "status", "InvokeId": "text",
+    "InvokeRecordStatus": "status", "Launcher": "text", "OssOutputDelivery": "text",
+    "OssOutputErrorCode": "text", "OssOutputErrorInfo": "text", "OssOutputStatus": "text",
+    "OssOutputUri": "text", "Output": "output", "Repeats": "int", "StartTime": "time",
+    "StopTime": "time", "TerminationMode": "text", "Username": "text",
+}
+STATUSES = ["Running", "Finished", "Success", "Failed", "Stopped", "Pending", "Scheduled",
+            "Stopping", "Timeout", "Cancelled", "Terminated", "Invalid", "Aborted", "Error",
+            "PartialFailed", "Hibernating"]
+
+
+def random_result(rng, encoding):
+    result = {}
+    for field, kind in RESULT_FIELDS.items():
+        roll = rng.random()
+        if roll < 0.1:
+            continue  # missing
+        if roll < 0.14:
+            result[field] = None
+            continue
+        if kind == "text":
+            result[field] = random_text(rng, 0, 30)
+        elif kind == "int":
+            n = rng.choice([0, 1, -1, rng.randint(-2**31, 2**31), rng.randint(0, 10**12)])
+            result[field] = str(n) if rng.random() < 0.25 else n
+            if rng.random() < 0.003:
+                result[field] = rng.choice([f" {n} ", float(n), "not a number", 2**70, True])
+        elif kind == "time":
+            result[field] = iso_now(rng)
+        elif kind == "status":
+            result[field] = rng.choice(STATUSES)
+        elif kind == "output":
+            if encoding == "PlainText":
+                result[field] = random_text(rng, 0, 400)
+            else:
+                raw = (bytes(rng.randrange(256) for _ in range(rng.randint(0, 300)))
+                       if rng.random() < 0.3 else random_text(rng, 0, 300).encode("utf-8"))
+                result[field] = base64.b64encode(raw).decode("ascii")
+    roll = rng.random()
+    if roll < 0.3:
+        result["Tags"] = {"Tag": [{"TagKey": random_text(rng, 1, 10), "TagValue": random_text(rng, 0, 10)}
+                                  for _ in range(rng.randint(0, 4))]}
+    elif roll < 0.4:
+        result["Tags"] = {"Tag": []}
+    if rng.random() < 0.2:
+        result["SomethingNew" + str(rng.randint(0, 9))] = random_text(rng, 0, 10)
+    return result
+
+
+def suite_response(rng, count):
+    from alibabacloud_ecs20140526 import models
+
+    cases, official = [], []
+    for _ in range(count):
+        encoding = rng.choice(["Base64", "PlainText"])
+        results = [random_result(rng, encoding) for _ in range(rng.randint(0, 50))]
+        invocation = {"InvocationResults": {"InvocationResult": results}}
+        for field, value in (("TotalCount", len(results)), ("PageNumber", 1), ("PageSize", 50)):
+            if rng.random() < 0.8:
+                invocation[field] = str(value) if rng.random() < 0.2 else value
+        if rng.random() < 0.5:
+            invocation["NextToken"] = random_text(rng, 0, 40)
+        body = {"RequestId": random_text(rng, 10, 36), "Invocation": invocation}
+        text = json.dumps(body, ensure_ascii=rng.random() < 0.5)
+        parsed = models.DescribeInvocationResultsResponseBody().from_map(json.loads(text))
+        official.append(parsed.to_map())
+        cases.append({"suite": "response", "body": text, "encoding": encoding})
+    return cases, official
+
+
+def norm(value):
+    """The official model keeps what the JSON held; compare as text, with
+    absent, null and empty alike."""
+    if value is None or value == "":
+        return None
+    return str(value)
+
+
+def norm_int(value):
+    """A count as the official model kept it, read as a number: it keeps
+    `" 3 "` and `3.0` as given; both mean 3."""
+    if value is None or value == "" or isinstance(value, bool):
+        return norm(value)
+    try:
+        number = float(str(value).strip())
+    except ValueError:
+        return norm(value)
+    return str(int(number)) if number.is_integer() and abs(number) < 2**63 else norm(value)
+
+
+def official_output(text, encoding):
+    if text is None:
+        return b"".hex()
+    if encoding == "PlainText":
+        return text.encode("utf-8").hex()
+    return base64.b64decode(text).hex()
+
+
+def compare_response(report, cases, official, ours):
+    for case, theirs, mine in zip(cases, official, ours):
+        if "error" in mine:
+            field = re.search(r"(\w+) should be an integer", mine["error"])
+            kind = f"refused non-integer {field.group(1)}" if field else "refused"
+            report.differ(kind, f"ours: {mine['error']} for {short(case['body'])}")
+            continue
+        response = mine["response"]
+        if norm(theirs.get("RequestId")) != norm(response.get("RequestId")):
+            report.differ("RequestId", f"{theirs.get('RequestId')!r} vs {response.get('RequestId')!r}")
+        inv_theirs = theirs.get("Invocation", {})
+        inv_ours = response.get("Invocation", {})
+        for field in ("TotalCount", "PageNumber", "PageSize", "NextToken"):
+            a, b = norm(inv_theirs.get(field)), norm(inv_ours.get(field))
+            if field != "NextToken":
+                a = norm_int(inv_theirs.get(field))
+            if field != "NextToken" and a is None:
+                a = "0"  # ours reads an absent count as 0
+            if a != b:
+                report.differ(f"Invocation.{field}", f"official {a!r} ours {b!r}")
+        results_theirs = inv_theirs.get("InvocationResults", {}).get("InvocationResult", [])
+        results_ours = inv_ours.get("InvocationResults", {}).get("InvocationResult", [])
+        if len(results_theirs) != len(results_ours):
+            report.differ("result-count", f"official {len(results_theirs)} ours {len(results_ours)}")
+            continue
+        for i, (a, b) in enumerate(zip(results_theirs, results_ours)):
+            for field, kind in RESULT_FIELDS.items():
+                if field == "Output":
+                    expected = official_output(a.get("Output"), case["encoding"])
+                    got = mine["outputs"][i]
+                    if expected != got:
+                        report.differ("Output", f"result {i}: official {expected[:80]} ours {short(got)}")
+                    continue
+                x, y = norm(a.get(field)), norm(b.get(field))
+                if kind == "int":
+                    x = norm_int(a.get(field))
+                    if x is None:
+                        x = None if field == "ExitCode" else "0"
+                if x != y:
+                    report.differ(f"result.{field}", f"result {i}: official {x!r} ours {y!r}")
+            tags_a = [(t.get("TagKey"), t.get("TagValue")) for t in (a.get("Tags") or {}).get("Tag") or []]
+            tags_b = [(t.get("TagKey"), t.get("TagValue")) for t in (b.get("Tags") or {}).get("Tag") or []]
+            if [(norm(k), norm(v)) for k, v in tags_a] != [(norm(k), norm(v)) for k, v in tags_b]:
+                report.differ("result.Tags", f"result {i}: official {tags_a} ours {tags_b}")
+
+
+RETRY_STATUSES = [400, 403, 404, 409, 429, 500, 501, 502, 503, 504]
+EXTRA_CODES = ["", "Throttling.User", "Throttling.Api", "InternalError.Dispatch",
+               "Gateway.Upstream.Timeout", "InvalidParameter", "SignatureDoesNotMatch",
+               "Forbidden.RAM", "InvalidAccessKeyId.NotFound", "IdempotentParameterMismatch",
+               "SomethingNew"]
+
+
+def suite_retry(_rng):
+    from aliyunsdkcore.acs_exception.exceptions import ServerException
+    from aliyunsdkcore.retry.retry_condition import DefaultConfigRetryCondition, RetryCondition
+    from aliyunsdkcore.retry.retry_policy_context import RetryPolicyContext
+    from aliyunsdkecs.request.v20140526.DescribeInvocationResultsRequest import (
+        DescribeInvocationResultsRequest,
+    )
+
+    condition = DefaultConfigRetryCondition()
+    import aliyunsdkcore
+
+    with open(os.path.join(os.path.dirname(aliyunsdkcore.__file__), "data", "retry_config.json")) as f:
+        config = json.load(f)["ecs"]["2014-05-26"]
+    codes = sorted(set(config["RetryableNormalErrors"] + config["RetryableThrottlingErrors"] + EXTRA_CODES))
+    cases, official = [], []
+    request = DescribeInvocationResultsRequest()
+    for status in RETRY_STATUSES:
+        for code in codes:
+            error = ServerException(code, "message", status, "request-id")
+            context = RetryPolicyContext(request, error, 0, status)
+            decision = condition.should_retry(context)
+            official.append(
+                {
+                    # The client stops when the NO_RETRY bit is set (its
+                    # AndRetryCondition ors the conditions' bits together).
+                    "retryable": not decision & RetryCondition.NO_RETRY,
+                    "throttling": bool(decision & RetryCondition.SHOULD_RETRY_WITH_THROTTLING_BACKOFF),
+                }
+            )
+            cases.append({"suite": "retry", "status": status, "code": code})
+    return cases, official
+
+
+def compare_retry(report, cases, official, ours):
+    for case, theirs, mine in zip(cases, official, ours):
+        status, code = case["status"], case["code"] or "(none)"
+        if theirs["retryable"] != mine["retryable"]:
+            who = "we retry" if mine["retryable"] else "core retries"
+            report.differ(f"status {status} code {code}: {who}", f"{case}")
+        elif theirs["retryable"] and theirs["throttling"] != mine["throttling"]:
+            report.differ(f"status {status} code {code}: backoff", f"official {theirs} ours {mine}")
+
+
+# ------------------------------------------------------------------- driver
+
+SUITES = {
+    # name: (generate(rng) -> (cases, official), compare)
+    "sign_v3": (lambda rng: suite_sign_v3(rng, 2000), compare_sign),
+    "sign_v1": (lambda rng: suite_sign_v1(rng, 2000), compare_sign_v1),
+    "endpoint": (suite_endpoint, compare_endpoint),
+    "response": (lambda rng: suite_response(rng, 1000), compare_response),
+    "retry": (suite_retry, compare_retry),
+}
+
+
+def sabotage(suite, cases, answers):
+    """Our answers with one rule broken on purpose (--self-test)."""
+    broken = json.loads(json.dumps(answers))
+    for answer in broken:
+        if suite in ("sign_v3", "sign_v1"):
+            # `~` percent-encoded, as RFC 3986 says it must not be.
+            for field in ("canonical", "string_to_sign"):
+                if field in answer:
+                    answer[field] = answer[field].replace("~", "%7E")
+        elif suite == "endpoint" and "host" in answer:
+            answer["host"] = answer["host"].replace("ecs-vpc.", "ecs.")
+        elif suite == "response":
+            for result in answer.get("response", {}).get("Invocation", {}).get("InvocationResults", {}).get("InvocationResult", []):
+                if "InstanceId" in result:
+                    result["InstanceID"] = result.pop("InstanceId")
+    if suite == "retry":
+        # A code the core SDK retries, made final.
+        for answer, case in zip(broken, cases):
+            if case["code"] == "ServiceUnavailable":
+                answer["retryable"] = False
+    return broken
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("oracle")
+    parser.add_argument("--seed", type=int, default=None)
+    parser.add_argument("--suite", action="append", choices=sorted(SUITES))
+    parser.add_argument("--self-test", action="store_true")
+    args = parser.parse_args()
+    seed = args.seed if args.seed is not None else int(time.time() * 1000) % 2**32
+    print(f"differential suites, seed {seed} (repeat with --seed {seed})")
+    allow = load_allow_list(ALLOW_FILE)
+    failures = 0
+    for name in args.suite or list(SUITES):
+        generate, compare = SUITES[name]
+        rng = random.Random(f"{seed}-{name}")
+        started = time.time()
+        cases, official = generate(rng)
+        ours = run_oracle(args.oracle, cases)
+        report = Report(name, len(cases))
+        compare(report, cases, official, ours)
+        failures += report.judge(allow)
+        if args.self_test:
+            broken = Report(name, len(cases))
+            compare(broken, cases, official, sabotage(name, cases, ours))
+            caught = broken.judge(allow, quiet=True)
+            status = "ok  " if caught else "FAIL"
+            print(f"  {status} {name} self-test: a rule broken on purpose gives {caught} differences not allowed")
+            if not caught:
+                failures += 1
+        print(f"       ({time.time() - started:.1f} s)")
+    if failures:
+        print(f"differential suites: {failures} differences not allowed (seed {seed})")
+        sys.exit(1)
+    print("differential suites: no difference beyond the allow-list")
+
+
+if __name__ == "__main__":
+    main()
