@@ -160,6 +160,9 @@ impl DefaultCredentialsChain {
             return p.provide_credentials().await;
         }
         let mut tried = Vec::with_capacity(self.slots.len());
+        // Whether a configured source failed on the network or at its
+        // service (rather than every source being absent or misconfigured).
+        let mut unavailable = false;
         for (i, (name, slot)) in self.slots.iter().enumerate() {
             match slot {
                 Slot::Skipped(reason) => tried.push(format!("{name}: {reason}")),
@@ -169,14 +172,18 @@ impl DefaultCredentialsChain {
                         self.chosen.set(i);
                         return Ok(credentials);
                     }
-                    Err(e) => tried.push(format!("{name}: {e}")),
+                    Err(e) => {
+                        unavailable |= e.is_credentials_unavailable();
+                        tried.push(format!("{name}: {e}"));
+                    }
                 },
             }
         }
         Err(Error::credentials(format!(
             "no credentials found; tried, in order:\n  {}\nset {ENV_ACCESS_KEY_ID} and {ENV_ACCESS_KEY_SECRET}, run `aliyun configure`, or pass credentials to the client",
             tried.join("\n  ")
-        )))
+        ))
+        .credentials_unavailable(unavailable))
     }
 }
 
