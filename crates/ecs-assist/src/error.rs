@@ -54,7 +54,9 @@ pub enum ErrorKind {
     /// The client configuration is incomplete or wrong (every problem is
     /// listed); nothing was sent.
     InvalidConfig,
-    /// No credentials could be obtained, or they are malformed.
+    /// No credentials could be obtained, or they are malformed;
+    /// [`Error::is_credentials_unavailable`] tells a source that failed
+    /// from configuration that is missing or wrong.
     Credentials,
     /// The request could not be signed (a bad clock, a failing random source).
     Signing,

@@ -48,9 +48,13 @@ enum Slot {
 /// | 1 | environment | `ALIBABA_CLOUD_ACCESS_KEY_ID` / `..._SECRET` (+ `..._SECURITY_TOKEN`) |
 /// | 2 | oidc | `ALIBABA_CLOUD_ROLE_ARN`, `..._OIDC_PROVIDER_ARN`, `..._OIDC_TOKEN_FILE` all set |
 /// | 3 | cli profile | `~/.aliyun/config.json`, unless `ALIBABA_CLOUD_CLI_PROFILE_DISABLED=true` |
-/// | 4 | ini file | `ALIBABA_CLOUD_CREDENTIALS_FILE` or `~/.alibabacloud/credentials.ini` |
+/// | 4 | ini file | `ALIBABA_CLOUD_CREDENTIALS_FILE`, else `~/.alibabacloud/credentials.ini`, else `~/.alibabacloud/credentials` |
 /// | 5 | ecs ram role | unless `ALIBABA_CLOUD_ECS_METADATA_DISABLED=true` |
 /// | 6 | credentials uri | `ALIBABA_CLOUD_CREDENTIALS_URI` set |
+///
+/// When no source yields credentials, the error lists each and why; it is
+/// [`Error::is_credentials_unavailable`] when a configured source failed
+/// on the network or at its service, not only from configuration.
 ///
 /// ```
 /// use std::collections::HashMap;

@@ -13,8 +13,8 @@ use std::sync::Arc;
 pub(crate) const MAX_FILE_BYTES: usize = 1024 * 1024;
 
 /// Read access to the files the credentials chain looks at
-/// (`~/.aliyun/config.json`, `~/.alibabacloud/credentials.ini`, an OIDC
-/// token file).
+/// (`~/.aliyun/config.json`, `~/.alibabacloud/credentials.ini` or
+/// `credentials`, an OIDC token file).
 pub trait FileSystem: Send + Sync + fmt::Debug {
     /// The whole file at `path` as UTF-8 text.
     ///

@@ -26,10 +26,20 @@ const CREDENTIALS_PATH: &str = "/latest/meta-data/ram/security-credentials/";
 const WHAT: &str = "the metadata service";
 
 /// STS credentials of the instance's RAM role, from the metadata service
-/// (`http://100.100.100.200`): an IMDSv2 token first (falling back to v1
-/// unless `ALIBABA_CLOUD_IMDSV1_DISABLED=true`), the role from
-/// `ALIBABA_CLOUD_ECS_METADATA` or discovered, cached and refreshed 15
-/// minutes before they expire.
+/// (`http://100.100.100.200`), cached and refreshed 15 minutes before they
+/// expire; the role from `ALIBABA_CLOUD_ECS_METADATA` or discovered.
+///
+/// As the official library does: an IMDSv2 token is asked for first, and
+/// when that fails in any way (no answer, an error status) the requests go
+/// on without it (IMDSv1); a request that fails with the token is tried
+/// once more without it. `ALIBABA_CLOUD_IMDSV1_DISABLED=true` turns both
+/// off. Off an ECS instance the probe therefore waits twice for the 1 s
+/// timeout before it gives up.
+///
+/// Failures of the service are [`Error::is_credentials_unavailable`],
+/// except while the role is being discovered: a service that cannot be
+/// reached, or that lists no role, means this machine has no ECS RAM role,
+/// which is a matter of configuration.
 pub struct EcsRamRoleCredentialsProvider {
     fetcher: Arc<ImdsFetcher>,
     cache: CredentialsCache,
