@@ -12,6 +12,8 @@ use std::time::Duration;
 
 use support::{clean_command, output_within};
 
+// The shared helpers: this file needs only some of them.
+#[allow(dead_code)]
 mod support;
 
 /// Credentials failures are found before anything is sent; none of these
@@ -149,7 +151,9 @@ fn every_credentials_configuration_problem_exits_2() {
     let home = home("config");
     let ini = home.join("creds.ini");
     let file = ini.to_str().unwrap().to_owned();
-    let cases: Vec<(Vec<(&str, &str)>, Option<&str>, String)> = vec![
+    // The environment, the ini file's text, what stderr must say.
+    type Case<'a> = (Vec<(&'a str, &'a str)>, Option<&'a str>, String);
+    let cases: Vec<Case<'_>> = vec![
         (vec![], None, "no credentials found".to_owned()),
         (
             vec![("ALIBABA_CLOUD_CREDENTIALS_URI", "http://exa mple/creds")],

@@ -205,12 +205,12 @@ impl ImdsFetcher {
     /// token (no answer, an error status, an unusable body) is tried once
     /// more without it unless IMDSv1 is disabled, as the official library
     /// does.
-    async fn get<T>(
+    async fn get<T: Send>(
         &self,
         path: &str,
         token: Option<&str>,
         discovering: bool,
-        read: impl Fn(http::Response<Bytes>) -> Result<T, Error>,
+        read: impl Fn(http::Response<Bytes>) -> Result<T, Error> + Sync,
     ) -> Result<T, Error> {
         let read = &read;
         let once = |token| async move {
