@@ -132,12 +132,12 @@ type Keys = BTreeMap<String, String>;
 
 /// The keys of one section with the line each was set on.
 #[derive(Default)]
-struct Lines {
+struct ParsedSection {
     line: usize,
     keys: BTreeMap<String, (usize, String)>,
 }
 
-impl Lines {
+impl ParsedSection {
     fn values(&self) -> impl Iterator<Item = (String, String)> + '_ {
         self.keys.iter().map(|(k, (_, v))| (k.clone(), v.clone()))
     }
@@ -146,8 +146,8 @@ impl Lines {
 /// The sections of a file. No `Debug`: the values are secrets.
 #[derive(Default)]
 struct Sections {
-    named: BTreeMap<String, Lines>,
-    defaults: Lines,
+    named: BTreeMap<String, ParsedSection>,
+    defaults: ParsedSection,
 }
 
 impl Sections {
@@ -190,7 +190,7 @@ fn parse_ini(text: &str) -> Result<Sections, String> {
                     first.line
                 ));
             }
-            let section = Lines {
+            let section = ParsedSection {
                 line: n,
                 keys: BTreeMap::new(),
             };
