@@ -54,7 +54,9 @@ pub enum ErrorKind {
     /// The client configuration is incomplete or wrong (every problem is
     /// listed); nothing was sent.
     InvalidConfig,
-    /// No credentials could be obtained, or they are malformed.
+    /// No credentials could be obtained, or they are malformed;
+    /// [`Error::is_credentials_unavailable`] tells a source that failed
+    /// from configuration that is missing or wrong.
     Credentials,
     /// The request could not be signed (a bad clock, a failing random source).
     Signing,
@@ -116,6 +118,7 @@ pub struct Error {
     attempts: u32,
     wait: Option<Box<WaitOutcome>>,
     timed_out: bool,
+    credentials_unavailable: bool,
     source: Option<BoxError>,
 }
 
@@ -132,6 +135,7 @@ impl Error {
             attempts: 0,
             wait: None,
             timed_out: false,
+            credentials_unavailable: false,
             source: None,
         }
     }
@@ -156,10 +160,19 @@ impl Error {
     /// source that reads through to the original's.
     pub(crate) fn from_shared(shared: &std::sync::Arc<Self>) -> Self {
         let mut e = Self::new(shared.kind, shared.message.clone());
+        e.credentials_unavailable = shared.credentials_unavailable;
         if shared.source.is_some() {
             e.source = Some(Box::new(SharedSource(std::sync::Arc::clone(shared))));
         }
         e
+    }
+
+    /// Marks a credentials error as a source that could not deliver
+    /// (`true`) or as a matter of configuration (`false`); see
+    /// [`is_credentials_unavailable`](Self::is_credentials_unavailable).
+    pub(crate) fn credentials_unavailable(mut self, unavailable: bool) -> Self {
+        self.credentials_unavailable = unavailable;
+        self
     }
 
     pub(crate) fn invalid_input(errors: ValidationErrors) -> Self {
@@ -374,6 +387,16 @@ impl Error {
     /// errors, retryable transport errors, deadline).
     pub fn is_retryable(&self) -> bool {
         self.kind == ErrorKind::Deadline || self.retry_class.is_some_and(RetryClass::is_retryable)
+    }
+
+    /// For an [`ErrorKind::Credentials`] error: whether a configured
+    /// source of credentials could not deliver them (the metadata service,
+    /// STS or the credentials URI was unreachable, timed out, or answered
+    /// with an error or an unusable document), a network or service failure
+    /// that may pass. `false` when the configuration is missing or wrong (a
+    /// file, a variable, a value), which only the user can fix.
+    pub fn is_credentials_unavailable(&self) -> bool {
+        self.kind == ErrorKind::Credentials && self.credentials_unavailable
     }
 
     /// Whether the error was found before anything was sent (bad request or

@@ -16,7 +16,7 @@ use ecs_assist::{
     EcsRamRoleCredentialsProvider, InMemoryFileSystem, IniFileCredentialsProvider, ProviderConfig,
 };
 use ecs_sign::{FixedNonceSource, ManualTimeSource};
-use server::{Server, form, session_json, sts_json};
+use server::{HANG_UP, Server, form, session_json, sts_json};
 use time::macros::datetime;
 
 const T0: time::OffsetDateTime = datetime!(2026-01-01 00:00:00 UTC);
@@ -155,6 +155,166 @@ async fn ecs_ram_role_without_v1_fails_when_no_token() {
         "{err}"
     );
     assert_eq!(imds.requests().len(), 1, "v1 not tried");
+}
+
+const TOKEN_HEADER: &str = "X-aliyun-ecs-metadata-token";
+
+fn methods_and_paths(server: &Server) -> Vec<String> {
+    server
+        .requests()
+        .iter()
+        .map(|r| {
+            let token = if r.header(TOKEN_HEADER).is_some() {
+                " +token"
+            } else {
+                ""
+            };
+            format!("{} {}{token}", r.method, r.path())
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn ecs_ram_role_falls_back_to_v1_when_the_token_request_fails_in_transport() {
+    // The token request is cut off (a transport failure, not an HTTP
+    // answer): the official library goes on with IMDSv1 unless it is
+    // disabled.
+    let handler = |r: &server::Received| match (r.method.as_str(), r.path()) {
+        ("PUT", _) => (HANG_UP, String::new()),
+        ("GET", "/latest/meta-data/ram/security-credentials/") => (200, "R\n".into()),
+        ("GET", "/latest/meta-data/ram/security-credentials/R") => (
+            200,
+            session_json("STS.V1", "v1-secret", "v1-token", "2026-01-01T06:00:00Z"),
+        ),
+        _ => (404, String::new()),
+    };
+    let imds = Server::start(handler).await;
+    let time = Arc::new(ManualTimeSource::new(T0));
+    let cfg = config(&[], InMemoryFileSystem::new(), time.clone()).imds_endpoint(&imds.url);
+    let c = get(&EcsRamRoleCredentialsProvider::new(&cfg))
+        .await
+        .unwrap();
+    assert_eq!(c.access_key_id(), "STS.V1");
+    assert_eq!(
+        methods_and_paths(&imds),
+        [
+            "PUT /latest/api/token",
+            "GET /latest/meta-data/ram/security-credentials/",
+            "GET /latest/meta-data/ram/security-credentials/R",
+        ]
+    );
+
+    let imds = Server::start(handler).await;
+    let cfg = config(
+        &[("ALIBABA_CLOUD_IMDSV1_DISABLED", "true")],
+        InMemoryFileSystem::new(),
+        time,
+    )
+    .imds_endpoint(&imds.url);
+    let err = get(&EcsRamRoleCredentialsProvider::new(&cfg))
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.starts_with("the metadata service is unreachable")
+            && err.ends_with("and ALIBABA_CLOUD_IMDSV1_DISABLED is true, so IMDSv1 is not tried"),
+        "{err}"
+    );
+    assert_eq!(methods_and_paths(&imds), ["PUT /latest/api/token"]);
+}
+
+#[tokio::test]
+async fn ecs_ram_role_retries_a_failed_get_once_without_the_token() {
+    // Every GET with the token fails (the role list is cut off, the
+    // credentials answer 500); each is tried once more without it.
+    let handler = |r: &server::Received| {
+        let token = r.header(TOKEN_HEADER).is_some();
+        match (r.method.as_str(), r.path()) {
+            ("PUT", _) => (200, "tok-v2".into()),
+            ("GET", "/latest/meta-data/ram/security-credentials/") if token => {
+                (HANG_UP, String::new())
+            }
+            ("GET", "/latest/meta-data/ram/security-credentials/") => (200, "R".into()),
+            ("GET", "/latest/meta-data/ram/security-credentials/R") if token => {
+                (500, "busy".into())
+            }
+            ("GET", "/latest/meta-data/ram/security-credentials/R") => (
+                200,
+                session_json("STS.V1", "v1-secret", "v1-token", "2026-01-01T06:00:00Z"),
+            ),
+            _ => (404, String::new()),
+        }
+    };
+    let imds = Server::start(handler).await;
+    let time = Arc::new(ManualTimeSource::new(T0));
+    let cfg = config(&[], InMemoryFileSystem::new(), time.clone()).imds_endpoint(&imds.url);
+    let c = get(&EcsRamRoleCredentialsProvider::new(&cfg))
+        .await
+        .unwrap();
+    assert_eq!(c.access_key_id(), "STS.V1");
+    assert_eq!(
+        methods_and_paths(&imds),
+        [
+            "PUT /latest/api/token",
+            "GET /latest/meta-data/ram/security-credentials/ +token",
+            "GET /latest/meta-data/ram/security-credentials/",
+            "GET /latest/meta-data/ram/security-credentials/R +token",
+            "GET /latest/meta-data/ram/security-credentials/R",
+        ]
+    );
+
+    // IMDSv1 disabled: no second try.
+    let imds = Server::start(handler).await;
+    let cfg = config(
+        &[
+            ("ALIBABA_CLOUD_IMDSV1_DISABLED", "true"),
+            ("ALIBABA_CLOUD_ECS_METADATA", "R"),
+        ],
+        InMemoryFileSystem::new(),
+        time,
+    )
+    .imds_endpoint(&imds.url);
+    let err = get(&EcsRamRoleCredentialsProvider::new(&cfg))
+        .await
+        .unwrap_err()
+        .to_string();
+    assert_eq!(
+        err,
+        "the metadata service answered HTTP 500 for the RAM role `R`"
+    );
+    assert_eq!(
+        methods_and_paths(&imds),
+        [
+            "PUT /latest/api/token",
+            "GET /latest/meta-data/ram/security-credentials/R +token",
+        ]
+    );
+}
+
+#[tokio::test]
+async fn ecs_ram_role_reports_both_failures_when_v1_fails_too() {
+    let imds = Server::start(|r| match (r.method.as_str(), r.header(TOKEN_HEADER)) {
+        ("PUT", _) => (200, "tok-v2".into()),
+        ("GET", Some(_)) => (500, "busy".into()),
+        ("GET", None) => (403, "v1 is off".into()),
+        _ => (404, String::new()),
+    })
+    .await;
+    let time = Arc::new(ManualTimeSource::new(T0));
+    let cfg = config(
+        &[("ALIBABA_CLOUD_ECS_METADATA", "R")],
+        InMemoryFileSystem::new(),
+        time,
+    )
+    .imds_endpoint(&imds.url);
+    let err = get(&EcsRamRoleCredentialsProvider::new(&cfg))
+        .await
+        .unwrap_err()
+        .to_string();
+    assert_eq!(
+        err,
+        "the metadata service answered HTTP 403 for the RAM role `R` without the IMDSv2 token; with it: the metadata service answered HTTP 500 for the RAM role `R`"
+    );
 }
 
 #[tokio::test]

@@ -323,6 +323,10 @@ async fn wait(
 /// Prints an error the way a user can act on, and picks the exit code.
 pub(crate) fn report(err: &Error) -> ExitCode {
     let code = match err.kind() {
+        // A credentials source that was configured but could not deliver
+        // (unreachable, timed out, an error answer) is a network or service
+        // failure, not bad input.
+        ErrorKind::Credentials if err.is_credentials_unavailable() => exit::FAILURE,
         ErrorKind::InvalidInput | ErrorKind::InvalidConfig | ErrorKind::Credentials => {
             exit::BAD_INPUT
         }

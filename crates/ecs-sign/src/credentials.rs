@@ -39,8 +39,9 @@ impl Credentials {
     /// # Errors
     /// [`SignError::is_credentials`] when the id is empty, has whitespace or
     /// control characters, or holds `,` or `;` (it travels in the V3
-    /// `Authorization` header); when the secret is empty or has whitespace
-    /// at either end (almost always a copy-paste slip).
+    /// `Authorization` header); when the secret is empty, has whitespace
+    /// at either end (almost always a copy-paste slip) or holds control
+    /// characters.
     pub fn new(
         access_key_id: impl Into<String>,
         access_key_secret: impl Into<String>,
@@ -78,6 +79,12 @@ impl Credentials {
             return Err(SignError::credentials(
                 "access key secret",
                 "has whitespace at its start or end; check that it was copied without spaces or line breaks",
+            ));
+        }
+        if creds.access_key_secret.chars().any(char::is_control) {
+            return Err(SignError::credentials(
+                "access key secret",
+                "holds control characters; check that it was copied whole",
             ));
         }
         Ok(creds)
@@ -201,20 +208,28 @@ mod tests {
 
     #[test]
     fn rejects_bad_input_with_the_field_name() {
-        let cases: [(&str, &str, &str); 6] = [
+        let cases: [(&str, &str, &str); 10] = [
             ("", "s", "access key id"),
             ("a b", "s", "access key id"),
             ("a,b", "s", "access key id"),
             ("id\n", "s", "access key id"),
             ("id", "", "access key secret"),
             ("id", " s", "access key secret"),
+            // Control characters anywhere in the secret, as in the id.
+            ("id", "QzX\u{7}WvY", "access key secret"),
+            ("id", "QzX\u{1b}[2JWvY", "access key secret"),
+            ("id", "QzX\nWvY", "access key secret"),
+            ("id", "QzX\u{7f}WvY", "access key secret"),
         ];
         for (id, secret, field) in cases {
             let e = Credentials::new(id, secret).unwrap_err();
             assert!(e.is_credentials());
             let text = e.to_string();
             assert!(text.contains(field), "{id:?}/{secret:?}: {text}");
+            assert!(!text.contains("QzX") && !text.contains("WvY"), "{text}");
         }
+        // Other characters stay allowed in a secret.
+        assert!(Credentials::new("id", "a b#;,\u{e9}").is_ok());
         let ok = Credentials::new("STS.NUx", "s").unwrap();
         for bad in ["", " t", "a\rb"] {
             let e = ok.clone().with_security_token(bad).unwrap_err();

@@ -48,9 +48,13 @@ enum Slot {
 /// | 1 | environment | `ALIBABA_CLOUD_ACCESS_KEY_ID` / `..._SECRET` (+ `..._SECURITY_TOKEN`) |
 /// | 2 | oidc | `ALIBABA_CLOUD_ROLE_ARN`, `..._OIDC_PROVIDER_ARN`, `..._OIDC_TOKEN_FILE` all set |
 /// | 3 | cli profile | `~/.aliyun/config.json`, unless `ALIBABA_CLOUD_CLI_PROFILE_DISABLED=true` |
-/// | 4 | ini file | `ALIBABA_CLOUD_CREDENTIALS_FILE` or `~/.alibabacloud/credentials.ini` |
+/// | 4 | ini file | `ALIBABA_CLOUD_CREDENTIALS_FILE`, else `~/.alibabacloud/credentials.ini`, else `~/.alibabacloud/credentials` |
 /// | 5 | ecs ram role | unless `ALIBABA_CLOUD_ECS_METADATA_DISABLED=true` |
 /// | 6 | credentials uri | `ALIBABA_CLOUD_CREDENTIALS_URI` set |
+///
+/// When no source yields credentials, the error lists each and why; it is
+/// [`Error::is_credentials_unavailable`] when a configured source failed
+/// on the network or at its service, not only from configuration.
 ///
 /// ```
 /// use std::collections::HashMap;
@@ -160,6 +164,9 @@ impl DefaultCredentialsChain {
             return p.provide_credentials().await;
         }
         let mut tried = Vec::with_capacity(self.slots.len());
+        // Whether a configured source failed on the network or at its
+        // service (rather than every source being absent or misconfigured).
+        let mut unavailable = false;
         for (i, (name, slot)) in self.slots.iter().enumerate() {
             match slot {
                 Slot::Skipped(reason) => tried.push(format!("{name}: {reason}")),
@@ -169,14 +176,18 @@ impl DefaultCredentialsChain {
                         self.chosen.set(i);
                         return Ok(credentials);
                     }
-                    Err(e) => tried.push(format!("{name}: {e}")),
+                    Err(e) => {
+                        unavailable |= e.is_credentials_unavailable();
+                        tried.push(format!("{name}: {e}"));
+                    }
                 },
             }
         }
         Err(Error::credentials(format!(
             "no credentials found; tried, in order:\n  {}\nset {ENV_ACCESS_KEY_ID} and {ENV_ACCESS_KEY_SECRET}, run `aliyun configure`, or pass credentials to the client",
             tried.join("\n  ")
-        )))
+        ))
+        .credentials_unavailable(unavailable))
     }
 }
 

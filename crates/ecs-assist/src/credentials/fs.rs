@@ -3,15 +3,24 @@
 
 use std::collections::HashMap;
 use std::fmt;
-use std::io;
+use std::fs::{File, Metadata};
+use std::io::{self, Read as _};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+/// The largest credentials file read, in bytes (1 MiB): the files hold a
+/// few hundred bytes, and a device or a runaway file must not fill memory.
+pub(crate) const MAX_FILE_BYTES: usize = 1024 * 1024;
+
 /// Read access to the files the credentials chain looks at
-/// (`~/.aliyun/config.json`, `~/.alibabacloud/credentials.ini`, an OIDC
-/// token file).
+/// (`~/.aliyun/config.json`, `~/.alibabacloud/credentials.ini` or
+/// `credentials`, an OIDC token file).
 pub trait FileSystem: Send + Sync + fmt::Debug {
     /// The whole file at `path` as UTF-8 text.
+    ///
+    /// Implementations over real files should read regular files only,
+    /// without blocking on a FIFO, and refuse more than 1 MiB, as
+    /// [`OsFileSystem`] does.
     ///
     /// # Errors
     /// The I/O error; [`io::ErrorKind::NotFound`] when there is no such file.
@@ -32,18 +41,91 @@ impl<T: FileSystem + ?Sized> FileSystem for Arc<T> {
     }
 }
 
-/// The operating system's file system.
+/// The operating system's file system. It reads regular files only (a
+/// directory, a device such as `/dev/urandom`, a FIFO or a socket is
+/// refused without being read, and a FIFO is never waited on) of at most
+/// 1 MiB of UTF-8 text.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct OsFileSystem;
 
 impl FileSystem for OsFileSystem {
     fn read_to_string(&self, path: &Path) -> io::Result<String> {
-        std::fs::read_to_string(path)
+        // Checked before opening: opening a FIFO to read waits for a writer.
+        regular(&std::fs::metadata(path)?)?;
+        let file = open_without_blocking(path)?;
+        // Checked again on what was opened: the path may have changed since.
+        regular(&file.metadata()?)?;
+        let limit = u64::try_from(MAX_FILE_BYTES).unwrap_or(u64::MAX);
+        let mut bytes = Vec::new();
+        file.take(limit.saturating_add(1)).read_to_end(&mut bytes)?;
+        if bytes.len() > MAX_FILE_BYTES {
+            return Err(io::Error::new(
+                io::ErrorKind::FileTooLarge,
+                "it is larger than 1 MiB; a credentials file holds a few hundred bytes",
+            ));
+        }
+        String::from_utf8(bytes)
+            .map_err(|_| io::Error::new(io::ErrorKind::InvalidData, "it is not UTF-8 text"))
     }
 
     fn home_dir(&self) -> Option<PathBuf> {
         std::env::home_dir()
     }
+}
+
+/// An error unless `metadata` is that of a regular file, naming what it is.
+fn regular(metadata: &Metadata) -> io::Result<()> {
+    let kind = metadata.file_type();
+    if kind.is_file() {
+        return Ok(());
+    }
+    let what = if kind.is_dir() {
+        "a directory"
+    } else {
+        special_kind(kind)
+    };
+    Err(io::Error::new(
+        io::ErrorKind::InvalidInput,
+        format!("it is {what}, not a regular file"),
+    ))
+}
+
+#[cfg(unix)]
+fn special_kind(kind: std::fs::FileType) -> &'static str {
+    use std::os::unix::fs::FileTypeExt as _;
+    if kind.is_fifo() {
+        "a FIFO"
+    } else if kind.is_char_device() {
+        "a character device"
+    } else if kind.is_block_device() {
+        "a block device"
+    } else if kind.is_socket() {
+        "a socket"
+    } else {
+        "something else"
+    }
+}
+
+#[cfg(not(unix))]
+fn special_kind(_: std::fs::FileType) -> &'static str {
+    "something else"
+}
+
+/// Opens `path` to read; on Unix with `O_NONBLOCK`, so that a FIFO put in
+/// place after the check is not waited on (reads of a regular file ignore
+/// the flag).
+#[cfg(unix)]
+fn open_without_blocking(path: &Path) -> io::Result<File> {
+    use std::os::unix::fs::OpenOptionsExt as _;
+    std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK)
+        .open(path)
+}
+
+#[cfg(not(unix))]
+fn open_without_blocking(path: &Path) -> io::Result<File> {
+    File::open(path)
 }
 
 /// Files held in memory, for tests and for programs that keep their
@@ -129,6 +211,68 @@ mod tests {
         assert_eq!(err.kind(), io::ErrorKind::NotFound);
         assert_eq!(fs.home_dir(), Some(PathBuf::from("/h")));
         assert!(!format!("{fs:?}").contains("secret-content"));
+    }
+
+    /// Reads `path` on another thread: an answer within 10 s, or a failure
+    /// (a read that blocks would hang the test instead).
+    fn read_promptly(path: &Path) -> io::Result<String> {
+        let (tx, rx) = std::sync::mpsc::channel();
+        let path = path.to_owned();
+        std::thread::spawn(move || {
+            let _ = tx.send(OsFileSystem.read_to_string(&path));
+        });
+        rx.recv_timeout(std::time::Duration::from_secs(10))
+            .expect("the read returned promptly")
+    }
+
+    fn temp_dir(name: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("ecs-assist-fs-{name}-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        dir
+    }
+
+    #[test]
+    fn only_regular_files_are_read() {
+        let dir = temp_dir("kinds");
+        let err = read_promptly(&dir).unwrap_err().to_string();
+        assert_eq!(err, "it is a directory, not a regular file");
+        #[cfg(unix)]
+        {
+            let err = read_promptly(Path::new("/dev/urandom"))
+                .unwrap_err()
+                .to_string();
+            assert_eq!(err, "it is a character device, not a regular file");
+            let fifo = dir.join("fifo");
+            let made = std::process::Command::new("mkfifo")
+                .arg(&fifo)
+                .status()
+                .unwrap();
+            assert!(made.success());
+            let err = read_promptly(&fifo).unwrap_err().to_string();
+            assert_eq!(err, "it is a FIFO, not a regular file");
+        }
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn files_over_the_limit_and_non_utf8_files_are_refused() {
+        let dir = temp_dir("limits");
+        let at_limit = dir.join("at-limit");
+        std::fs::write(&at_limit, vec![b'a'; MAX_FILE_BYTES]).unwrap();
+        assert_eq!(read_promptly(&at_limit).unwrap().len(), MAX_FILE_BYTES);
+        let over = dir.join("over");
+        std::fs::write(&over, vec![b'a'; MAX_FILE_BYTES + 1]).unwrap();
+        let err = read_promptly(&over).unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::FileTooLarge);
+        assert_eq!(
+            err.to_string(),
+            "it is larger than 1 MiB; a credentials file holds a few hundred bytes"
+        );
+        let binary = dir.join("binary");
+        std::fs::write(&binary, [0xff, 0xfe, 0x00]).unwrap();
+        let err = read_promptly(&binary).unwrap_err();
+        assert_eq!(err.to_string(), "it is not UTF-8 text");
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]

@@ -17,6 +17,8 @@ use crate::sleep::AsyncSleep as _;
 
 /// Sends `request` and waits at most `timeout` (when the config has a
 /// sleep). `what` names the service in errors ("the metadata service").
+/// No answer in time, or none at all, is a source that could not deliver
+/// ([`Error::is_credentials_unavailable`]); no transport is configuration.
 pub(crate) async fn send(
     config: &ProviderConfig,
     request: http::Request<Bytes>,
@@ -36,13 +38,16 @@ pub(crate) async fn send(
                 return Err(Error::credentials(format!(
                     "{what} did not answer within {} ms",
                     timeout.as_millis()
-                )));
+                ))
+                .credentials_unavailable(true));
             }
         },
         None => send.await,
     };
     result.map_err(|e| {
-        Error::credentials(format!("{what} is unreachable ({})", e.kind())).with_source(e)
+        Error::credentials(format!("{what} is unreachable ({})", e.kind()))
+            .credentials_unavailable(true)
+            .with_source(e)
     })
 }
 
@@ -59,8 +64,13 @@ pub(crate) fn snippet(body: &[u8]) -> String {
 /// Reads the document `{"Code":"Success","AccessKeyId","AccessKeySecret",
 /// "SecurityToken","Expiration"}` of the metadata service and the
 /// credentials URI. `what` names the source in errors. Values are never
-/// quoted in errors (they are secrets).
+/// quoted in errors (they are secrets). An unusable document is a source
+/// that could not deliver ([`Error::is_credentials_unavailable`]).
 pub(crate) fn parse_session(body: &[u8], what: &str) -> Result<Expiring, Error> {
+    parse_session_document(body, what).map_err(|e| e.credentials_unavailable(true))
+}
+
+fn parse_session_document(body: &[u8], what: &str) -> Result<Expiring, Error> {
     let value: Value = serde_json::from_slice(body).map_err(|e| {
         Error::credentials(format!("{what} answered with a body that is not JSON")).with_source(e)
     })?;
@@ -97,11 +107,16 @@ pub(crate) fn string_field<'a>(
 }
 
 /// `AccessKeyId`, `AccessKeySecret`, `SecurityToken` and `Expiration` of
-/// a JSON object (the metadata service's document, STS's `Credentials`).
+/// a JSON object (the metadata service's document, STS's `Credentials`);
+/// missing or unusable ones are a source that could not deliver.
 pub(crate) fn session_from_object(
     object: &serde_json::Map<String, Value>,
     what: &str,
 ) -> Result<Expiring, Error> {
+    session_fields(object, what).map_err(|e| e.credentials_unavailable(true))
+}
+
+fn session_fields(object: &serde_json::Map<String, Value>, what: &str) -> Result<Expiring, Error> {
     let field = |name: &str| string_field(object, name, what);
     let (id, secret, token) = (
         field("AccessKeyId")?,
@@ -166,6 +181,7 @@ mod tests {
             assert!(text.contains(want), "{body}: {text}");
             assert!(!text.contains("sek"), "{text}");
             assert_eq!(e.kind(), crate::ErrorKind::Credentials);
+            assert!(e.is_credentials_unavailable(), "{body}");
         }
     }
 }

@@ -26,10 +26,20 @@ const CREDENTIALS_PATH: &str = "/latest/meta-data/ram/security-credentials/";
 const WHAT: &str = "the metadata service";
 
 /// STS credentials of the instance's RAM role, from the metadata service
-/// (`http://100.100.100.200`): an IMDSv2 token first (falling back to v1
-/// unless `ALIBABA_CLOUD_IMDSV1_DISABLED=true`), the role from
-/// `ALIBABA_CLOUD_ECS_METADATA` or discovered, cached and refreshed 15
-/// minutes before they expire.
+/// (`http://100.100.100.200`), cached and refreshed 15 minutes before they
+/// expire; the role from `ALIBABA_CLOUD_ECS_METADATA` or discovered.
+///
+/// As the official library does: an IMDSv2 token is asked for first, and
+/// when that fails in any way (no answer, an error status) the requests go
+/// on without it (IMDSv1); a request that fails with the token is tried
+/// once more without it. `ALIBABA_CLOUD_IMDSV1_DISABLED=true` turns both
+/// off. Off an ECS instance the probe therefore waits twice for the 1 s
+/// timeout before it gives up.
+///
+/// Failures of the service are [`Error::is_credentials_unavailable`],
+/// except while the role is being discovered: a service that cannot be
+/// reached, or that lists no role, means this machine has no ECS RAM role,
+/// which is a matter of configuration.
 pub struct EcsRamRoleCredentialsProvider {
     fetcher: Arc<ImdsFetcher>,
     cache: CredentialsCache,
@@ -139,88 +149,154 @@ impl ImdsFetcher {
         })
     }
 
-    /// The IMDSv2 token; `None` to go on with v1.
-    async fn token(&self) -> Result<Option<String>, Error> {
+    /// Sends `request`. While the role is not known yet (`discovering`),
+    /// a service that cannot be reached means this machine has no ECS RAM
+    /// role: a matter of configuration, not a failure of a source.
+    async fn send(
+        &self,
+        request: http::Request<Bytes>,
+        discovering: bool,
+    ) -> Result<http::Response<Bytes>, Error> {
+        send(&self.config, request, IMDS_TIMEOUT, WHAT)
+            .await
+            .map_err(|e| {
+                if discovering {
+                    e.credentials_unavailable(false)
+                } else {
+                    e
+                }
+            })
+    }
+
+    /// The IMDSv2 token; `None` to go on with IMDSv1, when the token
+    /// request failed in any way (no answer, an error status, an empty
+    /// body) and IMDSv1 is allowed, as the official library does.
+    async fn token(&self, discovering: bool) -> Result<Option<String>, Error> {
         let mut request = self.request(http::Method::PUT, TOKEN_PATH, None)?;
         request.headers_mut().insert(
             TOKEN_TTL_HEADER,
             http::HeaderValue::from_static(TOKEN_TTL_SECONDS),
         );
-        // An unreachable service is reported as such: asking again without
-        // a token could only time out a second time.
-        let response = send(&self.config, request, IMDS_TIMEOUT, WHAT).await?;
-        let body = String::from_utf8_lossy(response.body()).trim().to_owned();
-        if response.status().is_success() && !body.is_empty() {
-            return Ok(Some(body));
-        }
+        let failure = match self.send(request, discovering).await {
+            Ok(response) => {
+                let body = String::from_utf8_lossy(response.body()).trim().to_owned();
+                if response.status().is_success() && !body.is_empty() {
+                    return Ok(Some(body));
+                }
+                Error::credentials(format!(
+                    "{WHAT} gave no IMDSv2 token (HTTP {})",
+                    response.status().as_u16()
+                ))
+                .credentials_unavailable(true)
+            }
+            Err(e) => e,
+        };
         if self.imdsv1_disabled {
             return Err(Error::credentials(format!(
-                "{WHAT} gave no IMDSv2 token (HTTP {}) and {ENV_IMDSV1_DISABLED} is true, so IMDSv1 is not tried",
-                response.status().as_u16()
-            )));
+                "{failure} and {ENV_IMDSV1_DISABLED} is true, so IMDSv1 is not tried"
+            ))
+            .credentials_unavailable(failure.is_credentials_unavailable()));
         }
-        tracing::debug!(
-            status = response.status().as_u16(),
-            "no IMDSv2 token; using IMDSv1"
-        );
+        tracing::debug!(error = %failure, "no IMDSv2 token; using IMDSv1");
         Ok(None)
     }
 
-    async fn get(&self, path: &str, token: Option<&str>) -> Result<http::Response<Bytes>, Error> {
-        let request = self.request(http::Method::GET, path, token)?;
-        send(&self.config, request, IMDS_TIMEOUT, WHAT).await
+    /// GETs `path` and reads the answer with `read`. A failure with the
+    /// token (no answer, an error status, an unusable body) is tried once
+    /// more without it unless IMDSv1 is disabled, as the official library
+    /// does.
+    async fn get<T: Send>(
+        &self,
+        path: &str,
+        token: Option<&str>,
+        discovering: bool,
+        read: impl Fn(http::Response<Bytes>) -> Result<T, Error> + Sync,
+    ) -> Result<T, Error> {
+        let read = &read;
+        let once = |token| async move {
+            let request = self.request(http::Method::GET, path, token)?;
+            self.send(request, discovering).await.and_then(read)
+        };
+        let with_token = match once(token).await {
+            Ok(value) => return Ok(value),
+            Err(e) if token.is_none() || self.imdsv1_disabled => return Err(e),
+            Err(e) => e,
+        };
+        tracing::debug!(error = %with_token, "failed with the IMDSv2 token; trying once without it");
+        once(None).await.map_err(|without| {
+            let (first, second) = (with_token.to_string(), without.to_string());
+            if first == second {
+                return without;
+            }
+            Error::credentials(format!(
+                "{second} without the IMDSv2 token; with it: {first}"
+            ))
+            .credentials_unavailable(without.is_credentials_unavailable())
+        })
     }
 
-    async fn role(&self, token: Option<&str>) -> Result<String, Error> {
+    async fn role(&self, token: Option<&str>, discovering: bool) -> Result<String, Error> {
         if let Some(role) = &self.role_name {
             return Ok(role.clone());
         }
         if let Some(role) = self.discovered.get() {
             return Ok(role);
         }
-        let response = self.get(CREDENTIALS_PATH, token).await?;
-        let status = response.status();
-        if status == http::StatusCode::NOT_FOUND {
-            return Err(Error::credentials(format!(
-                "{WHAT} lists no RAM role: attach one to the instance, or set {ENV_ECS_METADATA}"
-            )));
-        }
-        let body = String::from_utf8_lossy(response.body());
-        let role = body
-            .lines()
-            .map(str::trim)
-            .find(|l| !l.is_empty())
-            .map(str::to_owned);
-        match role {
-            Some(role) if status.is_success() => {
-                self.discovered.set(role.clone());
-                Ok(role)
-            }
-            _ => Err(Error::credentials(format!(
-                "{WHAT} did not name the instance's RAM role (HTTP {}: {})",
-                status.as_u16(),
-                snippet(response.body())
-            ))),
-        }
+        let role = self
+            .get(CREDENTIALS_PATH, token, discovering, read_role)
+            .await?;
+        self.discovered.set(role.clone());
+        Ok(role)
     }
 
     async fn fetch_now(&self) -> Result<Expiring, Error> {
-        let token = self.token().await?;
-        let role = self.role(token.as_deref()).await?;
+        let discovering = self.role_name.is_none() && self.discovered.get().is_none();
+        let token = self.token(discovering).await?;
+        let role = self.role(token.as_deref(), discovering).await?;
         let path = format!("{CREDENTIALS_PATH}{}", ecs_sign::percent_encode(&role));
-        let response = self.get(&path, token.as_deref()).await?;
-        let status = response.status();
-        if status == http::StatusCode::NOT_FOUND {
-            return Err(Error::credentials(format!(
-                "{WHAT} has no credentials for the RAM role `{role}`: check the role attached to the instance"
-            )));
-        }
-        if !status.is_success() {
-            return Err(Error::credentials(format!(
-                "{WHAT} answered HTTP {} for the RAM role `{role}`",
-                status.as_u16()
-            )));
-        }
-        parse_session(response.body(), WHAT)
+        self.get(&path, token.as_deref(), false, |response| {
+            read_credentials(&response, &role)
+        })
+        .await
     }
+}
+
+/// The role the service lists first. No role listed (HTTP 404) means none
+/// is attached: a matter of configuration.
+fn read_role(response: http::Response<Bytes>) -> Result<String, Error> {
+    let status = response.status();
+    if status == http::StatusCode::NOT_FOUND {
+        return Err(Error::credentials(format!(
+            "{WHAT} lists no RAM role: attach one to the instance, or set {ENV_ECS_METADATA}"
+        )));
+    }
+    let body = String::from_utf8_lossy(response.body());
+    match body.lines().map(str::trim).find(|l| !l.is_empty()) {
+        Some(role) if status.is_success() => Ok(role.to_owned()),
+        _ => Err(Error::credentials(format!(
+            "{WHAT} did not name the instance's RAM role (HTTP {}: {})",
+            status.as_u16(),
+            snippet(response.body())
+        ))
+        .credentials_unavailable(true)),
+    }
+}
+
+/// The credentials of `role` in the service's answer.
+fn read_credentials(response: &http::Response<Bytes>, role: &str) -> Result<Expiring, Error> {
+    let status = response.status();
+    if status == http::StatusCode::NOT_FOUND {
+        return Err(Error::credentials(format!(
+            "{WHAT} has no credentials for the RAM role `{role}`: check the role attached to the instance"
+        ))
+        .credentials_unavailable(true));
+    }
+    if !status.is_success() {
+        return Err(Error::credentials(format!(
+            "{WHAT} answered HTTP {} for the RAM role `{role}`",
+            status.as_u16()
+        ))
+        .credentials_unavailable(true));
+    }
+    parse_session(response.body(), WHAT)
 }

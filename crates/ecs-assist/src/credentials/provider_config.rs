@@ -189,15 +189,21 @@ impl ProviderConfig {
     /// configured file system; the error names the file and says whether it
     /// is missing or unreadable.
     pub(crate) fn read_file(&self, path: &Path) -> Result<String, crate::Error> {
-        self.fs.read_to_string(path).map_err(|e| {
-            let file = path.display();
-            let message = if e.kind() == std::io::ErrorKind::NotFound {
-                format!("{file} not found")
-            } else {
-                format!("{file} cannot be read ({e})")
-            };
-            crate::Error::credentials(message).with_source(e)
-        })
+        self.read_file_if_present(path)?
+            .ok_or_else(|| crate::Error::credentials(format!("{} not found", path.display())))
+    }
+
+    /// [`read_file`](Self::read_file), with `None` when there is no file.
+    pub(crate) fn read_file_if_present(&self, path: &Path) -> Result<Option<String>, crate::Error> {
+        match self.fs.read_to_string(path) {
+            Ok(text) => Ok(Some(text)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(crate::Error::credentials(format!(
+                "{} cannot be read ({e})",
+                path.display()
+            ))
+            .with_source(e)),
+        }
     }
 
     /// The STS endpoint URL for `region` (`None`: the central

@@ -240,7 +240,9 @@ impl Fetch for AssumeRole {
         Box::pin(async move {
             let source = self.source.provide_credentials().await.map_err(|e| {
                 let message = format!("the source credentials of AssumeRole are unavailable: {e}");
-                Error::credentials(message).with_source(e)
+                Error::credentials(message)
+                    .credentials_unavailable(e.is_credentials_unavailable())
+                    .with_source(e)
             })?;
             let mut form = self.session.params(&self.config)?;
             if let Some(id) = &self.external_id {
@@ -408,7 +410,8 @@ async fn call(
             format!(
                 "{what} failed with {error}; check the role ARN and that the caller may assume it"
             )
-        }));
+        })
+        .credentials_unavailable(true));
     }
     let value: Option<Value> = serde_json::from_slice(response.body()).ok();
     let object = value.as_ref().and_then(Value::as_object);
@@ -417,6 +420,7 @@ async fn call(
         .and_then(Value::as_object)
         .ok_or_else(|| {
             Error::credentials(format!("{what} answered without a `Credentials` object"))
+                .credentials_unavailable(true)
         })?;
     session_from_object(credentials, &what)
 }

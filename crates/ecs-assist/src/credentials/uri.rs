@@ -86,7 +86,8 @@ impl Fetch for UriFetcher {
                 return Err(Error::credentials(format!(
                     "{what} answered HTTP {}",
                     response.status().as_u16()
-                )));
+                ))
+                .credentials_unavailable(true));
             }
             let parsed: Expiring = parse_session(response.body(), &what)?;
             Ok(parsed)

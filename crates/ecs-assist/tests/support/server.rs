@@ -31,6 +31,9 @@ impl Received {
     }
 }
 
+/// The status a handler returns to close the connection without answering.
+pub const HANG_UP: u16 = 0;
+
 pub type Handler = dyn Fn(&Received) -> (u16, String) + Send + Sync;
 
 pub struct Server {
@@ -70,6 +73,11 @@ impl Server {
                     log.lock().unwrap().push(request.clone());
                     tokio::time::sleep(delay).await;
                     let (status, body) = handler(&request);
+                    if status == HANG_UP {
+                        // Closed without a word: a transport failure.
+                        let _ = stream.shutdown().await;
+                        return;
+                    }
                     let response = format!(
                         "HTTP/1.1 {status} X\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
                         body.len()
