@@ -275,12 +275,24 @@ impl Error {
         .with_source(source)
     }
 
-    pub(crate) fn wait_timeout(limit: std::time::Duration, last: WaitOutcome) -> Self {
+    pub(crate) fn invalid_wait(problems: &[String]) -> Self {
+        Self::new(
+            ErrorKind::InvalidInput,
+            format!("the waiter was not started: {}", problems.join("; ")),
+        )
+    }
+
+    pub(crate) fn wait_timeout(
+        limit: std::time::Duration,
+        waited: std::time::Duration,
+        last: WaitOutcome,
+    ) -> Self {
         let summary = last.summary();
         let mut e = Self::new(
             ErrorKind::WaitTimeout,
             format!(
-                "gave up waiting after {} s: {} of {} instances finished; raise the timeout or check the instances",
+                "gave up waiting after {} s (the timeout is {} s): {} of {} instances finished; raise the timeout or check the instances",
+                waited.as_secs(),
                 limit.as_secs(),
                 summary.finished(),
                 summary.total
