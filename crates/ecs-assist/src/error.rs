@@ -288,12 +288,24 @@ impl Error {
         .with_source(source)
     }
 
-    pub(crate) fn wait_timeout(limit: std::time::Duration, last: WaitOutcome) -> Self {
+    pub(crate) fn invalid_wait(problems: &[String]) -> Self {
+        Self::new(
+            ErrorKind::InvalidInput,
+            format!("the waiter was not started: {}", problems.join("; ")),
+        )
+    }
+
+    pub(crate) fn wait_timeout(
+        limit: std::time::Duration,
+        waited: std::time::Duration,
+        last: WaitOutcome,
+    ) -> Self {
         let summary = last.summary();
         let mut e = Self::new(
             ErrorKind::WaitTimeout,
             format!(
-                "gave up waiting after {} s: {} of {} instances finished; raise the timeout or check the instances",
+                "gave up waiting after {} s (the timeout is {} s): {} of {} instances finished; raise the timeout or check the instances",
+                waited.as_secs(),
                 limit.as_secs(),
                 summary.finished(),
                 summary.total
@@ -303,12 +315,22 @@ impl Error {
         e
     }
 
+    /// The request could not be put together; the message names the part
+    /// at fault, the `http` error is the source.
     pub(crate) fn request_build(source: http::Error) -> Self {
-        Self::new(
-            ErrorKind::InvalidConfig,
-            "the HTTP request could not be built; check the endpoint and the user agent suffix for invalid characters",
-        )
-        .with_source(source)
+        let message = if source.is::<http::uri::InvalidUri>() {
+            "the request URI could not be built: the parameters are too long for one request \
+             (a URI holds at most 65,534 bytes; shorten the ids, tags or NextToken) or the \
+             endpoint is not a valid URL"
+        } else if source.is::<http::header::InvalidHeaderValue>()
+            || source.is::<http::header::InvalidHeaderName>()
+        {
+            "a request header could not be built: check the user agent suffix for characters \
+             a header cannot hold (control characters, line breaks)"
+        } else {
+            "the HTTP request could not be built"
+        };
+        Self::new(ErrorKind::InvalidConfig, message).with_source(source)
     }
 
     pub(crate) fn not_found(invoke_id: &str, after: std::time::Duration) -> Self {
@@ -523,6 +545,26 @@ mod tests {
         assert!(e.is_retryable());
         assert!(e.to_string().ends_with("(after 4 attempts)"));
         assert_eq!(e.kind(), ErrorKind::Service);
+    }
+
+    #[test]
+    fn a_request_that_cannot_be_built_blames_the_part_at_fault() {
+        let long_uri = http::Request::post(format!("http://h/?InvokeId={}", "t".repeat(70_000)))
+            .body(())
+            .unwrap_err();
+        let text = Error::request_build(long_uri).to_string();
+        assert!(
+            text.contains("request URI") && text.contains("too long"),
+            "{text}"
+        );
+        assert!(!text.contains("user agent"), "{text}");
+        let bad_header = http::Request::post("http://h/")
+            .header("user-agent", "a\u{1}b")
+            .body(())
+            .unwrap_err();
+        let e = Error::request_build(bad_header);
+        assert!(e.to_string().contains("header"), "{e}");
+        assert!(e.source().is_some(), "the cause stays in the chain");
     }
 
     #[test]

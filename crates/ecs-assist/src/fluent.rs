@@ -76,14 +76,29 @@ macro_rules! parameter_setters {
             self.$request().resource_group_id = Some(value.into());
             self
         }
-        /// Adds a `Tag.N.Key` / `Tag.N.Value` filter.
+        /// Adds a filter on a tag with exactly this value (`Tag.N.Key` and
+        /// `Tag.N.Value`; an empty value is sent as such).
         pub fn tag(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
-            self.$request().tags.push($crate::Tag::new(key, value));
+            self.$request()
+                .tags
+                .push($crate::TagFilter::new(key, value));
             self
         }
-        /// Adds several tag filters.
-        pub fn tags(mut self, tags: impl IntoIterator<Item = $crate::Tag>) -> Self {
-            self.$request().tags.extend(tags);
+        /// Adds a filter on a tag key with any value (`Tag.N.Key` only, no
+        /// `Tag.N.Value`).
+        pub fn tag_key(mut self, key: impl Into<String>) -> Self {
+            self.$request().tags.push($crate::TagFilter::key_only(key));
+            self
+        }
+        /// Adds several tag filters (a result's [`Tag`](crate::Tag) converts
+        /// to a filter on its key and value).
+        pub fn tags<T: Into<$crate::TagFilter>>(
+            mut self,
+            tags: impl IntoIterator<Item = T>,
+        ) -> Self {
+            self.$request()
+                .tags
+                .extend(tags.into_iter().map(Into::into));
             self
         }
         /// Replaces every parameter with `request`'s.

@@ -157,12 +157,14 @@ pub use retry::RetryConfig;
 #[cfg(feature = "hyper")]
 pub use sleep::TokioSleep;
 pub use sleep::{AsyncSleep, SharedAsyncSleep, SleepFuture, ThreadSleep};
-pub use waiter::{WaitForInvocation, WaitOutcome, WaitSummary};
+pub use waiter::{
+    MAX_POLL_INTERVAL, MAX_WAIT_TIMEOUT, WaitForInvocation, WaitOutcome, WaitSummary,
+};
 
 pub use ecs_model::{
     ContentEncoding, DescribeInvocationResultsRequest, DescribeInvocationResultsResponse,
     ErrorCode, Invocation, InvocationResult, InvocationStatus, InvokeRecordStatus, PageStyle,
-    PaginatorPosition, ServiceError, Tag,
+    PaginatorPosition, ServiceError, Tag, TagFilter,
 };
 pub use ecs_sign::{Credentials, NonceSource, TimeSource};
 pub use ecs_transport::{SharedTransport, Transport, TransportError};

@@ -4,6 +4,7 @@
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use ecs_assist::{MAX_POLL_INTERVAL, MAX_WAIT_TIMEOUT, TagFilter};
 
 use crate::output::Format;
 
@@ -166,9 +167,10 @@ pub(crate) struct Filters {
     #[arg(long, value_name = "ID")]
     pub(crate) resource_group_id: Option<String>,
 
-    /// Only invocations with this tag (repeatable, up to 20).
-    #[arg(long = "tag", value_name = "KEY=VALUE", value_parser = tag)]
-    pub(crate) tags: Vec<(String, String)>,
+    /// Only invocations with this tag (repeatable, up to 20): KEY (any
+    /// value), KEY=VALUE, or KEY= (an empty value).
+    #[arg(long = "tag", value_name = "KEY[=VALUE]", value_parser = tag)]
+    pub(crate) tags: Vec<TagFilter>,
 }
 
 /// The output encoding on the wire.
@@ -214,12 +216,13 @@ pub(crate) struct WaitArgs {
     #[command(flatten)]
     pub(crate) filters: Filters,
 
-    /// Give up after this long (exit 4), e.g. 10m.
-    #[arg(long, value_parser = duration, default_value = "10m", value_name = "DURATION")]
+    /// Give up after this long (exit 4), e.g. 10m; at most 7 days. The last
+    /// poll is made at the timeout.
+    #[arg(long, value_parser = wait_timeout, default_value = "10m", value_name = "DURATION")]
     pub(crate) timeout: Duration,
 
-    /// Time between polls, e.g. 2s.
-    #[arg(long, value_parser = duration, default_value = "2s", value_name = "DURATION")]
+    /// Time between polls, e.g. 2s; at most 1h.
+    #[arg(long, value_parser = poll_interval, default_value = "2s", value_name = "DURATION")]
     pub(crate) interval: Duration,
 
     /// Stop as soon as one instance fails.
@@ -237,15 +240,41 @@ fn duration(text: &str) -> Result<Duration, String> {
     Ok(parsed)
 }
 
-/// `KEY=VALUE` (the value may be empty).
-fn tag(text: &str) -> Result<(String, String), String> {
-    let (key, value) = text
-        .split_once('=')
-        .ok_or_else(|| format!("`{text}` is not KEY=VALUE"))?;
-    if key.is_empty() {
-        return Err("the tag key must not be empty".to_owned());
+/// `--timeout`: a duration of at most [`MAX_WAIT_TIMEOUT`].
+fn wait_timeout(text: &str) -> Result<Duration, String> {
+    duration_at_most(text, MAX_WAIT_TIMEOUT)
+}
+
+/// `--interval`: a duration of at most [`MAX_POLL_INTERVAL`].
+fn poll_interval(text: &str) -> Result<Duration, String> {
+    duration_at_most(text, MAX_POLL_INTERVAL)
+}
+
+fn duration_at_most(text: &str, limit: Duration) -> Result<Duration, String> {
+    let parsed = duration(text)?;
+    if parsed > limit {
+        return Err(format!(
+            "must be at most {}",
+            humantime::format_duration(limit)
+        ));
     }
-    Ok((key.to_owned(), value.to_owned()))
+    Ok(parsed)
+}
+
+/// `KEY` (any value), `KEY=VALUE`, or `KEY=` (an empty value); the value is
+/// what follows the first `=`.
+fn tag(text: &str) -> Result<TagFilter, String> {
+    let filter = match text.split_once('=') {
+        Some((key, value)) => TagFilter::new(key, value),
+        None => TagFilter::key_only(text),
+    };
+    if filter.key.trim().is_empty() {
+        return Err(
+            "the tag key must not be empty; write KEY (any value), KEY=VALUE or KEY= (an empty value)"
+                .to_owned(),
+        );
+    }
+    Ok(filter)
 }
 
 #[cfg(test)]
@@ -263,9 +292,15 @@ mod tests {
         assert_eq!(duration("1m 30s").unwrap(), Duration::from_secs(90));
         assert!(duration("soon").unwrap_err().contains("like 500ms"));
         assert!(duration("0s").is_err());
-        assert_eq!(tag("env=").unwrap(), ("env".to_owned(), String::new()));
-        assert!(tag("env").unwrap_err().contains("KEY=VALUE"));
-        assert!(tag("=x").is_err());
+        assert_eq!(tag("env=").unwrap(), TagFilter::new("env", ""));
+        assert_eq!(tag("env").unwrap(), TagFilter::key_only("env"));
+        assert_eq!(tag("a=b=c").unwrap(), TagFilter::new("a", "b=c"));
+        assert!(tag("=x").unwrap_err().contains("KEY=VALUE"));
+        assert!(tag(" ").is_err() && tag("").is_err());
+        assert_eq!(poll_interval("1h").unwrap(), MAX_POLL_INTERVAL);
+        assert!(poll_interval("3601s").unwrap_err().contains("at most 1h"));
+        assert_eq!(wait_timeout("7d").unwrap(), MAX_WAIT_TIMEOUT);
+        assert!(wait_timeout("18446744073709551615s").is_err());
     }
 
     #[test]

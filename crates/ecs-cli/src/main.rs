@@ -10,6 +10,7 @@ mod args;
 mod output;
 mod progress;
 mod run;
+mod sanitize;
 
 use std::process::ExitCode;
 

@@ -6,6 +6,8 @@ use std::io::{self, Write};
 use ecs_model::{ContentEncoding, InvocationResult};
 use serde::Serialize;
 
+use crate::sanitize::for_terminal;
+
 /// The output formats of `--output`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub(crate) enum Format {
@@ -57,6 +59,10 @@ pub(crate) struct ResultRecord<'a> {
     oss_output_status: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     oss_output_uri: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    oss_output_error_code: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    oss_output_error_info: Option<&'a str>,
     /// `ecs_model::Tag` serializes as `{"TagKey", "TagValue"}`.
     #[serde(skip_serializing_if = "<[_]>::is_empty")]
     tags: &'a [ecs_model::Tag],
@@ -120,6 +126,8 @@ impl<'a> ResultRecord<'a> {
             oss_output_delivery: opt(&result.oss_output_delivery),
             oss_output_status: opt(&result.oss_output_status),
             oss_output_uri: opt(&result.oss_output_uri),
+            oss_output_error_code: opt(&result.oss_output_error_code),
+            oss_output_error_info: opt(&result.oss_output_error_info),
             tags: &result.tags,
         })
     }
@@ -160,7 +168,9 @@ impl<W: Write> Printer<W> {
         self
     }
 
-    /// Writes the start of the document (the table header, `[`).
+    /// Writes the start of the document: the table header. (A JSON array
+    /// opens with its first result, so a run that fails before any result
+    /// prints nothing that parses.)
     pub(crate) fn begin(&mut self) -> io::Result<()> {
         match self.format {
             Format::Table => {
@@ -174,9 +184,24 @@ impl<W: Write> Printer<W> {
                     writeln!(self.out, "{header}")
                 }
             }
-            Format::Json => write!(self.out, "["),
-            Format::Ndjson | Format::Raw => Ok(()),
+            Format::Json | Format::Ndjson | Format::Raw => Ok(()),
         }
+    }
+
+    /// How many results were written.
+    pub(crate) fn written(&self) -> u64 {
+        self.written
+    }
+
+    /// The format being written.
+    pub(crate) fn format(&self) -> Format {
+        self.format
+    }
+
+    /// Flushes what was written, leaving the document open (after a
+    /// failure: a JSON array stays unclosed, so it never reads as complete).
+    pub(crate) fn flush(&mut self) -> io::Result<()> {
+        self.out.flush()
     }
 
     /// Writes one page of results and flushes, so output streams.
@@ -192,10 +217,8 @@ impl<W: Write> Printer<W> {
     fn one(&mut self, result: &InvocationResult) -> Result<(), PrintError> {
         match self.format {
             Format::Json => {
-                if self.written > 0 {
-                    write!(self.out, ",")?;
-                }
-                write!(self.out, "\n  ")?;
+                let separator = if self.written > 0 { ",\n  " } else { "[\n  " };
+                write!(self.out, "{separator}")?;
                 let record = ResultRecord::new(result, &self.encoding)?;
                 serde_json::to_writer(&mut self.out, &record).map_err(io::Error::other)?;
             }
@@ -206,7 +229,11 @@ impl<W: Write> Printer<W> {
             }
             Format::Raw => {
                 let bytes = output_bytes(result, &self.encoding)?;
-                let header = format!("{} ({})", result.instance_id, result.invoke_id);
+                let header = format!(
+                    "{} ({})",
+                    for_terminal(&result.instance_id),
+                    for_terminal(&result.invoke_id)
+                );
                 if self.raw_headers && self.last_raw_header.as_deref() != Some(header.as_str()) {
                     if self.last_raw_header.is_some() {
                         writeln!(self.out)?;
@@ -222,10 +249,12 @@ impl<W: Write> Printer<W> {
     }
 
     fn row(&mut self, result: &InvocationResult) -> Result<(), PrintError> {
-        let status = result
-            .invocation_status
-            .as_ref()
-            .map_or("-", |s| s.as_str());
+        let status = for_terminal(
+            result
+                .invocation_status
+                .as_ref()
+                .map_or("-", |s| s.as_str()),
+        );
         let exit = result
             .exit_code
             .map_or_else(|| "-".to_owned(), |c| c.to_string());
@@ -252,26 +281,28 @@ impl<W: Write> Printer<W> {
             }
         };
         let status_cell = match &result.invocation_status {
-            Some(s) if s.is_success() => paint("32", status),
-            Some(s) if s.is_failure() => paint("31", status),
-            Some(s) if !s.is_final() => paint("33", status),
-            _ => paint("0", status),
+            Some(s) if s.is_success() => paint("32", &status),
+            Some(s) if s.is_failure() => paint("31", &status),
+            Some(s) if !s.is_final() => paint("33", &status),
+            _ => paint("0", &status),
         };
         writeln!(
             self.out,
             "{:<24} {:<22} {status_cell} {exit:>5}  {finished:<20}  {first}",
-            result.instance_id, result.invoke_id
+            for_terminal(&result.instance_id),
+            for_terminal(&result.invoke_id)
         )?;
         Ok(())
     }
 
-    /// Writes the end of the document (`]`) and flushes.
+    /// Writes the end of a complete document (`]`, or `[]` when there
+    /// were no results) and flushes.
     pub(crate) fn finish(&mut self) -> io::Result<()> {
         if self.format == Format::Json {
             if self.written > 0 {
                 writeln!(self.out, "\n]")?;
             } else {
-                writeln!(self.out, "]")?;
+                writeln!(self.out, "[]")?;
             }
         }
         self.out.flush()
@@ -287,11 +318,8 @@ fn first_line(text: &str, width: usize) -> String {
         .unwrap_or("")
         .trim_end();
     // Control characters would move the cursor or ring the bell.
-    let mut shown: String = line
-        .chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .take(width)
-        .collect();
+    let line = for_terminal(line);
+    let mut shown: String = line.chars().take(width).collect();
     if line.chars().count() > width {
         shown.pop();
         shown.push('…');
@@ -420,6 +448,112 @@ mod tests {
         );
         assert!(text.contains("<4 bytes, not text"), "{text}");
         assert!(!text.contains('\x1b') && !text.contains('\x07'), "{text:?}");
+    }
+
+    #[test]
+    fn json_opens_with_its_first_result_and_closes_only_when_complete() {
+        let mut printer = Printer::new(Vec::new(), Format::Json, ContentEncoding::Base64, false);
+        printer.begin().unwrap();
+        printer.page(&[]).unwrap();
+        assert!(printer.out.is_empty(), "nothing before the first result");
+        printer.page(&[result("i-1", b"x")]).unwrap();
+        printer.flush().unwrap();
+        assert_eq!(printer.written(), 1);
+        let text = String::from_utf8(printer.out.clone()).unwrap();
+        assert!(text.starts_with("[\n  {"), "{text}");
+        assert!(serde_json::from_str::<serde_json::Value>(&text).is_err());
+        printer.finish().unwrap();
+        let done: serde_json::Value = serde_json::from_slice(&printer.out).unwrap();
+        assert_eq!(done.as_array().unwrap().len(), 1);
+    }
+
+    #[test]
+    fn ids_and_statuses_from_the_server_are_escaped_in_table_and_raw_headers() {
+        let mut hostile = result("i-\u{1b}[2J", b"ok\n");
+        hostile.invoke_id = "t-\u{9b}1m".to_owned();
+        hostile.invocation_status = Some(InvocationStatus::parse("Su\u{7}cc"));
+        let table = render(Format::Table, std::slice::from_ref(&hostile));
+        assert!(
+            table.contains("i-\\e[2J")
+                && table.contains("t-\\u{9b}1m")
+                && table.contains("Su\\acc"),
+            "{table}"
+        );
+        let raw = render(Format::Raw, &[hostile]);
+        assert_eq!(raw, "==> i-\\e[2J (t-\\u{9b}1m) <==\nok\n");
+        for text in [table, raw] {
+            assert!(
+                !text.chars().any(|c| c.is_control() && c != '\n'),
+                "{text:?}"
+            );
+        }
+    }
+
+    /// The fields of `InvocationResult` by their API names, read from its
+    /// derived `Debug`, which lists every field whatever its value: a field
+    /// added to the model appears here without anyone listing it.
+    fn model_fields() -> std::collections::BTreeSet<String> {
+        let debug = format!("{:#?}", InvocationResult::default());
+        debug
+            .lines()
+            .filter_map(|l| l.strip_prefix("    "))
+            .filter(|l| !l.starts_with(' '))
+            .filter_map(|l| l.split_once(':'))
+            .map(|(name, _)| {
+                name.split('_')
+                    .map(|word| {
+                        let mut chars = word.chars();
+                        chars.next().map_or_else(String::new, |first| {
+                            first.to_ascii_uppercase().to_string() + chars.as_str()
+                        })
+                    })
+                    .collect()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn the_record_prints_every_field_of_the_model() {
+        let mut full = result("i-1", b"out\n");
+        let text = |name: &str| Some(format!("{name}-value"));
+        full.container_id = text("container");
+        full.container_name = text("name");
+        full.invoke_record_status = Some(ecs_model::InvokeRecordStatus::Finished);
+        full.error_code = Some(ecs_model::ErrorCode::parse("ExitCodeNonzero"));
+        full.error_info = text("info");
+        full.start_time = ecs_model::Timestamp::parse("2026-11-26T05:02:36Z");
+        full.finished_time = full.start_time.clone();
+        full.stop_time = full.start_time.clone();
+        full.username = text("root");
+        full.launcher = text("launcher");
+        full.termination_mode = text("Process");
+        full.oss_output_delivery = text("oss://b");
+        full.oss_output_status = text("Failed");
+        full.oss_output_uri = text("https://b");
+        full.oss_output_error_code = text("NoSuchBucket");
+        full.oss_output_error_info = text("the bucket is gone");
+        full.tags = vec![ecs_model::Tag::new("k", "v")];
+        let record = ResultRecord::new(&full, &ContentEncoding::Base64).unwrap();
+        let json = serde_json::to_value(&record).unwrap();
+        let printed: std::collections::BTreeSet<String> = json
+            .as_object()
+            .unwrap()
+            .iter()
+            .filter(|(_, v)| !v.is_null())
+            .map(|(k, _)| k.clone())
+            .collect();
+        let model = model_fields();
+        assert!(
+            model.contains("OssOutputErrorInfo") && model.len() >= 25,
+            "{model:?}"
+        );
+        let missing: Vec<_> = model.difference(&printed).collect();
+        assert!(
+            missing.is_empty(),
+            "InvocationResult fields the CLI record does not print: {missing:?}"
+        );
+        assert_eq!(json["OssOutputErrorCode"], "NoSuchBucket-value");
+        assert_eq!(json["OssOutputErrorInfo"], "the bucket is gone-value");
     }
 
     #[test]

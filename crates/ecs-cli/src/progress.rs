@@ -46,7 +46,8 @@ impl Progress {
     /// A waiter's poll saw `summary`.
     pub(crate) fn waiting(&mut self, invoke_id: &str, summary: &WaitSummary) {
         let line = format!(
-            "waiting for {invoke_id}: {} of {} instances finished ({} failed)…",
+            "waiting for {}: {} of {} instances finished ({} failed)…",
+            crate::sanitize::for_terminal(invoke_id),
             summary.finished(),
             summary.total,
             summary.failed

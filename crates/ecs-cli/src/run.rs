@@ -8,11 +8,13 @@ use ecs_assist::{
     Client, ClientBuilder, ContentEncoding, EndpointType, Error, ErrorKind, PageStyle,
     ProcessEnvironment, SignatureVersion,
 };
+use ecs_model::ValidationErrors;
 use futures::StreamExt as _;
 
 use crate::args::{self, Cli, Command, Filters, ResultsArgs, WaitArgs};
 use crate::output::{Format, Printer};
 use crate::progress::Progress;
+use crate::sanitize::for_terminal;
 
 /// Exit codes (DESIGN.md, ecs-cli).
 pub(crate) mod exit {
@@ -37,7 +39,7 @@ pub(crate) struct Ui {
 impl Ui {
     fn warn(&self, message: &str) {
         if !self.quiet {
-            eprintln!("warning: {message}");
+            eprintln!("warning: {}", for_terminal(message));
         }
     }
 }
@@ -138,10 +140,15 @@ fn request(client: &Client, filters: &Filters) -> ecs_assist::DescribeInvocation
     if let Some(v) = &filters.resource_group_id {
         op = op.resource_group_id(v.clone());
     }
-    for (key, value) in &filters.tags {
-        op = op.tag(key.clone(), value.clone());
-    }
-    op
+    op.tags(filters.tags.iter().cloned())
+}
+
+/// Checks the request before anything is printed or sent (the library
+/// checks again when it sends): bad input ends the run with exit 2.
+fn check(op: &ecs_assist::DescribeInvocationResults) -> Result<(), ExitCode> {
+    op.as_request()
+        .validate()
+        .map_err(|errors| invalid(&errors))
 }
 
 /// Prints the signed request, secrets masked, and sends nothing.
@@ -189,6 +196,9 @@ async fn results(
             _ => op.max_results(i64::from(size)),
         };
     }
+    if let Err(code) = check(&op) {
+        return Ok(code);
+    }
     if global.dry_run {
         if style == PageStyle::Number && args.page_size.is_none() {
             op = op.page_number(1);
@@ -214,35 +224,58 @@ async fn results(
         return Ok(ExitCode::SUCCESS);
     }
     let mut pages = paginator.pages();
-    let mut failure = None;
     while let Some(page) = pages.next().await {
-        match page {
+        let failure = match page {
             Ok(page) => {
                 progress.clear();
                 warn_truncated(ui, page.results());
-                if let Err(err) = printer.page(page.results()) {
-                    progress.clear();
-                    if let crate::output::PrintError::Io(_) = err {
-                        // stdout closed (`| head`): stop quietly.
-                        return Ok(ExitCode::SUCCESS);
+                match printer.page(page.results()) {
+                    Ok(()) => {
+                        progress.page(page.results().len());
+                        continue;
                     }
-                    eprintln!("error: {err}");
-                    return Ok(ExitCode::from(exit::FAILURE));
+                    // stdout closed (`| head`): stop quietly.
+                    Err(crate::output::PrintError::Io(_)) => return Ok(ExitCode::SUCCESS),
+                    Err(err) => {
+                        eprintln!("error: {}", for_terminal(&err.to_string()));
+                        ExitCode::from(exit::FAILURE)
+                    }
                 }
-                progress.page(page.results().len());
             }
             Err(err) => {
-                failure = Some(err);
-                break;
+                progress.clear();
+                let code = report(&err);
+                let nothing_sent = err.is_invalid_input() || err.kind() == ErrorKind::Credentials;
+                if nothing_sent && printer.written() == 0 {
+                    return Ok(code);
+                }
+                code
             }
-        }
+        };
+        let _ = printer.flush();
+        incomplete(printer.written(), printer.format());
+        return Ok(failure);
     }
     progress.clear();
     let _ = printer.finish();
-    match failure {
-        Some(err) => Err(err),
-        None => Ok(ExitCode::SUCCESS),
-    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Says on stderr that a failed run's output stops short: `written`
+/// results came before the error, and a JSON array was left open so that
+/// nothing reads it as a complete answer.
+fn incomplete(written: u64, format: Format) {
+    let count = match written {
+        0 => "no results were printed".to_owned(),
+        1 => "1 result was printed".to_owned(),
+        n => format!("{n} results were printed"),
+    };
+    let json = if format == Format::Json && written > 0 {
+        "; the JSON array is left unclosed"
+    } else {
+        ""
+    };
+    eprintln!("note: the output is incomplete: {count} before the error{json}");
 }
 
 async fn wait(
@@ -257,8 +290,12 @@ async fn wait(
         eprintln!("error: `wait` needs --invoke-id: the invocation to wait for");
         return Ok(ExitCode::from(exit::BAD_INPUT));
     };
+    let op = request(client, &args.filters);
+    if let Err(code) = check(&op) {
+        return Ok(code);
+    }
     if global.dry_run {
-        return dry_run(request(client, &args.filters)).await;
+        return dry_run(op).await;
     }
     let progress = std::sync::Arc::new(std::sync::Mutex::new(Progress::new(ui.progress)));
     let mut waiter = client
@@ -298,7 +335,7 @@ async fn wait(
             let Some(last) = err.wait_outcome().cloned() else {
                 return Err(err);
             };
-            eprintln!("error: {err}");
+            eprintln!("error: {}", for_terminal(&err.to_string()));
             (last, exit::WAIT_TIMEOUT)
         }
         Err(err) => return Err(err),
@@ -312,16 +349,20 @@ async fn wait(
         .and_then(|()| printer.page(outcome.results()))
         .and_then(|()| printer.finish().map_err(crate::output::PrintError::from));
     if let Err(crate::output::PrintError::Output(err)) = printed {
-        eprintln!("error: {}", err.0);
+        eprintln!("error: {}", for_terminal(&err.0));
     }
     if !ui.quiet {
-        eprintln!("{invoke_id}: {}", outcome.summary());
+        eprintln!("{}: {}", for_terminal(&invoke_id), outcome.summary());
     }
     Ok(ExitCode::from(code))
 }
 
 /// Prints an error the way a user can act on, and picks the exit code.
+/// Everything the server sent is escaped first ([`for_terminal`]).
 pub(crate) fn report(err: &Error) -> ExitCode {
+    if let Some(errors) = err.validation_errors() {
+        return invalid(errors);
+    }
     let code = match err.kind() {
         // A credentials source that was configured but could not deliver
         // (unreachable, timed out, an error answer) is a network or service
@@ -333,22 +374,80 @@ pub(crate) fn report(err: &Error) -> ExitCode {
         ErrorKind::WaitTimeout => exit::WAIT_TIMEOUT,
         _ => exit::FAILURE,
     };
-    eprintln!("error: {err}");
+    eprintln!("error: {}", for_terminal(&err.to_string()));
     if let Some(service) = err.service_error() {
         if !service.code.is_empty() {
-            eprintln!("  Code:      {}", service.code);
+            eprintln!("  Code:      {}", for_terminal(&service.code));
         }
         if !service.message.is_empty() {
-            eprintln!("  Message:   {}", service.message);
+            eprintln!("  Message:   {}", for_terminal(&service.message));
         }
         if let Some(id) = &service.request_id {
-            eprintln!("  RequestId: {id}");
+            eprintln!("  RequestId: {}", for_terminal(id));
         }
         if let Some(hint) = hint(&service.code) {
             eprintln!("  hint: {hint}");
         }
+    } else if let Some(cause) = cause(err) {
+        eprintln!("  cause: {}", for_terminal(&cause));
     }
     ExitCode::from(code)
+}
+
+/// The chain of causes under `err` on one line (`a: b: c`), each said once.
+fn cause(err: &Error) -> Option<String> {
+    let mut said: Vec<String> = Vec::new();
+    let mut next = std::error::Error::source(err);
+    while let Some(source) = next {
+        let text = source.to_string();
+        let known = said.iter().any(|s| s.contains(text.as_str()));
+        if !text.trim().is_empty() && !known {
+            said.push(text);
+        }
+        next = source.source();
+    }
+    (!said.is_empty()).then(|| said.join(": "))
+}
+
+/// Prints a request that broke the API's rules, each problem under the
+/// flag that set it, and picks exit 2 (nothing was sent).
+fn invalid(errors: &ValidationErrors) -> ExitCode {
+    eprintln!("error: the request is invalid and was not sent:");
+    for error in errors {
+        let parameter = error.parameter();
+        let message = for_terminal(error.message());
+        match flag(parameter) {
+            Some(flag) => eprintln!("  {flag} ({parameter}): {message}"),
+            None => eprintln!("  {parameter}: {message}"),
+        }
+    }
+    ExitCode::from(exit::BAD_INPUT)
+}
+
+/// The flag that sets a request parameter (`Tag.3.Key`: the third `--tag`).
+fn flag(parameter: &str) -> Option<String> {
+    let flag = match parameter {
+        "RegionId" => "--region",
+        "InvokeId" => "--invoke-id",
+        "InstanceId" => "--instance-id",
+        "CommandId" => "--command-id",
+        "InvokeRecordStatus" => "--status",
+        "IncludeHistory" => "--include-history",
+        "ContentEncoding" => "--encoding",
+        "PageSize" | "MaxResults" => "--page-size",
+        "ResourceGroupId" => "--resource-group-id",
+        "Tag" => "--tag",
+        _ => {
+            let n = parameter
+                .strip_prefix("Tag.")?
+                .split_once('.')?
+                .0
+                .parse::<usize>()
+                .ok()?;
+            return Some(format!("--tag #{n}"));
+        }
+    };
+    Some(flag.to_owned())
 }
 
 /// What to do about the common service errors.

@@ -8,36 +8,13 @@
 use std::collections::HashSet;
 use std::process::{Command, Output};
 
-use ecs_emulator::{AccessKey, DataSet, Emulator, EmulatorHandle};
-use support::{BIN, clean_command, output, output_within, runtime};
+use ecs_emulator::DataSet;
+use emulator::{SECRET, STS_SECRET, STS_TOKEN, cli, running_data, start};
+use support::{BIN, output, output_within, runtime};
 
+#[path = "support/emulator.rs"]
+mod emulator;
 mod support;
-
-const SECRET: &str = "EmulatorAccessKeySecret";
-const STS_SECRET: &str = "StsSecretValue0123";
-const STS_TOKEN: &str = "StsTokenValue-abcdef0123456789";
-
-fn start(rt: &tokio::runtime::Runtime, data: DataSet, generate: Option<u64>) -> EmulatorHandle {
-    rt.block_on(async {
-        let mut builder = Emulator::builder()
-            .data(data)
-            .access_key(AccessKey::new("EmulatorAccessKeyId", SECRET))
-            .access_key(AccessKey::new("StsKeyId", STS_SECRET).with_security_token(STS_TOKEN));
-        if let Some(n) = generate {
-            builder = builder.generate(n);
-        }
-        builder.start().await.unwrap()
-    })
-}
-
-/// The binary with a clean environment: only what the test gives it.
-fn cli(emulator: &EmulatorHandle) -> Command {
-    let mut cmd = clean_command();
-    cmd.env("ALIBABA_CLOUD_ACCESS_KEY_ID", "EmulatorAccessKeyId")
-        .env("ALIBABA_CLOUD_ACCESS_KEY_SECRET", SECRET)
-        .args(["--endpoint", &emulator.url(), "--region", "cn-hangzhou"]);
-    cmd
-}
 
 fn run(cmd: &mut Command) -> Output {
     output(cmd)
@@ -146,18 +123,6 @@ fn both_paging_styles_return_thousands_of_results_exactly_once() {
     assert_eq!(capped.len(), 120);
 }
 
-/// An invocation that runs for `ms` after the emulator starts, on 2 instances,
-/// one of which fails when `fail` is set.
-fn running_data(ms: u64, fail: bool) -> DataSet {
-    let second = if fail { "Failed" } else { "Success" };
-    DataSet::from_json(&format!(
-        r#"{{"invocations":[{{"invoke_id":"t-wait","command_id":"c-wait","results":[
-        {{"instance_id":"i-1","status":"Success","exit_code":0,"output":"done\n","running_for_ms":{ms}}},
-        {{"instance_id":"i-2","status":"{second}","exit_code":1,"output":"oops\n","running_for_ms":{ms}}}]}}]}}"#
-    ))
-    .unwrap()
-}
-
 #[test]
 fn wait_ends_with_0_3_or_4() {
     let rt = runtime();
@@ -232,7 +197,7 @@ fn bad_input_exits_2_and_sends_nothing() {
     let cases: Vec<(Vec<&str>, &str)> = vec![
         (vec!["results", "--page-size", "0"], "--page-size"),
         (vec!["results", "--page-size", "51"], "--page-size"),
-        (vec!["results", "--tag", "novalue"], "KEY=VALUE"),
+        (vec!["results", "--tag", "=novalue"], "--tag"),
         (vec!["results", "--status", "Bogus"], "InvokeRecordStatus"),
         (vec!["results", "--include-history"], "IncludeHistory"),
         (vec!["--max-attempts", "0", "results"], "--max-attempts"),
@@ -309,6 +274,58 @@ fn dry_run_masks_every_secret_and_sends_nothing() {
             .any(|l| l.contains("Signature=") && !l.contains("Signature=***"));
         assert!(!signature_shown, "{signature}: signature shown: {all}");
     }
+    assert_eq!(emulator.requests(), 0);
+}
+
+/// The query parameters of a dry run's request line.
+fn dry_run_query(out: &Output) -> Vec<String> {
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    let line = stdout.lines().find(|l| l.starts_with("POST ")).unwrap();
+    let query = line.split_once('?').unwrap().1;
+    query.split('&').map(str::to_owned).collect()
+}
+
+#[test]
+fn tag_filters_send_a_value_only_when_one_is_given() {
+    let rt = runtime();
+    let emulator = start(&rt, DataSet::demo(), None);
+    for signature in ["v3", "v1"] {
+        let out = run(cli(&emulator).args([
+            "--signature",
+            signature,
+            "--dry-run",
+            "results",
+            "--tag",
+            "env",
+            "--tag",
+            "team=",
+            "--tag",
+            "owner=ops=1",
+        ]));
+        let query = dry_run_query(&out);
+        let tags: Vec<&str> = query
+            .iter()
+            .map(String::as_str)
+            .filter(|p| p.starts_with("Tag."))
+            .collect();
+        // KEY: any value, no Tag.1.Value; KEY=: an empty value; the value
+        // is what follows the first `=`.
+        assert_eq!(
+            tags,
+            [
+                "Tag.1.Key=env",
+                "Tag.2.Key=team",
+                "Tag.2.Value=",
+                "Tag.3.Key=owner",
+                "Tag.3.Value=ops%3D1"
+            ],
+            "{signature}"
+        );
+    }
+    let out = run(cli(&emulator).args(["results", "--tag", "=prod"]));
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("--tag"), "{}", text(&out.stderr));
     assert_eq!(emulator.requests(), 0);
 }
 

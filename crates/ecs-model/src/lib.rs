@@ -77,8 +77,8 @@ pub use paginate::{
     DEDUP_WINDOW_RESULTS, PageStyle, PaginationError, Paginator, PaginatorPosition,
 };
 pub use request::{
-    DescribeInvocationResultsRequest, DescribeInvocationResultsRequestBuilder, MAX_PAGE_SIZE,
-    MAX_TAGS,
+    DescribeInvocationResultsRequest, DescribeInvocationResultsRequestBuilder, MAX_ID_CHARS,
+    MAX_PAGE_SIZE, MAX_TAGS, check_id,
 };
 pub use response::{
     DescribeInvocationResultsResponse, Invocation, InvocationResult, OUTPUT_LIMIT_BYTES, Truncation,
@@ -88,6 +88,6 @@ pub use retry::{
     TRANSIENT_STATUSES, classify,
 };
 pub use service_error::{BODY_EXCERPT_LIMIT, ServiceError, decode_error};
-pub use tag::Tag;
+pub use tag::{Tag, TagFilter};
 pub use timestamp::Timestamp;
 pub use validation::{ValidationError, ValidationErrors};

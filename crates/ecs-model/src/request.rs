@@ -5,13 +5,32 @@ mod query;
 mod validate;
 
 use crate::enums::{ContentEncoding, InvokeRecordStatus};
-use crate::tag::Tag;
-use crate::validation::ValidationErrors;
+use crate::tag::TagFilter;
+use crate::validation::{ValidationError, ValidationErrors};
 
 /// Most tags a request may filter on (`Tag.N`, N = 1..=20).
 pub const MAX_TAGS: usize = 20;
 /// Largest `PageSize` and `MaxResults` the service accepts.
 pub const MAX_PAGE_SIZE: i64 = 50;
+/// Longest id filter (`InvokeId`, `InstanceId`, `CommandId`,
+/// `ResourceGroupId`), in characters. Real ids are about 20 characters; the
+/// bound keeps a mistaken value (a file pasted in, say) from making a
+/// request URI too long to send, and says so by the parameter's name.
+pub const MAX_ID_CHARS: usize = 256;
+
+/// Checks one id filter value (`InvokeId`, `InstanceId`, `CommandId`,
+/// `ResourceGroupId`) as [`DescribeInvocationResultsRequest::validate`]
+/// does: not empty or blank (an empty filter would silently match
+/// everything), at most [`MAX_ID_CHARS`] characters.
+///
+/// # Errors
+/// A [`ValidationError`] naming `parameter` and what is wrong.
+pub fn check_id(parameter: &str, value: &str) -> Result<(), ValidationError> {
+    match validate::id_problem(value) {
+        Some(message) => Err(ValidationError::new(parameter, message)),
+        None => Ok(()),
+    }
+}
 
 /// The parameters of one `DescribeInvocationResults` call.
 ///
@@ -47,8 +66,9 @@ pub struct DescribeInvocationResultsRequest {
     pub next_token: Option<String>,
     /// `ResourceGroupId`: executions created in this resource group.
     pub resource_group_id: Option<String>,
-    /// `Tag.N.Key` / `Tag.N.Value`, N = 1..=20 in this order.
-    pub tags: Vec<Tag>,
+    /// `Tag.N.Key` / `Tag.N.Value`, N = 1..=20 in this order; a filter
+    /// without a value sends no `Tag.N.Value`.
+    pub tags: Vec<TagFilter>,
 }
 
 impl DescribeInvocationResultsRequest {
@@ -170,15 +190,23 @@ impl DescribeInvocationResultsRequestBuilder {
         self
     }
 
-    /// Adds a tag filter (`Tag.N.Key`/`Tag.N.Value`).
+    /// Adds a filter on a tag with exactly this value (`Tag.N.Key` and
+    /// `Tag.N.Value`; an empty value is sent as such).
     pub fn tag(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
-        self.request.tags.push(Tag::new(key, value));
+        self.request.tags.push(TagFilter::new(key, value));
         self
     }
 
-    /// Replaces the tag filters.
-    pub fn tags(mut self, tags: impl IntoIterator<Item = Tag>) -> Self {
-        self.request.tags = tags.into_iter().collect();
+    /// Adds a filter on a tag key with any value (`Tag.N.Key` only).
+    pub fn tag_key(mut self, key: impl Into<String>) -> Self {
+        self.request.tags.push(TagFilter::key_only(key));
+        self
+    }
+
+    /// Replaces the tag filters (a result's [`Tag`](crate::Tag) converts to
+    /// a filter on its key and value).
+    pub fn tags<T: Into<TagFilter>>(mut self, tags: impl IntoIterator<Item = T>) -> Self {
+        self.request.tags = tags.into_iter().map(Into::into).collect();
         self
     }
 

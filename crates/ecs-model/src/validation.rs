@@ -105,6 +105,15 @@ impl fmt::Display for ValidationErrors {
 
 impl std::error::Error for ValidationErrors {}
 
+/// One problem on its own.
+impl From<ValidationError> for ValidationErrors {
+    fn from(error: ValidationError) -> Self {
+        Self {
+            errors: vec![error],
+        }
+    }
+}
+
 impl<'a> IntoIterator for &'a ValidationErrors {
     type Item = &'a ValidationError;
     type IntoIter = std::slice::Iter<'a, ValidationError>;

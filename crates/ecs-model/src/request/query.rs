@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use super::DescribeInvocationResultsRequest;
 use crate::enums::{ContentEncoding, InvokeRecordStatus};
-use crate::tag::Tag;
+use crate::tag::TagFilter;
 use crate::validation::{ValidationError, ValidationErrors};
 
 /// Common and SDK-internal parameters that are not part of this operation's
@@ -70,7 +70,9 @@ pub(super) fn to_query(request: &DescribeInvocationResultsRequest) -> Vec<(Strin
     for (index, tag) in request.tags.iter().enumerate() {
         let n = index + 1;
         query.push((format!("Tag.{n}.Key"), tag.key.clone()));
-        query.push((format!("Tag.{n}.Value"), tag.value.clone()));
+        if let Some(value) = &tag.value {
+            query.push((format!("Tag.{n}.Value"), value.clone()));
+        }
     }
     query
 }
@@ -139,7 +141,10 @@ pub(super) fn from_query(
     }
     request.tags = tags
         .into_values()
-        .map(|(key, value)| Tag::new(key.unwrap_or_default(), value.unwrap_or_default()))
+        .map(|(key, value)| TagFilter {
+            key: key.unwrap_or_default(),
+            value,
+        })
         .collect();
     ValidationErrors::check(errors)?;
     Ok(request)
@@ -218,6 +223,7 @@ mod tests {
             .max_results(20)
             .tag("env", "prod")
             .tag("team", "")
+            .tag_key("owner")
             .build();
         assert_eq!(
             request.to_query(),
@@ -231,6 +237,8 @@ mod tests {
                 ("Tag.1.Value", "prod"),
                 ("Tag.2.Key", "team"),
                 ("Tag.2.Value", ""),
+                // A key-only filter sends no value: any value matches.
+                ("Tag.3.Key", "owner"),
             ])
         );
     }
@@ -252,6 +260,7 @@ mod tests {
             ("Tag.2.Key", "k2"),
             ("Tag.1.Key", "k1"),
             ("Tag.1.Value", ""),
+            ("Tag.3.Key", "k3"),
             ("SomethingNew", "x"),
         ]);
         let request = DescribeInvocationResultsRequest::from_query(&params).unwrap();
@@ -263,7 +272,14 @@ mod tests {
         );
         assert_eq!(request.page_number, Some(2));
         assert_eq!(request.page_size, Some(30));
-        assert_eq!(request.tags, vec![Tag::new("k1", ""), Tag::new("k2", "b")]);
+        assert_eq!(
+            request.tags,
+            vec![
+                TagFilter::new("k1", ""),
+                TagFilter::new("k2", "b"),
+                TagFilter::key_only("k3")
+            ]
+        );
         assert!(request.validate().is_ok());
     }
 
@@ -315,6 +331,8 @@ mod tests {
             .page_size(7)
             .resource_group_id("rg-1")
             .tag("a", "b")
+            .tag("empty", "")
+            .tag_key("any")
             .build();
         let back = DescribeInvocationResultsRequest::from_query(&request.to_query()).unwrap();
         assert_eq!(back, request);

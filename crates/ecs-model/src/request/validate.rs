@@ -1,6 +1,6 @@
 //! The API's request rules (spec §2, §10), checked all at once.
 
-use super::{DescribeInvocationResultsRequest, MAX_PAGE_SIZE, MAX_TAGS};
+use super::{DescribeInvocationResultsRequest, MAX_ID_CHARS, MAX_PAGE_SIZE, MAX_TAGS};
 use crate::enums::{ContentEncoding, InvokeRecordStatus};
 use crate::validation::ValidationError;
 
@@ -12,8 +12,32 @@ const MAX_TAG_VALUE_CHARS: usize = 128;
 pub(super) fn problems(request: &DescribeInvocationResultsRequest) -> Vec<ValidationError> {
     let mut errors = Vec::new();
     check_region(request.region_id.as_deref(), &mut errors);
+    for (name, value) in [
+        ("InvokeId", &request.invoke_id),
+        ("InstanceId", &request.instance_id),
+        ("CommandId", &request.command_id),
+        ("ResourceGroupId", &request.resource_group_id),
+    ] {
+        if let Some(problem) = value.as_deref().and_then(id_problem) {
+            errors.push(ValidationError::new(name, problem));
+        }
+    }
 
     if let Some(status) = &request.invoke_record_status
+        && status.as_str().trim().is_empty()
+    {
+        errors.push(ValidationError::new(
+            "InvokeRecordStatus",
+            format!(
+                "must not be empty; use one of {}, or leave it out to not filter on the status",
+                allowed(
+                    InvokeRecordStatus::KNOWN
+                        .iter()
+                        .map(InvokeRecordStatus::as_str)
+                )
+            ),
+        ));
+    } else if let Some(status) = &request.invoke_record_status
         && !status.is_known()
     {
         errors.push(ValidationError::new(
@@ -87,6 +111,21 @@ pub(super) fn problems(request: &DescribeInvocationResultsRequest) -> Vec<Valida
     errors
 }
 
+/// What is wrong with an id filter value, if anything: blank (an empty
+/// filter would match everything), or longer than [`MAX_ID_CHARS`].
+pub(super) fn id_problem(value: &str) -> Option<String> {
+    if value.trim().is_empty() {
+        return Some(
+            "must not be empty; give the id, or leave the parameter out to not filter on it"
+                .to_owned(),
+        );
+    }
+    let chars = value.chars().count();
+    (chars > MAX_ID_CHARS).then(|| {
+        format!("is {chars} characters; ids are at most {MAX_ID_CHARS} characters, check the value")
+    })
+}
+
 fn allowed<'a>(values: impl Iterator<Item = &'a str>) -> String {
     values.collect::<Vec<_>>().join(", ")
 }
@@ -137,7 +176,7 @@ fn check_tags(request: &DescribeInvocationResultsRequest, errors: &mut Vec<Valid
         let n = index + 1;
         let key_param = format!("Tag.{n}.Key");
         let key_chars = tag.key.chars().count();
-        if tag.key.is_empty() {
+        if tag.key.trim().is_empty() {
             errors.push(ValidationError::new(key_param.clone(), "must not be empty"));
         } else if key_chars > MAX_TAG_KEY_CHARS {
             errors.push(ValidationError::new(
@@ -161,7 +200,7 @@ fn check_tags(request: &DescribeInvocationResultsRequest, errors: &mut Vec<Valid
                 format!("`{}` must not contain `http://` or `https://`", tag.key),
             ));
         }
-        let value_chars = tag.value.chars().count();
+        let value_chars = tag.value.as_deref().map_or(0, |v| v.chars().count());
         if value_chars > MAX_TAG_VALUE_CHARS {
             errors.push(ValidationError::new(
                 format!("Tag.{n}.Value"),
@@ -174,7 +213,7 @@ fn check_tags(request: &DescribeInvocationResultsRequest, errors: &mut Vec<Valid
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::tag::Tag;
+    use crate::tag::TagFilter as Tag;
 
     fn base() -> DescribeInvocationResultsRequest {
         DescribeInvocationResultsRequest::builder()
@@ -331,6 +370,60 @@ mod tests {
                 &[("Tag.1.Value", "at most 128")],
             ),
             ("value empty", |r| r.tags = vec![Tag::new("k", "")], &[]),
+            ("key only", |r| r.tags = vec![Tag::key_only("k")], &[]),
+            (
+                "key blank",
+                |r| r.tags = vec![Tag::key_only(" \t")],
+                &[("Tag.1.Key", "must not be empty")],
+            ),
+            (
+                "invoke id empty",
+                |r| r.invoke_id = Some(String::new()),
+                &[("InvokeId", "must not be empty")],
+            ),
+            (
+                "instance id blank",
+                |r| r.instance_id = Some("  ".into()),
+                &[("InstanceId", "must not be empty")],
+            ),
+            (
+                "command id empty",
+                |r| r.command_id = Some(String::new()),
+                &[("CommandId", "must not be empty")],
+            ),
+            (
+                "resource group id blank",
+                |r| r.resource_group_id = Some("\n".into()),
+                &[("ResourceGroupId", "must not be empty")],
+            ),
+            (
+                "status empty",
+                |r| r.invoke_record_status = Some(InvokeRecordStatus::parse("")),
+                &[("InvokeRecordStatus", "must not be empty")],
+            ),
+            (
+                "invoke id 100 KB",
+                |r| r.invoke_id = Some("t".repeat(100_000)),
+                &[("InvokeId", "100000 characters; ids are at most 256")],
+            ),
+            (
+                "instance id 256 multibyte",
+                |r| r.instance_id = Some("é".repeat(256)),
+                &[],
+            ),
+            (
+                "resource group id 257",
+                |r| r.resource_group_id = Some("r".repeat(257)),
+                &[("ResourceGroupId", "at most 256")],
+            ),
+            (
+                "history with empty invoke id",
+                |r| {
+                    r.include_history = Some(true);
+                    r.invoke_id = Some(String::new())
+                },
+                &[("InvokeId", "must not be empty")],
+            ),
             (
                 "key aliyun",
                 |r| r.tags = vec![Tag::new("aliyun-x", "")],
@@ -367,6 +460,16 @@ mod tests {
             }
             assert_eq!(request.validate().is_ok(), expected.is_empty(), "{name}");
         }
+    }
+
+    #[test]
+    fn one_id_is_checked_by_the_same_rule() {
+        assert!(crate::check_id("InstanceId", "i-1").is_ok());
+        let blank = crate::check_id("InstanceId", " ").unwrap_err();
+        assert_eq!(blank.parameter(), "InstanceId");
+        assert!(blank.message().contains("must not be empty"));
+        let long = crate::check_id("InvokeId", &"t".repeat(MAX_ID_CHARS + 1)).unwrap_err();
+        assert!(long.message().contains("at most 256"), "{long}");
     }
 
     #[test]
