@@ -15,6 +15,7 @@ use std::io::{BufRead as _, Write as _};
 
 use serde_json::{Value, json};
 
+mod credentials;
 mod suites;
 
 fn main() -> std::process::ExitCode {

@@ -13,6 +13,7 @@ pub(crate) fn answer(case: &Value) -> Value {
         Some("endpoint") => Ok(endpoint(case)),
         Some("response") => response(case),
         Some("retry") => retry(case),
+        Some("credentials") => crate::credentials::credentials(case),
         other => Err(format!("unknown suite {other:?}")),
     };
     result.unwrap_or_else(|err| json!({ "oracle_error": err }))

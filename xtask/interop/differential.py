@@ -22,6 +22,11 @@ Suites:
   response   generated DescribeInvocationResults bodies decoded by the
              official model (from_map) and by ecs-model: every field equal,
              outputs compared as bytes.
+  credentials  fixtures (environment, credentials.ini, config.json in
+             every mode both read, malformed and missing files) resolved by
+             alibabacloud_credentials' default chain and by ours: the same
+             key id and token or both an error, and the same STS parameters
+             (every request recorded and answered by a canned server).
   retry      every (HTTP status, error code) pair of the core SDK's retry
              policy, throttling and unknown codes: retried by both or by
              neither (aliyun-python-sdk-core's DefaultConfigRetryCondition).
@@ -69,6 +74,22 @@ def load_allow_list(path):
                 sys.exit(f"{path}:{number}: want `suite kind-pattern | reason`, got {line!r}")
             rows.append((parts[0], parts[1].strip(), reason.strip()))
     return rows
+
+
+def run_node(node_dir, cases):
+    """The official Node SDK's answers to `cases` (node/oracle.js), in order."""
+    text = "".join(json.dumps(case, ensure_ascii=False) + "\n" for case in cases)
+    env = {**os.environ, "NODE_PATH": os.path.join(node_dir, "node_modules")}
+    done = subprocess.run(
+        ["node", os.path.join(HERE, "node", "oracle.js")],
+        input=text.encode("utf-8"), capture_output=True, check=False, env=env,
+    )
+    if done.returncode != 0:
+        sys.exit(f"the Node SDK's oracle failed ({done.returncode}): {done.stderr.decode(errors='replace')}")
+    answers = [json.loads(line) for line in done.stdout.decode("utf-8").splitlines()]
+    if len(answers) != len(cases):
+        sys.exit(f"the Node SDK's oracle answered {len(answers)} of {len(cases)} cases")
+    return answers
 
 
 def run_oracle(oracle, cases):
@@ -488,6 +509,8 @@ def compare_endpoint(report, cases, official, ours):
         mapped = "mapped" if theirs["mapped"] else "regional"
         host = mine.get("host", {"error": mine.get("error")})
         for who in ("core", "tea"):
+            if who not in theirs:
+                continue
             expected = theirs[who]
             if isinstance(expected, dict):
                 if "host" in mine:
@@ -599,6 +622,12 @@ def official_output(text, encoding):
 
 def compare_response(report, cases, official, ours):
     for case, theirs, mine in zip(cases, official, ours):
+        if "error" in theirs:
+            if "error" not in mine:
+                field = re.search(r"type of (\w+) is mismatch", theirs["error"])
+                kind = f"refused by official: {field.group(1)}" if field else "refused by official"
+                report.differ(kind, f"official: {theirs['error']} for {short(case['body'])}")
+            continue
         if "error" in mine:
             field = re.search(r"(\w+) should be an integer", mine["error"])
             kind = f"refused non-integer {field.group(1)}" if field else "refused"
@@ -693,6 +722,241 @@ def compare_retry(report, cases, official, ours):
             report.differ(f"status {status} code {code}: backoff", f"official {theirs} ours {mine}")
 
 
+# ------------------------------------------------------------ credentials
+
+STS_PARAMS = ("Action", "RoleArn", "RoleSessionName", "DurationSeconds", "Policy",
+              "ExternalId", "OIDCProviderArn", "OIDCToken")
+
+
+def canned_answer(params):
+    """What the recording server answers (the same in interop-oracle)."""
+    action = params.get("Action", "")
+    if action in ("AssumeRole", "AssumeRoleWithOIDC"):
+        return {"RequestId": "R", "Credentials": {
+            "AccessKeyId": f"STS.{action}", "AccessKeySecret": "sts-secret",
+            "SecurityToken": f"token-of-{action}", "Expiration": "2099-01-01T00:00:00Z"}}
+    return {"Code": "Success", "AccessKeyId": "URI.AK", "AccessKeySecret": "uri-secret",
+            "SecurityToken": "token-of-uri", "Expiration": "2099-01-01T00:00:00Z"}
+
+
+def probe_credentials():
+    """In a child process whose environment is the fixture's: resolve the
+    official default chain, with every HTTP request recorded and answered
+    by canned_answer. Prints one JSON object."""
+    from urllib.parse import parse_qsl
+
+    from Tea.core import TeaCore
+
+    requests = []
+
+    class Response:
+        def __init__(self, body):
+            self.status_code = 200
+            self.body = json.dumps(body).encode("utf-8")
+            self.headers = {"content-type": "application/json"}
+
+    def do_action(request, runtime=None):
+        params = {k: str(v) for k, v in (request.query or {}).items()}
+        body = request.body
+        if isinstance(body, bytes):
+            body = body.decode("utf-8")
+        if isinstance(body, str) and body:
+            params.update(parse_qsl(body, keep_blank_values=True))
+        elif isinstance(body, dict):
+            params.update({k: str(v) for k, v in body.items()})
+        requests.append({"host": request.headers.get("host", ""), "path": request.pathname,
+                         "params": params})
+        return Response(canned_answer(params))
+
+    async def do_action_async(request, runtime=None):
+        return do_action(request, runtime)
+
+    TeaCore.do_action = staticmethod(do_action)
+    TeaCore.async_do_action = staticmethod(do_action_async)
+    from alibabacloud_credentials.provider.default import DefaultCredentialsProvider
+
+    try:
+        creds = DefaultCredentialsProvider().get_credentials()
+        out = {"id": creds.get_access_key_id(), "token": creds.get_security_token() or None,
+               "secret_sha256": hashlib.sha256(creds.get_access_key_secret().encode("utf-8")).hexdigest()}
+    except Exception as err:  # the official chain's refusal, whatever its type
+        out = {"error": f"{type(err).__name__}: {err}"}
+    out["requests"] = requests
+    print(json.dumps(out))
+
+
+def key_id(rng):
+    return "LTAI" + "".join(rng.choice("ABCDEFGHJKLMNPQRSTUVWXYZ0123456789") for _ in range(rng.randint(12, 20)))
+
+
+def secret_of(rng):
+    return "".join(rng.choice(PLAIN) for _ in range(30))
+
+
+def credential_fixtures(rng):
+    """At least 30 fixtures: environment variables, credentials.ini
+    profiles, aliyun CLI config.json profiles in every mode both read,
+    malformed and missing files. `{HOME}` in a value is the fixture's home."""
+    fixtures = []
+
+    def add(name, env=None, files=None):
+        fixtures.append({"name": name, "env": env or {}, "files": files or {}})
+
+    def ak(prefix=""):
+        return {prefix + "ALIBABA_CLOUD_ACCESS_KEY_ID": key_id(rng),
+                prefix + "ALIBABA_CLOUD_ACCESS_KEY_SECRET": secret_of(rng)}
+
+    role = lambda: f"acs:ram::{rng.randint(10**15, 10**16)}:role/{random_text(rng, 3, 10).translate({ord(c): None for c in SPECIAL + UNICODE}) or 'r'}"
+    session = lambda: "s-" + "".join(rng.choice(PLAIN) for _ in range(rng.randint(3, 20)))
+    policy = lambda: json.dumps({"Version": "1", "Statement": [{"Effect": "Allow", "Action": "ecs:Describe*", "Resource": "*"}]})
+
+    def cli_config(profiles, current):
+        return json.dumps({"current": current, "profiles": profiles, "meta_path": ""})
+
+    def ini(sections):
+        return "".join(f"[{name}]\n" + "".join(f"{k} = {v}\n" for k, v in body.items()) + "\n"
+                       for name, body in sections.items())
+
+    # Environment variables.
+    add("env ak", ak())
+    add("env ak and token", {**ak(), "ALIBABA_CLOUD_SECURITY_TOKEN": random_text(rng, 20, 60).strip() or "t"})
+    add("env id without secret", {"ALIBABA_CLOUD_ACCESS_KEY_ID": key_id(rng)})
+    add("env secret without id", {"ALIBABA_CLOUD_ACCESS_KEY_SECRET": secret_of(rng)})
+    add("nothing at all", {})
+    # OIDC from the environment.
+    add("env oidc", {"ALIBABA_CLOUD_ROLE_ARN": role(), "ALIBABA_CLOUD_OIDC_PROVIDER_ARN": "acs:ram::1:oidc-provider/p",
+                     "ALIBABA_CLOUD_OIDC_TOKEN_FILE": "{HOME}/oidc-token", "ALIBABA_CLOUD_ROLE_SESSION_NAME": session()},
+        {"oidc-token": "eyJ" + random_text(rng, 20, 80).translate({ord(c): None for c in SPECIAL + UNICODE})})
+    add("env oidc beside env ak", {**ak(), "ALIBABA_CLOUD_ROLE_ARN": role(),
+                                   "ALIBABA_CLOUD_OIDC_PROVIDER_ARN": "acs:ram::1:oidc-provider/p",
+                                   "ALIBABA_CLOUD_OIDC_TOKEN_FILE": "{HOME}/oidc-token",
+                                   "ALIBABA_CLOUD_ROLE_SESSION_NAME": session()},
+        {"oidc-token": "eyJtoken"})
+    # The aliyun CLI's config.json.
+    a = {"name": "a", "mode": "AK", "access_key_id": key_id(rng), "access_key_secret": secret_of(rng)}
+    add("cli AK", {}, {".aliyun/config.json": cli_config([a], "a")})
+    add("cli StsToken", {}, {".aliyun/config.json": cli_config([{
+        "name": "s", "mode": "StsToken", "access_key_id": key_id(rng), "access_key_secret": secret_of(rng),
+        "sts_token": random_text(rng, 20, 60).strip() or "t"}], "s")})
+    arn = {"name": "r", "mode": "RamRoleArn", "access_key_id": key_id(rng), "access_key_secret": secret_of(rng),
+           "ram_role_arn": role(), "ram_session_name": session(), "expired_seconds": rng.choice([900, 3600, 7200])}
+    add("cli RamRoleArn", {}, {".aliyun/config.json": cli_config([arn], "r")})
+    add("cli RamRoleArn with policy and external id", {}, {".aliyun/config.json": cli_config([
+        {**arn, "policy": policy(), "external_id": "ext-" + str(rng.randint(1, 999))}], "r")})
+    add("cli RamRoleArn in an STS region", {}, {".aliyun/config.json": cli_config([
+        {**arn, "sts_region": rng.choice(["cn-shanghai", "cn-beijing", "ap-southeast-1"])}], "r")})
+    add("cli ChainableRamRoleArn", {}, {".aliyun/config.json": cli_config([
+        a, {"name": "c", "mode": "ChainableRamRoleArn", "source_profile": "a", "ram_role_arn": role(),
+            "ram_session_name": session(), "expired_seconds": 3600}], "c")})
+    add("cli OIDC", {}, {".aliyun/config.json": cli_config([{
+        "name": "o", "mode": "OIDC", "ram_role_arn": role(), "oidc_provider_arn": "acs:ram::1:oidc-provider/p",
+        "oidc_token_file": "{HOME}/oidc-token", "role_session_name": session(), "expired_seconds": 3600}], "o"),
+        "oidc-token": "eyJoidc"})
+    add("cli profile chosen by ALIBABA_CLOUD_PROFILE", {"ALIBABA_CLOUD_PROFILE": "b"},
+        {".aliyun/config.json": cli_config([a, {**a, "name": "b", "access_key_id": key_id(rng)}], "a")})
+    external = json.dumps({"mode": "AK", "access_key_id": "EXT." + key_id(rng), "access_key_secret": secret_of(rng)})
+    add("cli External", {}, {".aliyun/config.json": cli_config([{
+        "name": "x", "mode": "External", "process_command": f"echo '{external}'"}], "x")})
+    add("cli current names a missing profile", {}, {".aliyun/config.json": cli_config([a], "zz")})
+    add("cli malformed json", {}, {".aliyun/config.json": '{"current": "a", "profiles": [ '})
+    add("cli disabled, ini used", {"ALIBABA_CLOUD_CLI_PROFILE_DISABLED": "true"},
+        {".aliyun/config.json": cli_config([a], "a"),
+         ".alibabacloud/credentials.ini": ini({"default": {"type": "access_key", "access_key_id": key_id(rng),
+                                                            "access_key_secret": secret_of(rng)}})})
+    add("env beats cli", ak(), {".aliyun/config.json": cli_config([a], "a")})
+    # credentials.ini.
+    sec = {"type": "access_key", "access_key_id": key_id(rng), "access_key_secret": secret_of(rng)}
+    add("ini default", {}, {".alibabacloud/credentials.ini": ini({"default": sec})})
+    add("ini named by ALIBABA_CLOUD_PROFILE", {"ALIBABA_CLOUD_PROFILE": "team"},
+        {".alibabacloud/credentials.ini": ini({"default": sec, "team": {**sec, "access_key_id": key_id(rng)}})})
+    add("ini profile missing", {"ALIBABA_CLOUD_PROFILE": "nope"}, {".alibabacloud/credentials.ini": ini({"default": sec})})
+    add("ini by ALIBABA_CLOUD_CREDENTIALS_FILE", {"ALIBABA_CLOUD_CREDENTIALS_FILE": "{HOME}/elsewhere.ini"},
+        {"elsewhere.ini": ini({"default": sec})})
+    add("ini file named but missing", {"ALIBABA_CLOUD_CREDENTIALS_FILE": "{HOME}/missing.ini"}, {})
+    add("ini ram_role_arn", {}, {".alibabacloud/credentials.ini": ini({"default": {
+        "type": "ram_role_arn", "access_key_id": key_id(rng), "access_key_secret": secret_of(rng),
+        "role_arn": role(), "role_session_name": session()}})})
+    add("ini ram_role_arn with policy", {}, {".alibabacloud/credentials.ini": ini({"default": {
+        "type": "ram_role_arn", "access_key_id": key_id(rng), "access_key_secret": secret_of(rng),
+        "role_arn": role(), "role_session_name": session(), "policy": policy()}})})
+    add("ini oidc_role_arn", {}, {".alibabacloud/credentials.ini": ini({"default": {
+        "type": "oidc_role_arn", "role_arn": role(), "oidc_provider_arn": "acs:ram::1:oidc-provider/p",
+        "oidc_token_file_path": "{HOME}/oidc-token", "role_session_name": session()}}), "oidc-token": "eyJini"})
+    add("ini keys in capitals and colons", {}, {".alibabacloud/credentials.ini":
+        f"[default]\nTYPE: access_key\nAccess_Key_Id: {key_id(rng)}\naccess_key_secret : {secret_of(rng)}\n"})
+    add("ini value with an inline #", {}, {".alibabacloud/credentials.ini":
+        f"[default]\ntype = access_key\naccess_key_id = {key_id(rng)}\naccess_key_secret = {secret_of(rng)} # comment\n"})
+    add("ini duplicate key", {}, {".alibabacloud/credentials.ini":
+        f"[default]\ntype = access_key\naccess_key_id = {key_id(rng)}\naccess_key_id = {key_id(rng)}\naccess_key_secret = s\n"})
+    add("ini without a section header", {}, {".alibabacloud/credentials.ini": f"access_key_id = {key_id(rng)}\n"})
+    add("ini unknown type", {}, {".alibabacloud/credentials.ini": ini({"default": {**sec, "type": "magic"}})})
+    add("ini with [DEFAULT]", {}, {".alibabacloud/credentials.ini":
+        f"[DEFAULT]\ntype = access_key\naccess_key_secret = {secret_of(rng)}\n\n[default]\naccess_key_id = {key_id(rng)}\n"})
+    add("cli beats ini", {}, {".aliyun/config.json": cli_config([a], "a"),
+                              ".alibabacloud/credentials.ini": ini({"default": sec})})
+    # The credentials URI.
+    add("credentials uri", {"ALIBABA_CLOUD_CREDENTIALS_URI": "http://127.0.0.1:9/credentials"})
+    add("ini beats credentials uri", {"ALIBABA_CLOUD_CREDENTIALS_URI": "http://127.0.0.1:9/credentials"},
+        {".alibabacloud/credentials.ini": ini({"default": sec})})
+    return fixtures
+
+
+def materialize(fixture, home):
+    """Writes the fixture's files under `home`; returns its environment."""
+    for rel, content in fixture["files"].items():
+        path = os.path.join(home, rel)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(content.replace("{HOME}", home))
+    env = {k: v.replace("{HOME}", home) for k, v in fixture["env"].items()}
+    env.setdefault("ALIBABA_CLOUD_ECS_METADATA_DISABLED", "true")
+    env["HOME"] = home
+    return env
+
+
+def suite_credentials(rng):
+    import tempfile
+
+    cases, official = [], []
+    root = tempfile.mkdtemp(prefix="ecs-assist-credentials-")
+    for i, fixture in enumerate(credential_fixtures(rng)):
+        home = os.path.join(root, f"home-{i}")
+        os.makedirs(home)
+        env = materialize(fixture, home)
+        child_env = {"PATH": os.environ.get("PATH", ""), **env}
+        done = subprocess.run([sys.executable, os.path.abspath(__file__), "--probe-credentials"],
+                              env=child_env, capture_output=True, check=False, timeout=60)
+        if done.returncode != 0:
+            sys.exit(f"the official chain's probe failed on {fixture['name']}: {done.stderr.decode(errors='replace')}")
+        official.append(json.loads(done.stdout))
+        cases.append({"suite": "credentials", "name": fixture["name"], "env": env})
+    return cases, official
+
+
+def compare_credentials(report, cases, official, ours):
+    for case, theirs, mine in zip(cases, official, ours):
+        name = case["name"]
+        if "error" in theirs or "error" in mine:
+            if ("error" in theirs) != ("error" in mine):
+                report.differ(f"{name}: only one refuses",
+                              f"official {theirs.get('error') or (theirs.get('id'), theirs.get('token'))}; "
+                              f"ours {mine.get('error') or (mine.get('id'), mine.get('token'))}")
+        elif (theirs["id"], theirs["token"], theirs["secret_sha256"]) != (mine["id"], mine["token"], mine["secret_sha256"]):
+            report.differ(f"{name}: credentials", f"official {theirs['id']}/{theirs['token']} ours {mine['id']}/{mine['token']}")
+        sts = lambda side: [r for r in side["requests"] if r["params"].get("Action", "").startswith("AssumeRole")]
+        a, b = sts(theirs), sts(mine)
+        if len(a) != len(b):
+            report.differ(f"{name}: STS requests", f"official {len(a)} ours {len(b)}")
+            continue
+        for x, y in zip(a, b):
+            for param in STS_PARAMS:
+                if x["params"].get(param) != y["params"].get(param):
+                    report.differ(f"{name}: STS {param}",
+                                  f"official {short(x['params'].get(param))} ours {short(y['params'].get(param))}")
+            if x["host"] != y["host"]:
+                report.differ(f"{name}: STS host", f"official {x['host']} ours {y['host']}")
+
+
 # ------------------------------------------------------------------- driver
 
 SUITES = {
@@ -702,7 +966,12 @@ SUITES = {
     "endpoint": (suite_endpoint, compare_endpoint),
     "response": (lambda rng: suite_response(rng, 1000), compare_response),
     "retry": (suite_retry, compare_retry),
+    "credentials": (suite_credentials, compare_credentials),
 }
+
+
+# The suites the official Node SDK judges too.
+NODE_SUITES = ("sign_v3", "sign_v1", "endpoint", "response")
 
 
 def sabotage(suite, cases, answers):
@@ -714,6 +983,9 @@ def sabotage(suite, cases, answers):
             for field in ("canonical", "string_to_sign"):
                 if field in answer:
                     answer[field] = answer[field].replace("~", "%7E")
+        elif suite == "credentials" and answer.get("token"):
+            # A token dropped on the way.
+            answer["token"] = None
         elif suite == "endpoint" and "host" in answer:
             answer["host"] = answer["host"].replace("ecs-vpc.", "ecs.")
         elif suite == "response":
@@ -729,11 +1001,17 @@ def sabotage(suite, cases, answers):
 
 
 def main():
+    if sys.argv[1:] == ["--probe-credentials"]:
+        probe_credentials()
+        return
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("oracle")
     parser.add_argument("--seed", type=int, default=None)
     parser.add_argument("--suite", action="append", choices=sorted(SUITES))
     parser.add_argument("--self-test", action="store_true")
+    parser.add_argument("--node", metavar="DIR",
+                        help="where the official Node SDK is installed (DIR/node_modules): "
+                             "sign_v3, sign_v1, endpoint and response are judged by it too")
     args = parser.parse_args()
     seed = args.seed if args.seed is not None else int(time.time() * 1000) % 2**32
     print(f"differential suites, seed {seed} (repeat with --seed {seed})")
@@ -748,6 +1026,14 @@ def main():
         report = Report(name, len(cases))
         compare(report, cases, official, ours)
         failures += report.judge(allow)
+        if args.node and name in NODE_SUITES:
+            node = run_node(args.node, cases)
+            if name == "endpoint":
+                for answer, theirs in zip(node, official):
+                    answer["mapped"] = theirs["mapped"]
+            node_report = Report(f"node-{name}", len(cases))
+            compare(node_report, cases, node, ours)
+            failures += node_report.judge(allow)
         if args.self_test:
             broken = Report(name, len(cases))
             compare(broken, cases, official, sabotage(name, cases, ours))

@@ -372,9 +372,48 @@ fn interop_venv(steps: &mut Steps) -> Result<PathBuf> {
     Ok(python)
 }
 
+/// The official Node SDK at the versions pinned in
+/// `xtask/interop/node/package.json`, installed with npm into
+/// `target/interop-node`; returns that directory.
+fn interop_node(steps: &mut Steps) -> Result<PathBuf> {
+    let root = steps.root().to_path_buf();
+    let dir = target_dir(&root).join("interop-node");
+    let manifest = root.join("xtask/interop/node/package.json");
+    let wanted = std::fs::read_to_string(&manifest)
+        .with_context(|| format!("cannot read {}", manifest.display()))?;
+    let stamp = dir.join("package.installed");
+    if std::fs::read_to_string(&stamp).ok().as_deref() == Some(wanted.as_str()) {
+        return Ok(dir);
+    }
+    if !Cmd::new("node").args(["--version"]).quiet().succeeds(&root) {
+        bail!(
+            "interop needs Node.js (node and npm) for the official Node SDK; \
+             install it (Debian: apt-get install nodejs npm) and run again"
+        );
+    }
+    std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    std::fs::write(dir.join("package.json"), &wanted)
+        .context("cannot copy the Node SDK manifest")?;
+    steps.run(
+        "interop install Node SDK",
+        Cmd::new("npm")
+            .args([
+                "install",
+                "--no-audit",
+                "--no-fund",
+                "--loglevel=error",
+                "--prefix",
+            ])
+            .args([dir.as_os_str()]),
+    )?;
+    std::fs::write(&stamp, &wanted).context("cannot record the installed Node SDK versions")?;
+    Ok(dir)
+}
+
 fn interop(steps: &mut Steps, seed: Option<u64>) -> Result<()> {
     let root = steps.root().to_path_buf();
     let python = interop_venv(steps)?;
+    let node = interop_node(steps)?;
     steps.run(
         "interop build emulator and oracle",
         Cmd::cargo([
@@ -405,7 +444,8 @@ fn interop(steps: &mut Steps, seed: Option<u64>) -> Result<()> {
     let mut differential = Cmd::new(&python)
         .args([root.join("xtask/interop/differential.py").as_os_str()])
         .args([oracle.as_os_str()])
-        .args(["--self-test"]);
+        .args(["--self-test", "--node"])
+        .args([node.as_os_str()]);
     if let Some(seed) = seed {
         differential = differential.args(["--seed".to_owned(), seed.to_string()]);
     }
