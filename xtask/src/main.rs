@@ -11,6 +11,7 @@
 mod bench;
 mod deps;
 mod emulator;
+mod modules;
 mod step;
 
 use std::ffi::OsStr;
@@ -43,7 +44,8 @@ enum Verb {
     /// Clippy with warnings denied: all targets and features, then each light
     /// crate with --no-default-features.
     Lint,
-    /// The layering check: light crates must not depend on runtime crates.
+    /// The layering check: light crates must not depend on runtime crates,
+    /// and no crate's modules depend on each other in a cycle.
     Deps,
     /// Every test, doctests included, with all features.
     Test,
@@ -198,7 +200,8 @@ fn lint(steps: &mut Steps) -> Result<()> {
 
 fn deps_step(steps: &mut Steps) -> Result<()> {
     let root = steps.root().to_path_buf();
-    steps.check("deps", || deps::check_workspace(&root.join("Cargo.toml")))
+    steps.check("deps", || deps::check_workspace(&root.join("Cargo.toml")))?;
+    steps.check("deps modules", || modules::check_workspace(&root))
 }
 
 fn test(steps: &mut Steps) -> Result<()> {

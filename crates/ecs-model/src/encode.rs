@@ -184,6 +184,29 @@ mod tests {
     use super::*;
 
     #[test]
+    fn encoders_round_trip() {
+        let error = crate::ServiceError::new(
+            404,
+            "InvalidRegionId.NotFound",
+            "The RegionId <x> & \"y\" does not exist.",
+        )
+        .with_request_id("R-1")
+        .with_host_id("ecs.aliyuncs.com")
+        .with_recommend("https://example.com/?a=1&b=2");
+        for (body, ct) in [
+            (encode_error_json(&error), "application/json"),
+            (encode_error_xml(&error), "text/xml"),
+        ] {
+            let back = crate::decode_error(404, Some(ct), body.as_bytes());
+            assert_eq!(back, error, "{body}");
+        }
+        let json: serde_json::Value =
+            serde_json::from_str(&encode_error_json(&error)).unwrap();
+        assert_eq!(json["Code"], "InvalidRegionId.NotFound");
+        assert!(encode_error_xml(&error).contains("<Error><RequestId>R-1</RequestId>"));
+    }
+
+    #[test]
     fn escapes_markup_and_control_characters() {
         let mut out = String::new();
         escape_into(&mut out, "a<b>&\"c'\r\n\té\u{1}\0");
