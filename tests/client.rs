@@ -13,8 +13,8 @@ use ecs_assist::{
 use ecs_emulator::{
     DEMO_ACCESS_KEY_ID, DEMO_ACCESS_KEY_SECRET, DataSet, Emulator, EmulatorHandle, Fault, Trigger,
 };
-use ecs_sign::{ManualTimeSource, SequenceNonceSource};
-use ecs_transport::CaptureTransport;
+use ecs_sign::test_util::{ManualTimeSource, SequenceNonceSource};
+use ecs_transport::test_util::CaptureTransport;
 use futures::TryStreamExt as _;
 use time::macros::datetime;
 

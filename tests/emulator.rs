@@ -7,7 +7,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use ecs_emulator::{AccessKey, DataSet, Emulator, EmulatorHandle, Fault};
-use ecs_sign::{Credentials, ManualTimeSource, TimeSource as _};
+use ecs_sign::test_util::ManualTimeSource;
+use ecs_sign::{Credentials, TimeSource as _};
 use time::OffsetDateTime;
 use time::macros::datetime;
 

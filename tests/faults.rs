@@ -15,7 +15,8 @@ use ecs_assist::{Client, Error, ErrorKind, PaginatorPosition, RetryConfig};
 use ecs_emulator::{
     DEMO_ACCESS_KEY_ID, DEMO_ACCESS_KEY_SECRET, DataSet, Emulator, EmulatorHandle, Fault,
 };
-use ecs_sign::{ManualTimeSource, SystemTimeSource, TimeSource as _};
+use ecs_sign::test_util::ManualTimeSource;
+use ecs_sign::{SystemTimeSource, TimeSource as _};
 use futures::TryStreamExt as _;
 
 use crate::support::{Key, bounded, keys};

@@ -7,8 +7,8 @@ use bytes::Bytes;
 use criterion::{Criterion, criterion_group, criterion_main};
 use ecs_assist::{Client, SignatureVersion};
 use ecs_model::{DescribeInvocationResultsResponse, Invocation, InvocationResult, encode_json};
-use ecs_sign::{FixedTimeSource, SequenceNonceSource};
-use ecs_transport::CaptureTransport;
+use ecs_sign::test_util::{FixedTimeSource, SequenceNonceSource};
+use ecs_transport::test_util::CaptureTransport;
 use time::macros::datetime;
 
 fn page(n: usize) -> Bytes {

@@ -21,12 +21,19 @@ use ecs_transport::{
 };
 use futures::StreamExt as _;
 
-use crate::Error;
-use crate::client::CallOptions;
-use crate::paginate::{ItemStream, Page, PageStream};
-use crate::pipeline::PreparedRequest;
-use crate::sleep::ThreadSleep;
-use crate::waiter::WaitOutcome;
+use ecs_sign::SignatureVersion;
+use ecs_transport::ThreadSleep;
+
+use crate::builder::ClientBuilder as AsyncClientBuilder;
+use crate::call::CallOptions;
+use crate::client::Client as AsyncClient;
+use crate::credentials::{Environment, ProcessEnvironment};
+use crate::error::Error;
+use crate::fluent::DescribeInvocationResults as AsyncDescribeInvocationResults;
+use crate::paginate::{DescribeInvocationResultsPaginator, ItemStream, Page, PageStream};
+use crate::prepared::PreparedRequest;
+use crate::wait_outcome::WaitOutcome;
+use crate::waiter::WaitForInvocation as AsyncWaitForInvocation;
 
 /// Runs the futures of the async client to completion.
 enum Driver {
@@ -68,22 +75,19 @@ impl Transport for BlockingAdapter {
 }
 
 /// Configures a blocking [`Client`]: the settings of the async
-/// [`ClientBuilder`](crate::ClientBuilder) through
+/// [`ClientBuilder`](AsyncClientBuilder) through
 /// [`configure`](Self::configure) (or the common ones directly), plus an
 /// optional [`BlockingTransport`].
 #[must_use]
 #[derive(Debug, Default)]
 pub struct ClientBuilder {
-    inner: crate::ClientBuilder,
+    inner: AsyncClientBuilder,
     transport: Option<SharedBlockingTransport>,
 }
 
 impl ClientBuilder {
     /// Applies any setting of the async builder.
-    pub fn configure(
-        mut self,
-        f: impl FnOnce(crate::ClientBuilder) -> crate::ClientBuilder,
-    ) -> Self {
+    pub fn configure(mut self, f: impl FnOnce(AsyncClientBuilder) -> AsyncClientBuilder) -> Self {
         self.inner = f(self.inner);
         self
     }
@@ -104,17 +108,17 @@ impl ClientBuilder {
     }
 
     /// V3 (default) or V1 signatures.
-    pub fn signature_version(self, version: crate::SignatureVersion) -> Self {
+    pub fn signature_version(self, version: SignatureVersion) -> Self {
         self.configure(|b| b.signature_version(version))
     }
 
-    /// The credentials profile (see [`crate::ClientBuilder::profile`]).
+    /// The credentials profile (see [`AsyncClientBuilder::profile`]).
     pub fn profile(self, name: impl Into<String>) -> Self {
         self.configure(|b| b.profile(name))
     }
 
-    /// Fills unset settings from `env` (see [`crate::ClientBuilder::load_env`]).
-    pub fn load_env(self, env: &dyn crate::Environment) -> Self {
+    /// Fills unset settings from `env` (see [`AsyncClientBuilder::load_env`]).
+    pub fn load_env(self, env: &dyn Environment) -> Self {
         self.configure(|b| b.load_env(env))
     }
 
@@ -127,7 +131,7 @@ impl ClientBuilder {
     /// Builds the client.
     ///
     /// # Errors
-    /// As [`crate::ClientBuilder::build`]; without the `hyper` feature a
+    /// As [`AsyncClientBuilder::build`]; without the `hyper` feature a
     /// blocking transport is required.
     pub fn build(self) -> Result<Client, Error> {
         match self.transport {
@@ -144,7 +148,7 @@ impl ClientBuilder {
     }
 
     #[cfg(feature = "hyper")]
-    fn build_with_runtime(builder: crate::ClientBuilder) -> Result<Client, Error> {
+    fn build_with_runtime(builder: AsyncClientBuilder) -> Result<Client, Error> {
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
@@ -161,7 +165,7 @@ impl ClientBuilder {
     }
 
     #[cfg(not(feature = "hyper"))]
-    fn build_with_runtime(builder: crate::ClientBuilder) -> Result<Client, Error> {
+    fn build_with_runtime(builder: AsyncClientBuilder) -> Result<Client, Error> {
         // Without a runtime only a caller-provided async transport and sleep
         // that complete without one can work; the inline driver runs them.
         builder
@@ -174,12 +178,12 @@ impl ClientBuilder {
 /// results instead of futures and iterators instead of streams.
 #[derive(Debug, Clone)]
 pub struct Client {
-    inner: crate::Client,
+    inner: AsyncClient,
     driver: Arc<Driver>,
 }
 
 impl Client {
-    fn new(inner: crate::Client, driver: Driver) -> Self {
+    fn new(inner: AsyncClient, driver: Driver) -> Self {
         Self {
             inner,
             driver: Arc::new(driver),
@@ -196,11 +200,11 @@ impl Client {
     /// # Errors
     /// As [`ClientBuilder::build`].
     pub fn from_env() -> Result<Self, Error> {
-        Self::builder().load_env(&crate::ProcessEnvironment).build()
+        Self::builder().load_env(&ProcessEnvironment).build()
     }
 
     /// The async client underneath.
-    pub fn as_async(&self) -> &crate::Client {
+    pub fn as_async(&self) -> &AsyncClient {
         &self.inner
     }
 
@@ -225,7 +229,7 @@ impl Client {
 #[derive(Debug, Clone)]
 #[must_use]
 pub struct DescribeInvocationResults {
-    inner: crate::DescribeInvocationResults,
+    inner: AsyncDescribeInvocationResults,
     driver: Arc<Driver>,
 }
 
@@ -269,7 +273,7 @@ impl DescribeInvocationResults {
 #[derive(Debug, Clone)]
 #[must_use]
 pub struct Paginator {
-    inner: crate::DescribeInvocationResultsPaginator,
+    inner: DescribeInvocationResultsPaginator,
     driver: Arc<Driver>,
 }
 
@@ -360,7 +364,7 @@ impl Iterator for Items {
 #[derive(Debug, Clone)]
 #[must_use]
 pub struct WaitForInvocation {
-    inner: crate::WaitForInvocation,
+    inner: AsyncWaitForInvocation,
     driver: Arc<Driver>,
 }
 
@@ -368,7 +372,7 @@ impl WaitForInvocation {
     /// Applies any setting of the async waiter.
     pub fn configure(
         mut self,
-        f: impl FnOnce(crate::WaitForInvocation) -> crate::WaitForInvocation,
+        f: impl FnOnce(AsyncWaitForInvocation) -> AsyncWaitForInvocation,
     ) -> Self {
         self.inner = f(self.inner);
         self

@@ -1,25 +1,12 @@
-//! [`Client`]: the request pipeline with retries, deadlines and tracing.
+//! [`Client`]: what a program holds, and where its calls start.
 
 use std::fmt;
-use std::sync::Arc;
-use std::time::Duration;
 
-use bytes::Bytes;
-
-use ecs_model::{DescribeInvocationResultsRequest, DescribeInvocationResultsResponse, RetryClass};
-use ecs_transport::Transport as _;
-use futures::future::{Either, select};
-use time::OffsetDateTime;
-use tracing::Instrument as _;
-
-use crate::config::{ClientBuilder, Config, ProcessEnvironment, ResponseFormat, SignatureVersion};
-use crate::credentials::CredentialsProvider as _;
+use crate::call::{Caller, Settings};
+use crate::credentials::SharedCredentialsProvider;
+use crate::endpoint::Endpoint;
 use crate::fluent::DescribeInvocationResults;
-use crate::pipeline::{self, ACTION, PreparedRequest, Signing};
-use crate::retry::{Jitter, RetryBudget};
-use crate::sleep::AsyncSleep as _;
 use crate::waiter::WaitForInvocation;
-use crate::{Endpoint, Error};
 
 /// The ECS Cloud Assistant client. Cheap to clone (an `Arc`); share one per
 /// process so connections and the retry budget are shared.
@@ -27,396 +14,57 @@ use crate::{Endpoint, Error};
 /// Build it with [`Client::builder`] or [`Client::from_env`].
 #[derive(Clone)]
 pub struct Client {
-    inner: Arc<Inner>,
-}
-
-struct Inner {
-    config: Config,
-    jitter: Jitter,
-    budget: RetryBudget,
+    caller: Caller,
 }
 
 impl fmt::Debug for Client {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Client")
-            .field("region", &self.inner.config.region)
-            .field("endpoint", &self.inner.config.endpoint.to_string())
-            .field("signature_version", &self.inner.config.signature_version)
-            .field("credentials", &self.inner.config.credentials)
-            .finish_non_exhaustive()
+        f.debug_tuple("Client").field(&self.caller).finish()
     }
-}
-
-/// Per-call settings that override the client's (`with_*` setters).
-#[derive(Debug, Clone, Default)]
-pub(crate) struct CallOptions {
-    pub(crate) max_attempts: Option<u32>,
-    pub(crate) attempt_timeout: Option<Duration>,
-    pub(crate) operation_timeout: Option<Option<Duration>>,
-    pub(crate) signature_version: Option<SignatureVersion>,
-    pub(crate) response_format: Option<ResponseFormat>,
-}
-
-/// Records the outcome on the call's span, once.
-fn record_end(attempts: u32, request_id: Option<&str>) {
-    let span = tracing::Span::current();
-    span.record("attempts", attempts);
-    if let Some(id) = request_id {
-        span.record("request_id", id);
-    }
-}
-
-fn elapsed(start: OffsetDateTime, now: OffsetDateTime) -> Duration {
-    Duration::try_from(now - start).unwrap_or(Duration::ZERO)
 }
 
 impl Client {
-    /// A builder; see [`ClientBuilder`].
-    pub fn builder() -> ClientBuilder {
-        ClientBuilder::new()
-    }
-
-    /// A client configured from the process environment (credentials,
-    /// region, user agent suffix; see [`ClientBuilder::load_env`]).
-    ///
-    /// # Errors
-    /// As [`ClientBuilder::build`].
-    pub fn from_env() -> Result<Self, Error> {
-        ClientBuilder::new().load_env(&ProcessEnvironment).build()
-    }
-
-    pub(crate) fn from_config(config: Config) -> Self {
-        let seed = config.retry.jitter_seed.unwrap_or_else(|| {
-            // Seed the jitter from the nonce source (the OS random source in
-            // production, a fixed sequence in tests).
-            config
-                .nonce
-                .nonce()
-                .ok()
-                .and_then(|n| u64::from_str_radix(n.get(..16).unwrap_or("0"), 16).ok())
-                .unwrap_or(0x5eed)
-        });
+    pub(crate) fn from_settings(settings: Settings) -> Self {
         Self {
-            inner: Arc::new(Inner {
-                jitter: Jitter::new(seed),
-                budget: RetryBudget::new(config.retry.budget_capacity),
-                config,
-            }),
+            caller: Caller::new(settings),
         }
     }
 
     /// The credentials provider the client signs with.
-    pub fn credentials_provider(&self) -> &crate::SharedCredentialsProvider {
-        &self.inner.config.credentials
+    pub fn credentials_provider(&self) -> &SharedCredentialsProvider {
+        &self.caller.settings().credentials
     }
 
     /// The endpoint requests go to.
     pub fn endpoint(&self) -> &Endpoint {
-        &self.inner.config.endpoint
+        &self.caller.settings().endpoint
     }
 
     /// The region, if configured.
     pub fn region(&self) -> Option<&str> {
-        self.inner.config.region.as_deref()
+        self.caller.settings().region.as_deref()
     }
 
     /// The user agent sent with every request.
     pub fn user_agent(&self) -> &str {
-        &self.inner.config.user_agent
+        &self.caller.settings().user_agent
     }
 
     /// Tokens left in the retry budget.
     pub fn retry_budget_available(&self) -> u32 {
-        self.inner.budget.available()
+        self.caller.retry_budget_available()
     }
 
     /// Starts a `DescribeInvocationResults` call: set parameters, then
     /// [`send`](DescribeInvocationResults::send) for one page or
     /// [`into_paginator`](DescribeInvocationResults::into_paginator) for all.
     pub fn describe_invocation_results(&self) -> DescribeInvocationResults {
-        DescribeInvocationResults::new(self.clone())
+        DescribeInvocationResults::new(self.caller.clone())
     }
 
     /// Starts waiting until every instance of `invoke_id` is in a final
     /// state; see [`WaitForInvocation`].
     pub fn wait_for_invocation(&self, invoke_id: impl Into<String>) -> WaitForInvocation {
-        WaitForInvocation::new(self.clone(), invoke_id.into())
-    }
-
-    pub(crate) fn sleep(&self, duration: Duration) -> crate::sleep::SleepFuture {
-        self.inner.config.sleep.sleep(duration)
-    }
-
-    pub(crate) fn now(&self) -> OffsetDateTime {
-        self.inner.config.time.now()
-    }
-
-    /// Fills `RegionId` from the client and validates.
-    fn complete(
-        &self,
-        mut request: DescribeInvocationResultsRequest,
-    ) -> Result<DescribeInvocationResultsRequest, Error> {
-        if request.region_id.is_none() {
-            request.region_id.clone_from(&self.inner.config.region);
-        }
-        request.validate().map_err(Error::invalid_input)?;
-        Ok(request)
-    }
-
-    /// Builds and signs one attempt's request.
-    async fn sign(
-        &self,
-        request: &DescribeInvocationResultsRequest,
-        options: &CallOptions,
-    ) -> Result<http::Request<bytes::Bytes>, Error> {
-        let config = &self.inner.config;
-        let credentials = config.credentials.provide_credentials().await?;
-        let nonce = config.nonce.nonce().map_err(Error::signing)?;
-        let signing = Signing {
-            endpoint: &config.endpoint,
-            version: options
-                .signature_version
-                .unwrap_or(config.signature_version),
-            format: options.response_format.unwrap_or(config.response_format),
-            user_agent: &config.user_agent,
-            credentials: &credentials,
-            time: config.time.now(),
-            nonce: &nonce,
-        };
-        pipeline::build_request(&request.to_query(), &signing)
-    }
-
-    /// The signed request that `execute` would send first, not sent.
-    pub(crate) async fn prepare(
-        &self,
-        request: DescribeInvocationResultsRequest,
-        options: &CallOptions,
-    ) -> Result<PreparedRequest, Error> {
-        let request = self.complete(request)?;
-        self.sign(&request, options).await.map(PreparedRequest::new)
-    }
-
-    /// Validates, then sends with retries until success, a final error, the
-    /// attempt limit, the retry budget or the deadline.
-    pub(crate) async fn execute(
-        &self,
-        request: DescribeInvocationResultsRequest,
-        options: &CallOptions,
-    ) -> Result<DescribeInvocationResultsResponse, Error> {
-        self.send(request, options).await?.decode()
-    }
-
-    /// The call up to a 2xx answer read in full (retrying as configured),
-    /// without decoding it: a paginator reading ahead starts the next page
-    /// before it decodes this one.
-    pub(crate) async fn send(
-        &self,
-        request: DescribeInvocationResultsRequest,
-        options: &CallOptions,
-    ) -> Result<Undecoded, Error> {
-        let request = self.complete(request)?;
-        let span = tracing::info_span!(
-            "ecs_assist.call",
-            action = ACTION,
-            region = request.region_id.as_deref().unwrap_or_default(),
-            endpoint = %self.inner.config.endpoint,
-            attempts = tracing::field::Empty,
-            request_id = tracing::field::Empty,
-        );
-        let (response, attempts) = self
-            .execute_with_retries(&request, options)
-            .instrument(span.clone())
-            .await?;
-        Ok(Undecoded {
-            response,
-            attempts,
-            span,
-        })
-    }
-
-    async fn execute_with_retries(
-        &self,
-        request: &DescribeInvocationResultsRequest,
-        options: &CallOptions,
-    ) -> Result<(http::Response<Bytes>, u32), Error> {
-        let config = &self.inner.config;
-        let max_attempts = options
-            .max_attempts
-            .unwrap_or(config.retry.max_attempts)
-            .max(1);
-        let deadline = options
-            .operation_timeout
-            .unwrap_or(config.timeouts.operation);
-        let attempt_timeout = options.attempt_timeout.or(config.timeouts.attempt);
-        let start = self.now();
-        let mut spent = 0u32;
-        let mut attempt = 0u32;
-        loop {
-            attempt += 1;
-            let remaining = deadline.map(|d| d.saturating_sub(elapsed(start, self.now())));
-            let attempt_span = tracing::debug_span!(
-                "ecs_assist.attempt",
-                attempt,
-                status = tracing::field::Empty,
-                request_id = tracing::field::Empty,
-                latency_ms = tracing::field::Empty,
-            );
-            let result = self
-                .attempt(request, options, attempt, attempt_timeout, remaining)
-                .instrument(attempt_span)
-                .await;
-            let error = match result {
-                Ok(response) => {
-                    self.inner.budget.on_success(spent);
-                    return Ok((response, attempt));
-                }
-                Err(error) => error,
-            };
-            let retry_after = error.retry_after();
-            let fail = |error: Error| {
-                record_end(attempt, error.request_id());
-                Err(error.with_attempts(attempt))
-            };
-            let class = error.retry_class().unwrap_or(RetryClass::Final);
-            if error.kind() == crate::ErrorKind::Deadline || !class.is_retryable() {
-                return fail(error);
-            }
-            if attempt >= max_attempts {
-                tracing::debug!(attempt, "no attempts left");
-                return fail(error);
-            }
-            let cost = if error.kind() == crate::ErrorKind::Transport {
-                config.retry.timeout_retry_cost
-            } else {
-                config.retry.retry_cost
-            };
-            if !self.inner.budget.try_acquire(cost) {
-                tracing::warn!(attempt, "retry budget exhausted; not retrying");
-                return fail(error);
-            }
-            spent = spent.saturating_add(cost);
-            let delay = config
-                .retry
-                .delay(attempt, class, retry_after, &self.inner.jitter);
-            if let Some(limit) = deadline
-                && elapsed(start, self.now()) + delay >= limit
-            {
-                record_end(attempt, error.request_id());
-                return Err(Error::deadline(limit, Some(error.with_attempts(attempt))));
-            }
-            tracing::debug!(
-                attempt,
-                delay_ms = u64::try_from(delay.as_millis()).unwrap_or(u64::MAX),
-                throttling = class == RetryClass::Throttling,
-                "retrying"
-            );
-            self.sleep(delay).await;
-        }
-    }
-
-    /// One attempt: sign afresh (new nonce and time), send, read; a 2xx
-    /// answer is returned undecoded, anything else as its error.
-    async fn attempt(
-        &self,
-        request: &DescribeInvocationResultsRequest,
-        options: &CallOptions,
-        attempt: u32,
-        attempt_timeout: Option<Duration>,
-        remaining: Option<Duration>,
-    ) -> Result<http::Response<Bytes>, Error> {
-        let span = tracing::Span::current();
-        if remaining.is_some_and(|r| r.is_zero()) {
-            let limit = options
-                .operation_timeout
-                .flatten()
-                .or(self.inner.config.timeouts.operation)
-                .unwrap_or_default();
-            return Err(Error::deadline(limit, None).with_attempts(attempt - 1));
-        }
-        let http_request = self.sign(request, options).await?;
-        let started = self.now();
-        let send = self.inner.config.transport.send(http_request);
-        let limit = match (attempt_timeout, remaining) {
-            (Some(a), Some(r)) => Some((a.min(r), r <= a)),
-            (Some(a), None) => Some((a, false)),
-            (None, Some(r)) => Some((r, true)),
-            (None, None) => None,
-        };
-        let outcome = match limit {
-            None => send.await,
-            Some((limit, is_deadline)) => match select(send, self.sleep(limit)).await {
-                Either::Left((outcome, _)) => outcome,
-                Either::Right(((), _)) => {
-                    span.record("status", "timeout");
-                    return Err(if is_deadline {
-                        let total = options
-                            .operation_timeout
-                            .flatten()
-                            .or(self.inner.config.timeouts.operation)
-                            .unwrap_or(limit);
-                        Error::deadline(total, None).with_attempts(attempt)
-                    } else {
-                        Error::attempt_timeout(limit, attempt)
-                    });
-                }
-            },
-        };
-        let latency = elapsed(started, self.now());
-        span.record(
-            "latency_ms",
-            u64::try_from(latency.as_millis()).unwrap_or(u64::MAX),
-        );
-        let response = match outcome {
-            Ok(response) => response,
-            Err(error) => {
-                span.record("status", "transport error");
-                tracing::debug!(kind = %error.kind(), retryable = error.is_retryable(), "transport error");
-                return Err(Error::transport(error, attempt));
-            }
-        };
-        span.record("status", response.status().as_u16());
-        if response.status().is_success() {
-            if let Some(id) = pipeline::header_request_id(&response) {
-                span.record("request_id", id);
-            }
-            tracing::debug!(bytes = response.body().len(), "attempt answered");
-            return Ok(response);
-        }
-        let error = pipeline::read_failure(&response, attempt);
-        if let Some(id) = error.request_id() {
-            span.record("request_id", id);
-        }
-        tracing::debug!(code = error.code().unwrap_or(""), "attempt failed");
-        Err(error)
-    }
-}
-
-/// A 2xx answer read in full but not yet decoded; [`Undecoded::decode`]
-/// ends the call (a body that does not decode is not retried: the service
-/// answered, and asking again gives the same body).
-pub(crate) struct Undecoded {
-    response: http::Response<Bytes>,
-    attempts: u32,
-    span: tracing::Span,
-}
-
-impl Undecoded {
-    /// The `NextToken` in the body, scanned for without decoding it.
-    pub(crate) fn peek_next_token(&self) -> Option<&str> {
-        pipeline::peek_next_token(&self.response)
-    }
-
-    /// Decodes the body, recording the outcome on the call's span.
-    pub(crate) fn decode(self) -> Result<DescribeInvocationResultsResponse, Error> {
-        let _entered = self.span.enter();
-        let result = pipeline::read_success(&self.response, self.attempts);
-        match &result {
-            Ok(page) => {
-                record_end(self.attempts, Some(page.request_id.as_str()));
-                tracing::debug!(results = page.invocation.results.len(), "call succeeded");
-            }
-            Err(error) => record_end(self.attempts, error.request_id()),
-        }
-        result
+        WaitForInvocation::new(self.caller.clone(), invoke_id.into())
     }
 }

@@ -6,7 +6,7 @@ use std::fmt;
 use ecs_model::{PaginationError, RetryClass, ServiceError, ValidationErrors};
 use ecs_transport::TransportError;
 
-use crate::waiter::WaitOutcome;
+use crate::wait_outcome::WaitOutcome;
 
 type BoxError = Box<dyn StdError + Send + Sync + 'static>;
 

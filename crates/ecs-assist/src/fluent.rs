@@ -3,10 +3,10 @@
 
 use ecs_model::{DescribeInvocationResultsRequest, DescribeInvocationResultsResponse};
 
-use crate::Error;
-use crate::client::{CallOptions, Client};
+use crate::call::{CallOptions, Caller};
+use crate::error::Error;
 use crate::paginate::DescribeInvocationResultsPaginator;
-use crate::pipeline::PreparedRequest;
+use crate::prepared::PreparedRequest;
 
 /// Setters for every API parameter and call option; shared by the async and
 /// blocking builders. `$request` and `$options`
@@ -36,7 +36,7 @@ macro_rules! parameter_setters {
         /// `InvokeRecordStatus`: only executions in this state.
         pub fn invoke_record_status(
             mut self,
-            value: impl Into<$crate::InvokeRecordStatus>,
+            value: impl Into<ecs_model::InvokeRecordStatus>,
         ) -> Self {
             self.$request().invoke_record_status = Some(value.into());
             self
@@ -47,7 +47,7 @@ macro_rules! parameter_setters {
             self
         }
         /// `ContentEncoding` of `Output` (`PlainText` or `Base64`).
-        pub fn content_encoding(mut self, value: impl Into<$crate::ContentEncoding>) -> Self {
+        pub fn content_encoding(mut self, value: impl Into<ecs_model::ContentEncoding>) -> Self {
             self.$request().content_encoding = Some(value.into());
             self
         }
@@ -81,18 +81,20 @@ macro_rules! parameter_setters {
         pub fn tag(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
             self.$request()
                 .tags
-                .push($crate::TagFilter::new(key, value));
+                .push(ecs_model::TagFilter::new(key, value));
             self
         }
         /// Adds a filter on a tag key with any value (`Tag.N.Key` only, no
         /// `Tag.N.Value`).
         pub fn tag_key(mut self, key: impl Into<String>) -> Self {
-            self.$request().tags.push($crate::TagFilter::key_only(key));
+            self.$request()
+                .tags
+                .push(ecs_model::TagFilter::key_only(key));
             self
         }
         /// Adds several tag filters (a result's [`Tag`](crate::Tag) converts
         /// to a filter on its key and value).
-        pub fn tags<T: Into<$crate::TagFilter>>(
+        pub fn tags<T: Into<ecs_model::TagFilter>>(
             mut self,
             tags: impl IntoIterator<Item = T>,
         ) -> Self {
@@ -102,7 +104,7 @@ macro_rules! parameter_setters {
             self
         }
         /// Replaces every parameter with `request`'s.
-        pub fn set_request(mut self, request: $crate::DescribeInvocationResultsRequest) -> Self {
+        pub fn set_request(mut self, request: ecs_model::DescribeInvocationResultsRequest) -> Self {
             *self.$request() = request;
             self
         }
@@ -122,12 +124,12 @@ macro_rules! parameter_setters {
             self
         }
         /// Signature version for this call.
-        pub fn with_signature_version(mut self, version: $crate::SignatureVersion) -> Self {
+        pub fn with_signature_version(mut self, version: ecs_sign::SignatureVersion) -> Self {
             self.$options().signature_version = Some(version);
             self
         }
         /// Body format to ask for in this call.
-        pub fn with_response_format(mut self, format: $crate::ResponseFormat) -> Self {
+        pub fn with_response_format(mut self, format: ecs_model::ResponseFormat) -> Self {
             self.$options().response_format = Some(format);
             self
         }
@@ -136,19 +138,19 @@ macro_rules! parameter_setters {
 pub(crate) use parameter_setters;
 
 /// A `DescribeInvocationResults` call being configured; from
-/// [`Client::describe_invocation_results`].
+/// [`Client::describe_invocation_results`](crate::Client::describe_invocation_results).
 #[derive(Debug, Clone)]
 #[must_use]
 pub struct DescribeInvocationResults {
-    client: Client,
+    caller: Caller,
     request: DescribeInvocationResultsRequest,
     options: CallOptions,
 }
 
 impl DescribeInvocationResults {
-    pub(crate) fn new(client: Client) -> Self {
+    pub(crate) fn new(caller: Caller) -> Self {
         Self {
-            client,
+            caller,
             request: DescribeInvocationResultsRequest::default(),
             options: CallOptions::default(),
         }
@@ -176,7 +178,7 @@ impl DescribeInvocationResults {
     /// anything is sent; otherwise credentials, transport, service, decode
     /// and deadline errors.
     pub async fn send(self) -> Result<DescribeInvocationResultsResponse, Error> {
-        self.client.execute(self.request, &self.options).await
+        self.caller.execute(self.request, &self.options).await
     }
 
     /// The signed first attempt, not sent (for dry runs): print it with
@@ -185,27 +187,11 @@ impl DescribeInvocationResults {
     /// # Errors
     /// Invalid input, credentials and signing errors.
     pub async fn prepare(self) -> Result<PreparedRequest, Error> {
-        self.client.prepare(self.request, &self.options).await
+        self.caller.prepare(self.request, &self.options).await
     }
 
     /// Pages through every result; see [`DescribeInvocationResultsPaginator`].
     pub fn into_paginator(self) -> DescribeInvocationResultsPaginator {
-        DescribeInvocationResultsPaginator::new(self.client, self.request, self.options)
-    }
-
-    pub(crate) fn from_parts(
-        client: Client,
-        request: DescribeInvocationResultsRequest,
-        options: CallOptions,
-    ) -> Self {
-        Self {
-            client,
-            request,
-            options,
-        }
-    }
-
-    pub(crate) fn into_parts(self) -> (Client, DescribeInvocationResultsRequest, CallOptions) {
-        (self.client, self.request, self.options)
+        DescribeInvocationResultsPaginator::new(self.caller, self.request, self.options)
     }
 }

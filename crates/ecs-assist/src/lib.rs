@@ -119,52 +119,56 @@
 //! | `hyper` | yes | the default transport (`ecs-transport`'s hyper/rustls client), [`TokioSleep`], and the internal runtime of [`blocking::Client`]. Without it the crate has no tokio or hyper: pass [`ClientBuilder::transport`] and [`ClientBuilder::sleep`] (or a [`BlockingTransport`](ecs_transport::BlockingTransport) to [`blocking::ClientBuilder::blocking_transport`]). |
 
 pub mod blocking;
+mod builder;
+mod call;
 mod client;
 mod config;
 mod credentials;
+mod defaults;
 mod endpoint;
 mod error;
 mod fluent;
+mod http_request;
+mod http_response;
 mod paginate;
-mod pipeline;
+mod prepared;
 mod retry;
-mod sleep;
+mod wait_outcome;
 mod waiter;
 
+pub use builder::ClientBuilder;
 pub use client::Client;
-pub use config::{
-    ClientBuilder, ENV_ACCESS_KEY_ID, ENV_ACCESS_KEY_SECRET, ENV_REGION_ID, ENV_SECURITY_TOKEN,
-    ENV_USER_AGENT, Environment, ProcessEnvironment, ResponseFormat, SignatureVersion,
-    TimeoutConfig,
-};
+pub use config::{ENV_REGION_ID, ENV_USER_AGENT, TimeoutConfig};
 pub use credentials::{
     CHAIN_SOURCES, CliProfileCredentialsProvider, CredentialsFuture, CredentialsProvider,
     CredentialsUriProvider, DEFAULT_IMDS_ENDPOINT, DefaultCredentialsChain,
-    DefaultCredentialsChainBuilder, ENV_CLI_PROFILE_DISABLED, ENV_CREDENTIALS_FILE,
-    ENV_CREDENTIALS_URI, ENV_ECS_METADATA, ENV_ECS_METADATA_DISABLED, ENV_IMDSV1_DISABLED,
-    ENV_OIDC_PROVIDER_ARN, ENV_OIDC_TOKEN_FILE, ENV_PROFILE, ENV_ROLE_ARN, ENV_ROLE_SESSION_NAME,
-    ENV_STS_REGION, ENV_VPC_ENDPOINT_ENABLED, EcsRamRoleCredentialsProvider,
+    DefaultCredentialsChainBuilder, ENV_ACCESS_KEY_ID, ENV_ACCESS_KEY_SECRET,
+    ENV_CLI_PROFILE_DISABLED, ENV_CREDENTIALS_FILE, ENV_CREDENTIALS_URI, ENV_ECS_METADATA,
+    ENV_ECS_METADATA_DISABLED, ENV_IMDSV1_DISABLED, ENV_OIDC_PROVIDER_ARN, ENV_OIDC_TOKEN_FILE,
+    ENV_PROFILE, ENV_ROLE_ARN, ENV_ROLE_SESSION_NAME, ENV_SECURITY_TOKEN, ENV_STS_REGION,
+    ENV_VPC_ENDPOINT_ENABLED, EcsRamRoleCredentialsProvider, Environment,
     EnvironmentCredentialsProvider, FileSystem, InMemoryFileSystem, IniFileCredentialsProvider,
-    OidcRoleArnCredentialsProvider, OsFileSystem, ProviderConfig, RamRoleArnCredentialsProvider,
-    SharedCredentialsProvider, StaticCredentialsProvider,
+    OidcRoleArnCredentialsProvider, OsFileSystem, ProcessEnvironment, ProviderConfig,
+    RamRoleArnCredentialsProvider, SharedCredentialsProvider, StaticCredentialsProvider,
 };
 pub use endpoint::{Endpoint, EndpointType, Scheme};
 pub use error::{Error, ErrorKind};
 pub use fluent::DescribeInvocationResults;
 pub use paginate::{DescribeInvocationResultsPaginator, ItemStream, Page, PageStream};
-pub use pipeline::{ACTION, API_VERSION, PreparedRequest};
+pub use prepared::PreparedRequest;
 pub use retry::RetryConfig;
-#[cfg(feature = "hyper")]
-pub use sleep::TokioSleep;
-pub use sleep::{AsyncSleep, SharedAsyncSleep, SleepFuture, ThreadSleep};
-pub use waiter::{
-    MAX_POLL_INTERVAL, MAX_WAIT_TIMEOUT, WaitForInvocation, WaitOutcome, WaitSummary,
-};
+pub use wait_outcome::{WaitOutcome, WaitSummary};
+pub use waiter::{MAX_POLL_INTERVAL, MAX_WAIT_TIMEOUT, WaitForInvocation};
 
 pub use ecs_model::{
-    ContentEncoding, DescribeInvocationResultsRequest, DescribeInvocationResultsResponse,
-    ErrorCode, Invocation, InvocationResult, InvocationStatus, InvokeRecordStatus, PageStyle,
-    PaginatorPosition, ServiceError, Tag, TagFilter,
+    ACTION, API_VERSION, ContentEncoding, DescribeInvocationResultsRequest,
+    DescribeInvocationResultsResponse, ErrorCode, Invocation, InvocationResult, InvocationStatus,
+    InvokeRecordStatus, PageStyle, PaginatorPosition, ResponseFormat, ServiceError, Tag, TagFilter,
 };
-pub use ecs_sign::{Credentials, NonceSource, TimeSource};
-pub use ecs_transport::{SharedTransport, Transport, TransportError};
+pub use ecs_sign::{Credentials, NonceSource, SignatureVersion, TimeSource};
+#[cfg(feature = "hyper")]
+pub use ecs_transport::TokioSleep;
+pub use ecs_transport::{
+    AsyncSleep, SharedAsyncSleep, SharedTransport, SleepFuture, ThreadSleep, Transport,
+    TransportError,
+};

@@ -12,8 +12,8 @@ use ecs_model::{
 use futures::future::{self, BoxFuture, FutureExt as _};
 use futures::stream::{self, BoxStream, Stream, StreamExt as _, TryStreamExt as _};
 
-use crate::Error;
-use crate::client::{CallOptions, Client, Undecoded};
+use crate::call::{CallOptions, Caller, Undecoded};
+use crate::error::Error;
 
 /// Configures paging over a query; from
 /// [`DescribeInvocationResults::into_paginator`](crate::DescribeInvocationResults::into_paginator).
@@ -25,7 +25,7 @@ use crate::client::{CallOptions, Client, Undecoded};
 #[derive(Debug, Clone)]
 #[must_use]
 pub struct DescribeInvocationResultsPaginator {
-    client: Client,
+    caller: Caller,
     request: DescribeInvocationResultsRequest,
     options: CallOptions,
     style: PageStyle,
@@ -36,12 +36,12 @@ pub struct DescribeInvocationResultsPaginator {
 
 impl DescribeInvocationResultsPaginator {
     pub(crate) fn new(
-        client: Client,
+        caller: Caller,
         request: DescribeInvocationResultsRequest,
         options: CallOptions,
     ) -> Self {
         Self {
-            client,
+            caller,
             request,
             options,
             style: PageStyle::Token,
@@ -101,7 +101,7 @@ impl DescribeInvocationResultsPaginator {
             paginator = paginator.with_max_items(max);
         }
         let state = State {
-            client: self.client,
+            caller: self.caller,
             options: self.options,
             paginator,
             encoding,
@@ -114,7 +114,7 @@ impl DescribeInvocationResultsPaginator {
             };
             let answer = match state.ahead.take() {
                 Some(ahead) if ahead.request == request => ahead.answer.await?,
-                _ => state.client.send(request, &state.options).await?,
+                _ => state.caller.send(request, &state.options).await?,
             };
             if state.read_ahead {
                 state.start_next(&answer).await;
@@ -149,7 +149,7 @@ impl DescribeInvocationResultsPaginator {
 }
 
 struct State {
-    client: Client,
+    caller: Caller,
     options: CallOptions,
     paginator: Paginator,
     encoding: ContentEncoding,
@@ -188,10 +188,10 @@ impl State {
         else {
             return;
         };
-        let client = self.client.clone();
+        let caller = self.caller.clone();
         let options = self.options.clone();
         let sent = request.clone();
-        let mut pending = async move { client.send(sent, &options).await }.boxed();
+        let mut pending = async move { caller.send(sent, &options).await }.boxed();
         // One poll signs the request and hands it to the transport, which
         // sends it while this task decodes the page.
         let mut polled = futures::poll!(pending.as_mut());

@@ -12,7 +12,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use ecs_assist::{CredentialsProvider, DefaultCredentialsChain, InMemoryFileSystem};
-use ecs_sign::ManualTimeSource;
+use ecs_sign::test_util::ManualTimeSource;
 use server::{Server, session_json};
 use time::macros::datetime;
 

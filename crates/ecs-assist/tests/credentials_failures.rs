@@ -18,7 +18,7 @@ use ecs_assist::{
     DefaultCredentialsChain, EcsRamRoleCredentialsProvider, Error, ErrorKind, InMemoryFileSystem,
     OidcRoleArnCredentialsProvider, ProviderConfig, SleepFuture, Transport,
 };
-use ecs_sign::{FixedNonceSource, ManualTimeSource};
+use ecs_sign::test_util::{FixedNonceSource, ManualTimeSource};
 use server::{HANG_UP, Server, session_json};
 use time::macros::datetime;
 

@@ -15,7 +15,7 @@ use ecs_assist::{
     CliProfileCredentialsProvider, CredentialsProvider, CredentialsUriProvider,
     EcsRamRoleCredentialsProvider, InMemoryFileSystem, IniFileCredentialsProvider, ProviderConfig,
 };
-use ecs_sign::{FixedNonceSource, ManualTimeSource};
+use ecs_sign::test_util::{FixedNonceSource, ManualTimeSource};
 use server::{HANG_UP, Server, form, session_json, sts_json};
 use time::macros::datetime;
 

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use ecs_assist::{AsyncSleep, Client, ErrorKind, RetryConfig, SleepFuture};
-use ecs_sign::{ManualTimeSource, SequenceNonceSource};
+use ecs_sign::test_util::{ManualTimeSource, SequenceNonceSource};
 use ecs_transport::{Transport, TransportError, TransportErrorKind, TransportFuture};
 use time::macros::datetime;
 

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use ecs_assist::{Client, SignatureVersion};
-use ecs_transport::CaptureTransport;
+use ecs_transport::test_util::CaptureTransport;
 use tracing_subscriber::fmt::MakeWriter;
 
 const SECRET: &str = "VerySecretAccessKeySecret42";

@@ -3,6 +3,8 @@
 
 use std::fmt;
 
+use crate::format::ResponseFormat;
+
 /// Where in the body a problem was found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
@@ -44,36 +46,17 @@ impl fmt::Display for Position {
     }
 }
 
-/// Which decoder met the problem.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum Format {
-    /// JSON (the default `Format`).
-    Json,
-    /// XML (`Format=XML`).
-    Xml,
-}
-
-impl fmt::Display for Format {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Self::Json => "JSON",
-            Self::Xml => "XML",
-        })
-    }
-}
-
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Kind {
     /// Not well-formed JSON/XML, or not UTF-8.
     Malformed {
-        format: Format,
+        format: ResponseFormat,
         detail: String,
         position: Position,
     },
     /// Well-formed, but not a `DescribeInvocationResults` response.
     Unexpected {
-        format: Format,
+        format: ResponseFormat,
         expected: String,
         found: String,
         position: Position,
@@ -99,7 +82,11 @@ pub struct DecodeError {
 }
 
 impl DecodeError {
-    pub(crate) fn malformed(format: Format, detail: impl Into<String>, position: Position) -> Self {
+    pub(crate) fn malformed(
+        format: ResponseFormat,
+        detail: impl Into<String>,
+        position: Position,
+    ) -> Self {
         Self {
             kind: Kind::Malformed {
                 format,
@@ -111,7 +98,7 @@ impl DecodeError {
 
     /// A value that cannot be read as its field's type, at `position`.
     pub(crate) fn invalid_value(
-        format: Format,
+        format: ResponseFormat,
         detail: impl Into<String>,
         position: Position,
     ) -> Self {
@@ -119,7 +106,7 @@ impl DecodeError {
     }
 
     pub(crate) fn unexpected(
-        format: Format,
+        format: ResponseFormat,
         expected: impl Into<String>,
         found: impl Into<String>,
         position: Position,
@@ -136,7 +123,7 @@ impl DecodeError {
     }
 
     pub(crate) fn error_document(
-        format: Format,
+        format: ResponseFormat,
         found: impl Into<String>,
         position: Position,
     ) -> Self {
@@ -207,7 +194,7 @@ impl DecodeError {
     }
 
     /// The format being decoded, for body errors.
-    pub fn format(&self) -> Option<Format> {
+    pub fn format(&self) -> Option<ResponseFormat> {
         match &self.kind {
             Kind::Malformed { format, .. } | Kind::Unexpected { format, .. } => Some(*format),
             Kind::Output { .. } => None,

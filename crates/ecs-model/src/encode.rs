@@ -200,8 +200,7 @@ mod tests {
             let back = crate::decode_error(404, Some(ct), body.as_bytes());
             assert_eq!(back, error, "{body}");
         }
-        let json: serde_json::Value =
-            serde_json::from_str(&encode_error_json(&error)).unwrap();
+        let json: serde_json::Value = serde_json::from_str(&encode_error_json(&error)).unwrap();
         assert_eq!(json["Code"], "InvalidRegionId.NotFound");
         assert!(encode_error_xml(&error).contains("<Error><RequestId>R-1</RequestId>"));
     }

@@ -60,6 +60,7 @@ mod decode;
 mod decode_error;
 mod encode;
 mod enums;
+mod format;
 mod paginate;
 mod request;
 mod response;
@@ -70,15 +71,16 @@ mod timestamp;
 mod validation;
 
 pub use decode::{decode_json, decode_response, decode_xml, peek_next_token};
-pub use decode_error::{DecodeError, Format, Position};
+pub use decode_error::{DecodeError, Position};
 pub use encode::{encode_error_json, encode_error_xml, encode_json, encode_xml};
 pub use enums::{ContentEncoding, ErrorCode, InvocationStatus, InvokeRecordStatus};
+pub use format::ResponseFormat;
 pub use paginate::{
     DEDUP_WINDOW_RESULTS, PageStyle, PaginationError, Paginator, PaginatorPosition,
 };
 pub use request::{
-    DescribeInvocationResultsRequest, DescribeInvocationResultsRequestBuilder, MAX_ID_CHARS,
-    MAX_PAGE_SIZE, MAX_TAGS, check_id,
+    ACTION, API_VERSION, DescribeInvocationResultsRequest, DescribeInvocationResultsRequestBuilder,
+    MAX_ID_CHARS, MAX_PAGE_SIZE, MAX_TAGS, check_id,
 };
 pub use response::{
     DescribeInvocationResultsResponse, Invocation, InvocationResult, OUTPUT_LIMIT_BYTES, Truncation,

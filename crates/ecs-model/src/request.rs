@@ -8,6 +8,13 @@ use crate::enums::{ContentEncoding, InvokeRecordStatus};
 use crate::tag::TagFilter;
 use crate::validation::{ValidationError, ValidationErrors};
 
+/// The API action: the `Action` parameter (V1) and `x-acs-action` header
+/// (V3).
+pub const ACTION: &str = "DescribeInvocationResults";
+/// The API version: the `Version` parameter (V1) and `x-acs-version` header
+/// (V3).
+pub const API_VERSION: &str = "2014-05-26";
+
 /// Most tags a request may filter on (`Tag.N`, N = 1..=20).
 pub const MAX_TAGS: usize = 20;
 /// Largest `PageSize` and `MaxResults` the service accepts.

@@ -15,8 +15,10 @@
 //!   and token never reach `Debug`/`Display` and are zeroized on drop.
 //! - [`percent_encode`], [`encode_query`], [`parse_query`]: the service's
 //!   encoding, and the server's form-style query decoder.
+//! - [`SignatureVersion`]: which of the two a request carries.
 //! - [`TimeSource`], [`NonceSource`]: where a client takes time and nonces
-//!   from (system ones with `std`, fixed and manual ones for tests).
+//!   from (system ones with `std`; fixed, manual and sequence ones in
+//!   `test_util` with the `test-util` feature).
 //!
 //! Both algorithms reproduce every known-answer vector computed by the
 //! official SDK (`tests/vectors.rs`) and verify every recorded request of
@@ -59,6 +61,7 @@
 //! | feature | default | what it adds |
 //! |---|---|---|
 //! | `std` | yes | [`SystemTimeSource`] (UTC clock) and [`SystemNonceSource`] (32 hex characters from the OS random source). Without it the crate is `#![no_std]` + `alloc`. |
+//! | `test-util` | no | `test_util`: `FixedTimeSource`, `ManualTimeSource`, `FixedNonceSource`, `SequenceNonceSource`, for reproducible tests. |
 
 #![cfg_attr(not(feature = "std"), no_std)]
 
@@ -70,19 +73,20 @@ mod encoding;
 mod error;
 pub mod rpc_v1;
 mod source;
+#[cfg(feature = "test-util")]
+pub mod test_util;
 mod timestamp;
-mod verify;
+mod verified;
+mod version;
 
 pub use credentials::Credentials;
 pub use encoding::{
     encode_query, parse_query, percent_decode, percent_encode, percent_encode_into,
 };
 pub use error::SignError;
-pub use source::{
-    FixedNonceSource, FixedTimeSource, ManualTimeSource, NonceSource, SequenceNonceSource,
-    TimeSource,
-};
+pub use source::{NonceSource, TimeSource};
 #[cfg(feature = "std")]
 pub use source::{SystemNonceSource, SystemTimeSource};
 pub use timestamp::{format_timestamp, parse_timestamp};
-pub use verify::{SignatureVersion, Verified, VerifyError};
+pub use verified::{Verified, VerifyError};
+pub use version::SignatureVersion;

@@ -1,14 +1,14 @@
 //! Where the signing time and the signature nonce come from.
 //!
 //! The algorithms take both as arguments; these traits let a client hold a
-//! source of each, the system one in production and a fixed or manual one in
-//! tests (STYLE.md, Determinism).
+//! source of each: the system ones here in production, the fixed, manual
+//! and sequence ones of `test_util` (feature `test-util`) in tests, so that no test
+//! depends on the real clock or on chance.
 
 use alloc::string::String;
 use alloc::sync::Arc;
 use core::fmt::Debug;
-use core::sync::atomic::{AtomicI64, AtomicU64, Ordering};
-use time::{Duration, OffsetDateTime};
+use time::OffsetDateTime;
 
 use crate::SignError;
 
@@ -54,7 +54,8 @@ impl<T: NonceSource + ?Sized> NonceSource for &T {
 }
 
 /// Writes `bytes` as lower-case hex.
-fn hex(bytes: &[u8]) -> String {
+#[cfg(any(feature = "std", feature = "test-util"))]
+pub(crate) fn hex(bytes: &[u8]) -> String {
     let mut s = String::with_capacity(bytes.len() * 2);
     crate::encoding::hex_lower_into(&mut s, bytes);
     s
@@ -109,162 +110,9 @@ impl NonceSource for SystemNonceSource {
     }
 }
 
-/// A clock stopped at one instant.
-#[derive(Debug, Clone, Copy)]
-pub struct FixedTimeSource(OffsetDateTime);
-
-impl FixedTimeSource {
-    /// A clock that always reads `time`.
-    pub fn new(time: OffsetDateTime) -> Self {
-        Self(time)
-    }
-}
-
-impl TimeSource for FixedTimeSource {
-    fn now(&self) -> OffsetDateTime {
-        self.0
-    }
-}
-
-/// A clock that moves only when told to ([`advance`](Self::advance),
-/// [`set`](Self::set)); shareable between threads.
-///
-/// It holds nanoseconds since the Unix epoch in one atomic, so it covers the
-/// years 1678 to 2261; times outside are clamped to those ends.
-#[derive(Debug)]
-pub struct ManualTimeSource {
-    unix_nanos: AtomicI64,
-}
-
-fn clamp_nanos(time: OffsetDateTime) -> i64 {
-    let n = time.unix_timestamp_nanos();
-    i64::try_from(n).unwrap_or(if n < 0 { i64::MIN } else { i64::MAX })
-}
-
-impl ManualTimeSource {
-    /// A clock reading `start`.
-    pub fn new(start: OffsetDateTime) -> Self {
-        Self {
-            unix_nanos: AtomicI64::new(clamp_nanos(start)),
-        }
-    }
-
-    /// Moves the clock by `by` (backwards when negative), saturating at the
-    /// ends of the covered range.
-    pub fn advance(&self, by: Duration) {
-        let delta = i64::try_from(by.whole_nanoseconds()).unwrap_or(if by.is_negative() {
-            i64::MIN
-        } else {
-            i64::MAX
-        });
-        // `fetch_update` with a closure that always returns `Some` cannot
-        // fail; the result is ignored on purpose.
-        let _ = self
-            .unix_nanos
-            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| {
-                Some(n.saturating_add(delta))
-            });
-    }
-
-    /// Sets the clock to `time`.
-    pub fn set(&self, time: OffsetDateTime) {
-        self.unix_nanos.store(clamp_nanos(time), Ordering::SeqCst);
-    }
-}
-
-impl TimeSource for ManualTimeSource {
-    fn now(&self) -> OffsetDateTime {
-        let n = self.unix_nanos.load(Ordering::SeqCst);
-        // Every i64 nanosecond count is inside the time crate's range
-        // (years ±9999), so the fallback is never taken.
-        OffsetDateTime::from_unix_timestamp_nanos(i128::from(n))
-            .unwrap_or(OffsetDateTime::UNIX_EPOCH)
-    }
-}
-
-/// The same nonce every time (for known-answer tests).
-#[derive(Debug, Clone)]
-pub struct FixedNonceSource(String);
-
-impl FixedNonceSource {
-    /// A source that always yields `nonce`.
-    pub fn new(nonce: impl Into<String>) -> Self {
-        Self(nonce.into())
-    }
-}
-
-impl NonceSource for FixedNonceSource {
-    fn nonce(&self) -> Result<String, SignError> {
-        Ok(self.0.clone())
-    }
-}
-
-/// Distinct, deterministic nonces: 32 lower-case hex characters made of a
-/// seed and a counter, so two sources with different seeds never collide
-/// and a test run is reproducible.
-#[derive(Debug)]
-pub struct SequenceNonceSource {
-    seed: u64,
-    next: AtomicU64,
-}
-
-impl SequenceNonceSource {
-    /// A sequence starting at counter 0 for `seed`.
-    pub fn new(seed: u64) -> Self {
-        Self {
-            seed,
-            next: AtomicU64::new(0),
-        }
-    }
-}
-
-impl NonceSource for SequenceNonceSource {
-    fn nonce(&self) -> Result<String, SignError> {
-        let n = self.next.fetch_add(1, Ordering::SeqCst);
-        let mut bytes = [0u8; 16];
-        bytes[..8].copy_from_slice(&self.seed.to_be_bytes());
-        bytes[8..].copy_from_slice(&n.to_be_bytes());
-        Ok(hex(&bytes))
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use alloc::boxed::Box;
-    use alloc::collections::BTreeSet;
-    use time::macros::datetime;
-
-    #[test]
-    fn manual_clock_moves_only_when_told() {
-        let t0 = datetime!(2026-01-02 03:04:05 UTC);
-        let clock = ManualTimeSource::new(t0);
-        assert_eq!(clock.now(), t0);
-        clock.advance(Duration::minutes(16));
-        assert_eq!(clock.now(), datetime!(2026-01-02 03:20:05 UTC));
-        clock.advance(Duration::seconds(-5));
-        assert_eq!(clock.now(), datetime!(2026-01-02 03:20:00 UTC));
-        clock.set(t0);
-        assert_eq!(clock.now(), t0);
-        let shared: Arc<dyn TimeSource> = Arc::new(FixedTimeSource::new(t0));
-        assert_eq!(shared.now(), t0);
-    }
-
-    #[test]
-    fn sequence_nonces_are_distinct_and_reproducible() {
-        let a = SequenceNonceSource::new(7);
-        let got: BTreeSet<String> = (0..100).map(|_| a.nonce().unwrap()).collect();
-        assert_eq!(got.len(), 100);
-        let b = SequenceNonceSource::new(7);
-        let first = b.nonce().unwrap();
-        assert_eq!(first, "00000000000000070000000000000000");
-        assert!(got.contains(&first));
-        let other = SequenceNonceSource::new(8).nonce().unwrap();
-        assert!(!got.contains(&other));
-        let fixed: Box<dyn NonceSource> = Box::new(FixedNonceSource::new("n-1"));
-        assert_eq!(fixed.nonce().unwrap(), "n-1");
-        assert_eq!(fixed.nonce().unwrap(), "n-1");
-    }
 
     #[cfg(feature = "std")]
     #[test]

@@ -7,7 +7,7 @@
 //! crate moves the bytes; the `ecs-assist` facade holds a
 //! [`SharedTransport`] (or a [`SharedBlockingTransport`]) and adds endpoints,
 //! retries and decoding on top. Without features the crate holds only the
-//! traits, [`TransportError`] and the test doubles, and depends on neither
+//! traits, [`TransportError`], the sleeps and the test doubles, and depends on neither
 //! tokio nor hyper, so embedded users and custom runtimes can bring their own
 //! client.
 //!
@@ -20,7 +20,11 @@
 //!   HTTP(S) proxies.
 //! - [`TransportError`]: a [`kind`](TransportError::kind), and whether the
 //!   request may be retried.
-//! - `StaticReplayTransport` and `CaptureTransport` (feature `test-util`).
+//! - [`AsyncSleep`]: how a client waits (between retries, for a timeout)
+//!   without naming a runtime; [`TokioSleep`] (feature `hyper`) and
+//!   [`ThreadSleep`] (for a client driven on the caller's thread).
+//! - `test_util::StaticReplayTransport` and `test_util::CaptureTransport`
+//!   (feature `test-util`).
 //!
 //! # Example
 //!
@@ -53,9 +57,9 @@
 //!
 //! | feature | default | what it adds |
 //! |---|---|---|
-//! | `hyper` | yes | [`HyperTransport`], [`HyperTransportBuilder`], [`Proxy`], [`TlsRoots`]; brings hyper 1, hyper-util, hyper-rustls, rustls (ring) and tokio |
+//! | `hyper` | yes | [`HyperTransport`], [`HyperTransportBuilder`], [`Proxy`], [`TlsRoots`], [`TokioSleep`]; brings hyper 1, hyper-util, hyper-rustls, rustls (ring) and tokio |
 //! | `native-roots` | no | [`TlsRoots::Native`] reads the platform's trust store (`rustls-native-certs`) |
-//! | `test-util` | no | `StaticReplayTransport` (recorded request/response pairs) and `CaptureTransport` (records requests) for tests |
+//! | `test-util` | no | the `test_util` module: `StaticReplayTransport` (recorded request/response pairs) and `CaptureTransport` (records requests) for tests |
 //!
 //! No feature brings OpenSSL, native-tls or aws-lc: TLS is rustls with ring.
 
@@ -64,15 +68,17 @@
 mod error;
 #[cfg(feature = "hyper")]
 mod hyper_transport;
+mod sleep;
 #[cfg(feature = "test-util")]
-mod test_util;
+pub mod test_util;
 mod transport;
 
 pub use error::{TransportError, TransportErrorKind};
 #[cfg(feature = "hyper")]
 pub use hyper_transport::{HyperTransport, HyperTransportBuilder, Proxy, TlsRoots};
-#[cfg(feature = "test-util")]
-pub use test_util::{CaptureTransport, ReplayEvent, StaticReplayTransport};
+#[cfg(feature = "hyper")]
+pub use sleep::TokioSleep;
+pub use sleep::{AsyncSleep, SharedAsyncSleep, SleepFuture, ThreadSleep};
 pub use transport::{
     BlockingTransport, SharedBlockingTransport, SharedTransport, Transport, TransportFuture,
 };

@@ -5,10 +5,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use bytes::Bytes;
-use ecs_transport::{
-    BlockingTransport, CaptureTransport, ReplayEvent, SharedTransport, StaticReplayTransport,
-    Transport, TransportErrorKind,
-};
+use ecs_transport::test_util::{CaptureTransport, ReplayEvent, StaticReplayTransport};
+use ecs_transport::{BlockingTransport, SharedTransport, Transport, TransportErrorKind};
 
 /// A request shaped like the official SDK's V3 call (see the spec's
 /// captures), with the given nonce, date and signature.

@@ -182,7 +182,7 @@ impl CredentialsCache {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use ecs_sign::ManualTimeSource;
+    use ecs_sign::test_util::ManualTimeSource;
     use std::sync::atomic::{AtomicUsize, Ordering};
     use time::macros::datetime;
 

@@ -9,7 +9,7 @@ use ecs_sign::{Credentials, NonceSource, TimeSource};
 use ecs_transport::Transport;
 
 use crate::Error;
-use crate::config::{ENV_ACCESS_KEY_ID, ENV_ACCESS_KEY_SECRET, Environment};
+use crate::credentials::env::{ENV_ACCESS_KEY_ID, ENV_ACCESS_KEY_SECRET, Environment};
 use crate::credentials::env::{
     ENV_CREDENTIALS_URI, ENV_ECS_METADATA_DISABLED, ENV_OIDC_PROVIDER_ARN, ENV_OIDC_TOKEN_FILE,
     ENV_ROLE_ARN, EnvironmentCredentialsProvider,
@@ -23,7 +23,7 @@ use crate::credentials::provider_config::ProviderConfig;
 use crate::credentials::sts::OidcRoleArnCredentialsProvider;
 use crate::credentials::uri::CredentialsUriProvider;
 use crate::credentials::{CredentialsFuture, CredentialsProvider, SharedCredentialsProvider};
-use crate::sleep::AsyncSleep;
+use ecs_transport::AsyncSleep;
 
 /// The sources of the chain, in order, as named in its errors.
 pub const CHAIN_SOURCES: [&str; 6] = [

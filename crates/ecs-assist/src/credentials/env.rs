@@ -1,14 +1,55 @@
 //! The environment provider (`ALIBABA_CLOUD_ACCESS_KEY_ID`, `..._SECRET`,
 //! `..._SECURITY_TOKEN`) and the snapshot of the variables the chain reads.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 
 use ecs_sign::Credentials;
 
 use crate::Error;
-use crate::config::{ENV_ACCESS_KEY_ID, ENV_ACCESS_KEY_SECRET, ENV_SECURITY_TOKEN, Environment};
 use crate::credentials::{CredentialsFuture, CredentialsProvider};
+
+/// Environment variable: access key id.
+pub const ENV_ACCESS_KEY_ID: &str = "ALIBABA_CLOUD_ACCESS_KEY_ID";
+/// Environment variable: access key secret.
+pub const ENV_ACCESS_KEY_SECRET: &str = "ALIBABA_CLOUD_ACCESS_KEY_SECRET";
+/// Environment variable: STS security token.
+pub const ENV_SECURITY_TOKEN: &str = "ALIBABA_CLOUD_SECURITY_TOKEN";
+
+/// A read-only view of environment variables, so `from_env` can be tested
+/// without touching the process environment.
+pub trait Environment {
+    /// The value of `name`, `None` when unset. Empty values count as unset.
+    fn var(&self, name: &str) -> Option<String>;
+}
+
+/// The process environment.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ProcessEnvironment;
+
+impl Environment for ProcessEnvironment {
+    fn var(&self, name: &str) -> Option<String> {
+        std::env::var(name).ok()
+    }
+}
+
+impl Environment for HashMap<String, String> {
+    fn var(&self, name: &str) -> Option<String> {
+        self.get(name).cloned()
+    }
+}
+
+impl Environment for BTreeMap<String, String> {
+    fn var(&self, name: &str) -> Option<String> {
+        self.get(name).cloned()
+    }
+}
+
+impl<E: Environment + ?Sized> Environment for &E {
+    fn var(&self, name: &str) -> Option<String> {
+        (**self).var(name)
+    }
+}
 
 /// `ALIBABA_CLOUD_PROFILE`: the profile of both the CLI config and the ini file.
 pub const ENV_PROFILE: &str = "ALIBABA_CLOUD_PROFILE";

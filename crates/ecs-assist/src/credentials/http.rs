@@ -13,7 +13,7 @@ use serde_json::Value;
 use crate::Error;
 use crate::credentials::cache::Expiring;
 use crate::credentials::provider_config::ProviderConfig;
-use crate::sleep::AsyncSleep as _;
+use ecs_transport::AsyncSleep as _;
 
 /// Sends `request` and waits at most `timeout` (when the config has a
 /// sleep). `what` names the service in errors ("the metadata service").

@@ -10,10 +10,12 @@ use std::time::Duration;
 use ecs_sign::{NonceSource, SystemNonceSource, SystemTimeSource, TimeSource};
 use ecs_transport::{SharedTransport, Transport};
 
-use crate::config::{Environment, ProcessEnvironment, TimeoutConfig};
-use crate::credentials::env::EnvSnapshot;
+use ecs_transport::{AsyncSleep, SharedAsyncSleep};
+
+use crate::config::TimeoutConfig;
+use crate::credentials::env::{EnvSnapshot, Environment, ProcessEnvironment};
 use crate::credentials::fs::{FileSystem, OsFileSystem};
-use crate::sleep::{AsyncSleep, SharedAsyncSleep};
+use crate::defaults::{default_sleep, default_transport};
 
 /// The ECS instance metadata service (spec §9).
 pub const DEFAULT_IMDS_ENDPOINT: &str = "http://100.100.100.200";
@@ -71,9 +73,10 @@ impl ProviderConfig {
     /// The process environment, the real file system, the system clock and
     /// nonces, and (feature `hyper`) the hyper transport and tokio timer.
     pub fn new() -> Self {
+        let timeouts = TimeoutConfig::default();
         Self {
-            transport: crate::config::default_transport(&TimeoutConfig::default()).ok(),
-            sleep: crate::config::default_sleep().ok(),
+            transport: default_transport(timeouts.connect, timeouts.read).ok(),
+            sleep: default_sleep().ok(),
             env: EnvSnapshot::capture(&ProcessEnvironment),
             ..Self::new_bare()
         }

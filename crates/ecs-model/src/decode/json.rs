@@ -14,7 +14,8 @@ use super::fields::{
     InvocationField, ResultField, ResultsField, RootField, Scalar, TagField, TagsField,
     apply_result_field, excerpt,
 };
-use crate::decode_error::{DecodeError, Format, Position, describe_start};
+use crate::decode_error::{DecodeError, Position, describe_start};
+use crate::format::ResponseFormat;
 use crate::response::{DescribeInvocationResultsResponse, Invocation, InvocationResult};
 use crate::tag::Tag;
 
@@ -46,13 +47,13 @@ pub(crate) fn check_starts_with_object(body: &[u8]) -> Result<(), DecodeError> {
     match body.iter().position(|b| !b.is_ascii_whitespace()) {
         Some(i) if body[i] == b'{' => Ok(()),
         Some(i) => Err(DecodeError::unexpected(
-            Format::Json,
+            ResponseFormat::Json,
             "a JSON object",
             describe_start(body),
             Position::at_offset(body, i),
         )),
         None => Err(DecodeError::unexpected(
-            Format::Json,
+            ResponseFormat::Json,
             "a JSON object",
             describe_start(body),
             Position::Document,
@@ -76,7 +77,7 @@ fn map_json_error(body: &[u8], err: &serde_json::Error) -> DecodeError {
     };
     match err.classify() {
         serde_json::error::Category::Eof => DecodeError::malformed(
-            Format::Json,
+            ResponseFormat::Json,
             format!(
                 "{detail}; the body ({} bytes) ends early, was it truncated?",
                 body.len()
@@ -84,10 +85,10 @@ fn map_json_error(body: &[u8], err: &serde_json::Error) -> DecodeError {
             position,
         ),
         serde_json::error::Category::Data => {
-            DecodeError::invalid_value(Format::Json, detail, position)
+            DecodeError::invalid_value(ResponseFormat::Json, detail, position)
         }
         serde_json::error::Category::Syntax | serde_json::error::Category::Io => {
-            DecodeError::malformed(Format::Json, detail, position)
+            DecodeError::malformed(ResponseFormat::Json, detail, position)
         }
     }
 }
@@ -112,7 +113,7 @@ impl RootDe {
             (None, false) => {
                 if let Some(code) = self.code {
                     return Err(DecodeError::error_document(
-                        Format::Json,
+                        ResponseFormat::Json,
                         format!("an error document with Code `{}`", excerpt(&code)),
                         Position::Document,
                     ));
@@ -123,7 +124,7 @@ impl RootDe {
                     format!("an object with keys {}", self.other_keys.join(", "))
                 };
                 return Err(DecodeError::unexpected(
-                    Format::Json,
+                    ResponseFormat::Json,
                     "an object with `Invocation` (a DescribeInvocationResults response)",
                     found,
                     Position::Document,

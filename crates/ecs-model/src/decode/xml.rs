@@ -5,7 +5,8 @@ use std::borrow::Cow;
 
 use super::fields::{InvocationField, ResultField, Scalar, TagField, apply_result_field, excerpt};
 use super::xml_tree::{self, Element};
-use crate::decode_error::{DecodeError, Format, Position};
+use crate::decode_error::{DecodeError, Position};
+use crate::format::ResponseFormat;
 use crate::response::{DescribeInvocationResultsResponse, Invocation, InvocationResult};
 use crate::tag::Tag;
 
@@ -24,7 +25,7 @@ pub fn decode_xml(body: &[u8]) -> Result<DescribeInvocationResultsResponse, Deco
     if root.name.eq_ignore_ascii_case("Error") {
         let code = root.child_text("Code").unwrap_or_default();
         return Err(DecodeError::error_document(
-            Format::Xml,
+            ResponseFormat::Xml,
             format!("an `<Error>` document with Code `{}`", excerpt(&code)),
             position,
         ));
@@ -33,7 +34,7 @@ pub fn decode_xml(body: &[u8]) -> Result<DescribeInvocationResultsResponse, Deco
     let flat = root.child("InvocationResults").is_some() || root.child("TotalCount").is_some();
     if !root.name.eq_ignore_ascii_case(ROOT) && wrapper.is_none() && !flat {
         return Err(DecodeError::unexpected(
-            Format::Xml,
+            ResponseFormat::Xml,
             format!("a `<{ROOT}>` document"),
             format!("`<{}>`", excerpt(&root.name)),
             position,
@@ -113,7 +114,7 @@ fn scalar(element: &Element) -> Scalar<'_> {
 
 fn invalid(element: &Element, body: &[u8], detail: String) -> DecodeError {
     DecodeError::invalid_value(
-        Format::Xml,
+        ResponseFormat::Xml,
         detail,
         Position::at_offset(body, element.offset),
     )

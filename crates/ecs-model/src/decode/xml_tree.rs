@@ -5,7 +5,8 @@
 use quick_xml::Reader;
 use quick_xml::events::Event;
 
-use crate::decode_error::{DecodeError, Format, Position, describe_start};
+use crate::decode_error::{DecodeError, Position, describe_start};
+use crate::format::ResponseFormat;
 
 /// Deepest nesting accepted. The documents have at most 6 levels; the bound
 /// keeps hostile bodies from building deep trees.
@@ -43,7 +44,7 @@ impl Element {
 pub(crate) fn parse(body: &[u8]) -> Result<Element, DecodeError> {
     let text = std::str::from_utf8(body).map_err(|err| {
         DecodeError::malformed(
-            Format::Xml,
+            ResponseFormat::Xml,
             "the body is not UTF-8 text",
             Position::at_offset(body, err.valid_up_to()),
         )
@@ -55,7 +56,7 @@ pub(crate) fn parse(body: &[u8]) -> Result<Element, DecodeError> {
         && text.as_bytes()[i] != b'<'
     {
         return Err(DecodeError::unexpected(
-            Format::Xml,
+            ResponseFormat::Xml,
             "an XML document",
             describe_start(body),
             Position::at_offset(body, i + bom),
@@ -80,13 +81,17 @@ pub(crate) fn parse(body: &[u8]) -> Result<Element, DecodeError> {
     loop {
         let offset = reader.buffer_position();
         let event = reader.read_event().map_err(|err| {
-            DecodeError::malformed(Format::Xml, err.to_string(), at(reader.error_position()))
+            DecodeError::malformed(
+                ResponseFormat::Xml,
+                err.to_string(),
+                at(reader.error_position()),
+            )
         })?;
         match event {
             Event::Start(start) | Event::Empty(start) if root.is_some() && stack.is_empty() => {
                 let name = String::from_utf8_lossy(start.name().as_ref()).into_owned();
                 return Err(DecodeError::malformed(
-                    Format::Xml,
+                    ResponseFormat::Xml,
                     format!("a second root element `<{name}>` follows the document"),
                     at(offset),
                 ));
@@ -94,7 +99,7 @@ pub(crate) fn parse(body: &[u8]) -> Result<Element, DecodeError> {
             Event::Start(start) => {
                 if stack.len() >= MAX_DEPTH {
                     return Err(DecodeError::malformed(
-                        Format::Xml,
+                        ResponseFormat::Xml,
                         format!("elements nest deeper than {MAX_DEPTH} levels"),
                         at(offset),
                     ));
@@ -121,14 +126,14 @@ pub(crate) fn parse(body: &[u8]) -> Result<Element, DecodeError> {
                 let name = local_name(end.name().as_ref());
                 let Some(element) = stack.pop() else {
                     return Err(DecodeError::malformed(
-                        Format::Xml,
+                        ResponseFormat::Xml,
                         format!("closing tag `</{name}>` has no opening tag"),
                         at(offset),
                     ));
                 };
                 if !element.name.eq_ignore_ascii_case(&name) {
                     return Err(DecodeError::malformed(
-                        Format::Xml,
+                        ResponseFormat::Xml,
                         format!(
                             "closing tag `</{name}>` does not match the open element `<{}>`",
                             element.name
@@ -140,20 +145,20 @@ pub(crate) fn parse(body: &[u8]) -> Result<Element, DecodeError> {
             }
             Event::Text(content) => {
                 let content = content.decode().map_err(|err| {
-                    DecodeError::malformed(Format::Xml, err.to_string(), at(offset))
+                    DecodeError::malformed(ResponseFormat::Xml, err.to_string(), at(offset))
                 })?;
                 push_text(&mut stack, &content, || at(offset))?;
             }
             Event::CData(content) => {
                 let content = content.decode().map_err(|err| {
-                    DecodeError::malformed(Format::Xml, err.to_string(), at(offset))
+                    DecodeError::malformed(ResponseFormat::Xml, err.to_string(), at(offset))
                 })?;
                 push_text(&mut stack, &content, || at(offset))?;
             }
             Event::GeneralRef(reference) => {
                 let resolved = resolve_reference(&reference).ok_or_else(|| {
                     DecodeError::malformed(
-                        Format::Xml,
+                        ResponseFormat::Xml,
                         format!(
                             "unknown entity `&{};` (only the XML entities and character references are allowed)",
                             String::from_utf8_lossy(&reference)
@@ -170,7 +175,7 @@ pub(crate) fn parse(body: &[u8]) -> Result<Element, DecodeError> {
     }
     if let Some(open) = stack.last() {
         return Err(DecodeError::malformed(
-            Format::Xml,
+            ResponseFormat::Xml,
             format!(
                 "the body ({} bytes) ends inside `<{}>`; was it truncated?",
                 body.len(),
@@ -181,7 +186,7 @@ pub(crate) fn parse(body: &[u8]) -> Result<Element, DecodeError> {
     }
     root.ok_or_else(|| {
         DecodeError::unexpected(
-            Format::Xml,
+            ResponseFormat::Xml,
             "an XML document",
             describe_start(body),
             Position::Document,
@@ -217,7 +222,7 @@ fn push_text(
         }
         None if content.trim().is_empty() => Ok(()),
         None => Err(DecodeError::malformed(
-            Format::Xml,
+            ResponseFormat::Xml,
             format!(
                 "text `{}` outside the root element",
                 super::fields::excerpt(content.trim())

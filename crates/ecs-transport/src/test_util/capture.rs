@@ -19,7 +19,8 @@ use crate::{BlockingTransport, Transport, TransportError, TransportFuture};
 ///
 /// ```
 /// use bytes::Bytes;
-/// use ecs_transport::{BlockingTransport, CaptureTransport};
+/// use ecs_transport::BlockingTransport;
+/// use ecs_transport::test_util::CaptureTransport;
 ///
 /// let transport = CaptureTransport::new().with_response(
 ///     http::Response::builder()

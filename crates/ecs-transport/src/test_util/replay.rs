@@ -67,7 +67,8 @@ impl ReplayEvent {
 ///
 /// ```
 /// use bytes::Bytes;
-/// use ecs_transport::{BlockingTransport, ReplayEvent, StaticReplayTransport};
+/// use ecs_transport::BlockingTransport;
+/// use ecs_transport::test_util::{ReplayEvent, StaticReplayTransport};
 ///
 /// let recorded = http::Request::post("https://ecs.example/?Action=DescribeInvocationResults&InvokeId=t-1")
 ///     .body(Bytes::new())

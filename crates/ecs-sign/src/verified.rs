@@ -1,19 +1,11 @@
-//! What server-side verification returns: the verified request's identity
-//! and replay data, or a typed failure.
+//! What the verifiers (`rpc_v1::verify`, `acs3::verify`) return: the
+//! verified request's identity and replay data, or why it was refused.
 
 use alloc::string::String;
 use core::fmt;
 use time::OffsetDateTime;
 
-/// Which signature a request carried.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum SignatureVersion {
-    /// RPC signature V1: HMAC-SHA1 in the `Signature` parameter.
-    V1,
-    /// ACS3-HMAC-SHA256 in the `Authorization` header.
-    V3,
-}
+use crate::SignatureVersion;
 
 /// A request whose signature checked out, with what the server checks next:
 /// the access key, the security token presented, and the timestamp and

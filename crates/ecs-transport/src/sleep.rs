@@ -1,5 +1,6 @@
-//! Sleeping as an input: the client waits between retries and polls through
-//! an [`AsyncSleep`], so tests run instantly and users bring their runtime.
+//! Sleeping as an input: a client waits between retries and polls, and a
+//! credentials provider bounds its requests, through an [`AsyncSleep`], so
+//! tests run instantly and users bring their runtime.
 
 use std::fmt;
 use std::future::Future;
@@ -64,9 +65,10 @@ impl AsyncSleep for TokioSleep {
     }
 }
 
-/// Blocks the calling thread for the duration: the sleep of
-/// [`blocking::Client`](crate::blocking::Client) when it drives the client
-/// on the caller's thread (no runtime). Never use it on an async runtime.
+/// Blocks the calling thread for the duration: the sleep of a blocking
+/// client that drives its futures on the caller's thread (no runtime), as
+/// `ecs_assist::blocking::Client` does over a [`BlockingTransport`](crate::BlockingTransport).
+/// Never use it on an async runtime.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct ThreadSleep;
 
