@@ -119,7 +119,8 @@ pub(crate) async fn send(addr: SocketAddr, request: Request<Full<Bytes>>) -> Rep
     try_send(addr, request).await.unwrap()
 }
 
-/// A raw request recorded from an official SDK (`fixtures/captures`).
+/// A raw request recorded from an official SDK. The recordings live once,
+/// with the signature tests that check them (`crates/ecs-sign/tests/data/captures`).
 #[derive(Debug, Clone)]
 pub(crate) struct Capture {
     pub(crate) name: String,
@@ -130,7 +131,7 @@ pub(crate) struct Capture {
 
 impl Capture {
     pub(crate) fn all() -> Vec<Self> {
-        let dir = ecs_tests::workspace_root().join("tests/fixtures/captures");
+        let dir = ecs_tests::workspace_root().join("crates/ecs-sign/tests/data/captures");
         let mut captures: Vec<Self> = std::fs::read_dir(&dir)
             .unwrap()
             .map(|entry| entry.unwrap().path())

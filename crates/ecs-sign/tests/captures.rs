@@ -1,5 +1,6 @@
 //! The 9 raw requests recorded from the official Python SDKs
-//! (`tests/data/captures/*.http`, copies of `shared/spec/captures/`) verify
+//! (`tests/data/captures/*.http`; the end-to-end tests send them to the
+//! emulator too) verify
 //! with the known secret, and fail with a wrong secret, a changed parameter
 //! and a changed signed part.
 
