@@ -6,9 +6,10 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use bytes::Bytes;
+use ecs_assist::config::{AsyncSleep, SleepFuture};
 use ecs_assist::{
-    AsyncSleep, Client, ContentEncoding, ErrorKind, InvocationStatus, PageStyle, ResponseFormat,
-    SignatureVersion, SleepFuture,
+    Client, ContentEncoding, ErrorKind, InvocationStatus, PageStyle, ResponseFormat,
+    SignatureVersion,
 };
 use ecs_emulator::{
     DEMO_ACCESS_KEY_ID, DEMO_ACCESS_KEY_SECRET, DataSet, Emulator, EmulatorHandle, Fault, Trigger,

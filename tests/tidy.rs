@@ -51,6 +51,7 @@ fn the_workspace_has_every_crate_of_the_design() {
         "crates/ecs-model",
         "crates/ecs-sign",
         "crates/ecs-transport",
+        "crates/ecs-credentials",
         "crates/ecs-assist",
         "crates/ecs-cli",
         "crates/ecs-emulator",

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
-use ecs_assist::{CredentialsProvider as _, DefaultCredentialsChain, OsFileSystem};
+use ecs_assist::credentials::{CredentialsProvider as _, DefaultCredentialsChain, OsFileSystem};
 use ecs_transport::{Transport, TransportFuture};
 use serde_json::{Value, json};
 

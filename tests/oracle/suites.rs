@@ -1,6 +1,6 @@
 //! One function per suite: a case in, our answer out.
 
-use ecs_assist::{Endpoint, EndpointType};
+use ecs_assist::config::{Endpoint, EndpointType};
 use ecs_model::{ContentEncoding, RetryClass, classify, decode_json};
 use ecs_sign::{acs3, rpc_v1};
 use serde_json::{Value, json};

@@ -1,6 +1,6 @@
 //! The layering check (`cargo xtask deps`): the light crates must never pull
-//! in an async runtime, an HTTP implementation or a TLS stack (DESIGN.md,
-//! "Dependency rules"). A violation names the chain of crates that pulled the
+//! in an async runtime, an HTTP implementation or a TLS stack (ARCHITECTURE.md,
+//! "Layers"). A violation names the chain of crates that pulled the
 //! forbidden one in, so the fix is obvious.
 
 use std::path::Path;
@@ -45,8 +45,9 @@ impl Features {
     }
 }
 
-/// The rules of DESIGN.md: `ecs-model` and `ecs-sign` with any features,
-/// `ecs-transport` and `ecs-assist` without their default features.
+/// The layering rules (ARCHITECTURE.md, "Layers"): `ecs-model` and
+/// `ecs-sign` with any features; `ecs-transport`, `ecs-credentials` and
+/// `ecs-assist` without their default features.
 pub(crate) const RULES: &[(&str, Features)] = &[
     ("ecs-model", Features::Default),
     ("ecs-model", Features::All),
@@ -55,6 +56,7 @@ pub(crate) const RULES: &[(&str, Features)] = &[
     ("ecs-sign", Features::All),
     ("ecs-sign", Features::None),
     ("ecs-transport", Features::None),
+    ("ecs-credentials", Features::None),
     ("ecs-assist", Features::None),
 ];
 
@@ -80,7 +82,7 @@ pub(crate) fn check(manifest: &Path, rules: &[(&str, Features)]) -> Result<()> {
     }
     if !violations.is_empty() {
         bail!(
-            "the layering rules are broken (DESIGN.md, \"Dependency rules\"):\n  {}\n\
+            "the layering rules are broken (ARCHITECTURE.md, \"Layers\"):\n  {}\n\
              move the dependency behind a feature of a higher crate, or out of the light crate",
             violations.join("\n  ")
         );

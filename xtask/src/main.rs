@@ -24,7 +24,13 @@ use clap::{Parser, Subcommand};
 use crate::step::{Cmd, Steps};
 
 /// The light crates: built and linted alone with `--no-default-features`.
-const LIGHT_CRATES: &[&str] = &["ecs-model", "ecs-sign", "ecs-transport", "ecs-assist"];
+const LIGHT_CRATES: &[&str] = &[
+    "ecs-model",
+    "ecs-sign",
+    "ecs-transport",
+    "ecs-credentials",
+    "ecs-assist",
+];
 
 #[derive(Debug, Parser)]
 #[command(name = "cargo xtask", about = "Run the project's checks", version)]

@@ -27,13 +27,13 @@ use ecs_transport::ThreadSleep;
 use crate::builder::ClientBuilder as AsyncClientBuilder;
 use crate::call::CallOptions;
 use crate::client::Client as AsyncClient;
-use crate::credentials::{Environment, ProcessEnvironment};
 use crate::error::Error;
 use crate::fluent::DescribeInvocationResults as AsyncDescribeInvocationResults;
 use crate::paginate::{DescribeInvocationResultsPaginator, ItemStream, Page, PageStream};
 use crate::prepared::PreparedRequest;
 use crate::wait_outcome::WaitOutcome;
 use crate::waiter::WaitForInvocation as AsyncWaitForInvocation;
+use ecs_credentials::{Environment, ProcessEnvironment};
 
 /// Runs the futures of the async client to completion.
 enum Driver {

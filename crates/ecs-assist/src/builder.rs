@@ -6,22 +6,26 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
+use ecs_credentials::{
+    CredentialsProvider, DefaultCredentialsChainBuilder, Environment, ProcessEnvironment,
+    ProviderConfig, SharedCredentialsProvider, StaticCredentialsProvider,
+};
 use ecs_model::ResponseFormat;
 use ecs_sign::{NonceSource, SignatureVersion, SystemNonceSource, SystemTimeSource, TimeSource};
 use ecs_transport::{AsyncSleep, SharedAsyncSleep, SharedTransport, Transport};
 
 use crate::call::Settings;
 use crate::client::Client;
-use crate::config::{ENV_REGION_ID, ENV_USER_AGENT, TimeoutConfig};
-use crate::credentials::env::EnvSnapshot;
-use crate::credentials::{
-    CredentialsProvider, DefaultCredentialsChainBuilder, Environment, ProcessEnvironment,
-    ProviderConfig, SharedCredentialsProvider, StaticCredentialsProvider,
-};
 use crate::defaults::{default_sleep, default_transport};
 use crate::endpoint::{Endpoint, EndpointType, check_region};
 use crate::error::Error;
 use crate::retry::RetryConfig;
+use crate::timeouts::TimeoutConfig;
+
+/// Environment variable: region id.
+pub const ENV_REGION_ID: &str = "ALIBABA_CLOUD_REGION_ID";
+/// Environment variable: user agent suffix.
+pub const ENV_USER_AGENT: &str = "ALIBABA_CLOUD_USER_AGENT";
 
 impl Client {
     /// A builder; see [`ClientBuilder`].
@@ -74,7 +78,9 @@ pub struct ClientBuilder {
     time: Option<Arc<dyn TimeSource>>,
     nonce: Option<Arc<dyn NonceSource>>,
     sleep: Option<SharedAsyncSleep>,
-    env: Option<EnvSnapshot>,
+    /// The credentials chain's view of the environment given to
+    /// [`load_env`](Self::load_env), read then.
+    env: Option<ProviderConfig>,
     profile: Option<String>,
     chain: Option<ChainCustomizer>,
     problems: Vec<String>,
@@ -156,7 +162,8 @@ impl ClientBuilder {
     /// endpoints of the metadata service and STS (for tests).
     ///
     /// ```
-    /// use ecs_assist::{Client, InMemoryFileSystem};
+    /// use ecs_assist::Client;
+    /// use ecs_assist::credentials::InMemoryFileSystem;
     /// let client = Client::builder()
     ///     .region("cn-hangzhou")
     ///     .default_credentials_chain(|chain| {
@@ -275,7 +282,7 @@ impl ClientBuilder {
         if self.user_agent_suffix.is_none() {
             self.user_agent_suffix = get(ENV_USER_AGENT);
         }
-        self.env = Some(EnvSnapshot::capture(env));
+        self.env = Some(ProviderConfig::empty().environment(env));
         self
     }
 
@@ -288,7 +295,7 @@ impl ClientBuilder {
     /// `hyper` feature.
     ///
     /// Without explicit credentials the client uses the
-    /// [`DefaultCredentialsChain`](crate::DefaultCredentialsChain) (over
+    /// [`DefaultCredentialsChain`](ecs_credentials::DefaultCredentialsChain) (over
     /// this builder's transport, clock, nonce source, sleep, environment and
     /// profile); a missing source is reported at the first call, listing
     /// every place looked at.
@@ -332,15 +339,13 @@ impl ClientBuilder {
         let credentials = match (self.credentials, &transport, &sleep) {
             (Some(credentials), _, _) => Some(credentials),
             (None, Some(transport), Some(sleep)) => {
-                let mut config = ProviderConfig::new_bare()
+                let mut config = self
+                    .env
+                    .unwrap_or_else(|| ProviderConfig::empty().environment(&ProcessEnvironment))
                     .shared_transport(transport.clone())
                     .shared_sleep(sleep.clone())
                     .shared_time_source(Arc::clone(&time))
-                    .shared_nonce_source(Arc::clone(&nonce))
-                    .env_snapshot(
-                        self.env
-                            .unwrap_or_else(|| EnvSnapshot::capture(&ProcessEnvironment)),
-                    );
+                    .shared_nonce_source(Arc::clone(&nonce));
                 if let Some(profile) = self.profile {
                     config = config.profile(profile);
                 }
@@ -382,7 +387,7 @@ mod tests {
     use std::collections::HashMap;
 
     use super::*;
-    use crate::credentials::{ENV_ACCESS_KEY_ID, ENV_ACCESS_KEY_SECRET, ENV_SECURITY_TOKEN};
+    use ecs_credentials::{ENV_ACCESS_KEY_ID, ENV_ACCESS_KEY_SECRET, ENV_SECURITY_TOKEN};
 
     fn env(pairs: &[(&str, &str)]) -> HashMap<String, String> {
         pairs

@@ -14,6 +14,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
+use ecs_credentials::{CredentialsProvider as _, SharedCredentialsProvider};
 use ecs_model::{
     ACTION, DescribeInvocationResultsRequest, DescribeInvocationResultsResponse, ResponseFormat,
     RetryClass,
@@ -26,14 +27,13 @@ use futures::future::{Either, select};
 use time::OffsetDateTime;
 use tracing::Instrument as _;
 
-use crate::config::TimeoutConfig;
-use crate::credentials::{CredentialsProvider as _, SharedCredentialsProvider};
 use crate::endpoint::Endpoint;
 use crate::error::{Error, ErrorKind};
 use crate::http_request::{self, Signing};
 use crate::http_response;
 use crate::prepared::PreparedRequest;
 use crate::retry::{Jitter, RetryBudget, RetryConfig};
+use crate::timeouts::TimeoutConfig;
 
 /// Per-call settings that override the client's (`with_*` setters).
 #[derive(Debug, Clone, Default)]

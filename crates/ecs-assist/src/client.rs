@@ -3,10 +3,10 @@
 use std::fmt;
 
 use crate::call::{Caller, Settings};
-use crate::credentials::SharedCredentialsProvider;
 use crate::endpoint::Endpoint;
 use crate::fluent::DescribeInvocationResults;
 use crate::waiter::WaitForInvocation;
+use ecs_credentials::SharedCredentialsProvider;
 
 /// The ECS Cloud Assistant client. Cheap to clone (an `Arc`); share one per
 /// process so connections and the retry budget are shared.

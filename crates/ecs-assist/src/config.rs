@@ -1,36 +1,25 @@
-//! The client's settings that are plain data: [`TimeoutConfig`], and the
-//! environment variables `Client::from_env` reads for the client itself
-//! (the credentials chain reads its own, listed in `crate::credentials`).
+//! Everything a [`ClientBuilder`](crate::ClientBuilder) can be given, in
+//! one place: the plain-data settings, the endpoint types, the environment
+//! variables the client reads, the waiter's limits, and the capabilities
+//! the client runs on (transport, sleep, clock, nonces), so a program that
+//! replaces one finds its trait here.
+//!
+//! Nothing in the crate depends on this module; it only gathers names.
+//! Credentials have their own module, [`crate::credentials`].
 
-use std::time::Duration;
-
-/// Environment variable: region id.
-pub const ENV_REGION_ID: &str = "ALIBABA_CLOUD_REGION_ID";
-/// Environment variable: user agent suffix.
-pub const ENV_USER_AGENT: &str = "ALIBABA_CLOUD_USER_AGENT";
-
-/// Timeouts. The connect and read timeouts configure the default transport;
-/// the attempt and operation timeouts are enforced by the client whatever
-/// the transport.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TimeoutConfig {
-    /// Connecting (default transport only; default 5 s, as the SDKs).
-    pub connect: Duration,
-    /// Waiting for the response (default transport only; default 10 s).
-    pub read: Duration,
-    /// One attempt, send to body (default `None`: the transport's own).
-    pub attempt: Option<Duration>,
-    /// The whole call, retries and backoff included (default 120 s).
-    pub operation: Option<Duration>,
-}
-
-impl Default for TimeoutConfig {
-    fn default() -> Self {
-        Self {
-            connect: Duration::from_secs(5),
-            read: Duration::from_secs(10),
-            attempt: None,
-            operation: Some(Duration::from_secs(120)),
-        }
-    }
-}
+pub use crate::builder::{ENV_REGION_ID, ENV_USER_AGENT};
+pub use crate::endpoint::{Endpoint, EndpointType, Scheme};
+pub use crate::retry::RetryConfig;
+pub use crate::timeouts::TimeoutConfig;
+pub use crate::waiter::{MAX_POLL_INTERVAL, MAX_WAIT_TIMEOUT};
+pub use ecs_credentials::{Environment, ProcessEnvironment};
+pub use ecs_model::ResponseFormat;
+pub use ecs_sign::{
+    NonceSource, SignatureVersion, SystemNonceSource, SystemTimeSource, TimeSource,
+};
+#[cfg(feature = "hyper")]
+pub use ecs_transport::TokioSleep;
+pub use ecs_transport::{
+    AsyncSleep, BlockingTransport, SharedAsyncSleep, SharedBlockingTransport, SharedTransport,
+    SleepFuture, ThreadSleep, Transport, TransportError, TransportFuture,
+};

@@ -129,7 +129,7 @@ impl Endpoint {
     /// The endpoint for `region` reached through `endpoint_type`, over HTTPS.
     ///
     /// ```
-    /// use ecs_assist::{Endpoint, EndpointType};
+    /// use ecs_assist::config::{Endpoint, EndpointType};
     /// let e = Endpoint::for_region("cn-beijing", EndpointType::Vpc)?;
     /// assert_eq!(e.to_string(), "https://ecs-vpc.cn-beijing.aliyuncs.com");
     /// # Ok::<(), String>(())

@@ -10,40 +10,6 @@ use crate::wait_outcome::WaitOutcome;
 
 type BoxError = Box<dyn StdError + Send + Sync + 'static>;
 
-/// The source of an [`Error`] copied from a shared one: shows and chains to
-/// the shared error's own source.
-struct SharedSource(std::sync::Arc<Error>);
-
-impl SharedSource {
-    fn inner(&self) -> Option<&(dyn StdError + Send + Sync + 'static)> {
-        self.0.source.as_deref()
-    }
-}
-
-impl fmt::Debug for SharedSource {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.inner() {
-            Some(inner) => fmt::Debug::fmt(inner, f),
-            None => f.write_str("None"),
-        }
-    }
-}
-
-impl fmt::Display for SharedSource {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.inner() {
-            Some(inner) => fmt::Display::fmt(inner, f),
-            None => Ok(()),
-        }
-    }
-}
-
-impl StdError for SharedSource {
-    fn source(&self) -> Option<&(dyn StdError + 'static)> {
-        self.inner().and_then(|inner| inner.source())
-    }
-}
-
 /// What kind of failure an [`Error`] is, for callers that branch (exit codes,
 /// alerts). New kinds may be added.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -140,38 +106,10 @@ impl Error {
         }
     }
 
-    /// A credentials error with `message` (for [`CredentialsProvider`]
-    /// implementations): say what is missing and where it was looked for.
-    ///
-    /// [`CredentialsProvider`]: crate::CredentialsProvider
-    pub fn credentials(message: impl Into<String>) -> Self {
-        Self::new(ErrorKind::Credentials, message)
-    }
-
     /// Attaches the underlying cause, returned by [`source`](StdError::source).
     #[must_use]
     pub fn with_source(mut self, source: impl Into<BoxError>) -> Self {
         self.source = Some(source.into());
-        self
-    }
-
-    /// A copy of a shared error (one failed credentials refresh is handed
-    /// to every caller that waited on it): the same kind and message, and a
-    /// source that reads through to the original's.
-    pub(crate) fn from_shared(shared: &std::sync::Arc<Self>) -> Self {
-        let mut e = Self::new(shared.kind, shared.message.clone());
-        e.credentials_unavailable = shared.credentials_unavailable;
-        if shared.source.is_some() {
-            e.source = Some(Box::new(SharedSource(std::sync::Arc::clone(shared))));
-        }
-        e
-    }
-
-    /// Marks a credentials error as a source that could not deliver
-    /// (`true`) or as a matter of configuration (`false`); see
-    /// [`is_credentials_unavailable`](Self::is_credentials_unavailable).
-    pub(crate) fn credentials_unavailable(mut self, unavailable: bool) -> Self {
-        self.credentials_unavailable = unavailable;
         self
     }
 
@@ -194,19 +132,10 @@ impl Error {
         )
     }
 
+    /// A request that could not be signed; a malformed access key is a
+    /// credentials error, told as `ecs-credentials` tells it.
     pub(crate) fn signing(source: ecs_sign::SignError) -> Self {
-        if source.is_credentials() {
-            // The signer's message names the field and says what to fix; it
-            // is this error's message (not chained), so it is not repeated.
-            return Self::new(ErrorKind::Credentials, source.to_string());
-        }
-        let e = {
-            Self::new(
-                ErrorKind::Signing,
-                "the request could not be signed; check the clock and the nonce source",
-            )
-        };
-        e.with_source(source)
+        Self::from(ecs_credentials::Error::from(source))
     }
 
     pub(crate) fn transport(source: TransportError, attempts: u32) -> Self {
@@ -483,6 +412,24 @@ fn service_message(error: &ServiceError, class: RetryClass) -> String {
     out
 }
 
+impl From<ecs_credentials::Error> for Error {
+    /// Carries the kind, message and cause of a credentials error over
+    /// unchanged, so that `Display` and `source()` read the same.
+    fn from(error: ecs_credentials::Error) -> Self {
+        let (kind, message, source) = error.into_parts();
+        let mut e = match kind {
+            ecs_credentials::ErrorKind::Signing => Self::new(ErrorKind::Signing, message),
+            _ => {
+                let mut e = Self::new(ErrorKind::Credentials, message);
+                e.credentials_unavailable = kind == ecs_credentials::ErrorKind::Unavailable;
+                e
+            }
+        };
+        e.source = source;
+        e
+    }
+}
+
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.message)?;
@@ -569,9 +516,31 @@ mod tests {
 
     #[test]
     fn display_is_lowercase_first() {
-        let e = Error::credentials("no credentials found");
+        let e = Error::from(ecs_credentials::Error::new("no credentials found"));
         assert!(e.to_string().starts_with(char::is_lowercase));
         assert_eq!(e.kind(), ErrorKind::Credentials);
         assert!(!e.is_retryable());
+    }
+
+    #[test]
+    fn a_credentials_error_keeps_its_class_message_and_cause() {
+        let cause = std::io::Error::other("connection refused");
+        let unavailable = Error::from(
+            ecs_credentials::Error::unavailable("the metadata service did not answer")
+                .with_source(cause),
+        );
+        assert_eq!(unavailable.kind(), ErrorKind::Credentials);
+        assert!(unavailable.is_credentials_unavailable());
+        assert_eq!(
+            unavailable.to_string(),
+            "the metadata service did not answer"
+        );
+        assert_eq!(
+            unavailable.source().unwrap().to_string(),
+            "connection refused"
+        );
+        let missing = Error::from(ecs_credentials::Error::new("no access key"));
+        assert!(!missing.is_credentials_unavailable());
+        assert!(missing.source().is_none());
     }
 }

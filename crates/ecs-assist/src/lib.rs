@@ -11,17 +11,17 @@
 //! it offline.
 //!
 //! - [`Client::builder`] / [`Client::from_env`]: region and endpoint
-//!   resolution (spec §4: endpoint map, regional rule, VPC, explicit
-//!   override), V3 signatures by default (V1 available), a
-//!   [`CredentialsProvider`], [`RetryConfig`], timeouts, user agent, and the
-//!   transport, clock, nonce source and [`AsyncSleep`] as inputs.
-//! - Credentials (spec §9): without explicit ones the client uses the
-//!   [`DefaultCredentialsChain`] in the official order (environment, OIDC,
-//!   aliyun CLI profile, ini file, ECS RAM role, credentials URI), with
-//!   STS `AssumeRole`/`AssumeRoleWithOIDC`, cached and refreshed before
-//!   expiry with one refresh at a time; files, environment and HTTP are
-//!   injected ([`ProviderConfig`], [`FileSystem`]), and an empty chain's
-//!   error lists every source and why it gave nothing.
+//!   resolution (the ECS endpoint map, the regional rule, VPC endpoints, an
+//!   explicit override), V3 signatures by default (V1 available), a
+//!   credentials provider, [`RetryConfig`], [`TimeoutConfig`], user agent,
+//!   and the transport, clock, nonce source and sleep as inputs (their
+//!   traits are in [`config`]).
+//! - Credentials: without explicit ones the client uses
+//!   [`credentials::DefaultCredentialsChain`] in the official order
+//!   (environment, OIDC, aliyun CLI profile, ini file, ECS RAM role,
+//!   credentials URI), with STS `AssumeRole`/`AssumeRoleWithOIDC`, cached
+//!   and refreshed before expiry; [`credentials`] is the `ecs-credentials`
+//!   crate, usable by any Alibaba Cloud client.
 //! - [`Client::describe_invocation_results`]: one page with `send()`, a
 //!   signed request without sending with `prepare()`, every page or result
 //!   as a `futures::Stream` with `into_paginator()`.
@@ -35,6 +35,10 @@
 //! - [`blocking::Client`]: the same, synchronous.
 //! - `tracing` spans `ecs_assist.call` and `ecs_assist.attempt` (action,
 //!   attempt, status, RequestId, latency); secrets are never logged.
+//!
+//! The root holds what ordinary code names; the rest is in [`config`]
+//! (settings and the capability traits), [`credentials`], [`error`] and
+//! [`model`] (every type of the API).
 //!
 //! # Example
 //!
@@ -116,59 +120,48 @@
 //!
 //! | feature | default | what it adds |
 //! |---|---|---|
-//! | `hyper` | yes | the default transport (`ecs-transport`'s hyper/rustls client), [`TokioSleep`], and the internal runtime of [`blocking::Client`]. Without it the crate has no tokio or hyper: pass [`ClientBuilder::transport`] and [`ClientBuilder::sleep`] (or a [`BlockingTransport`](ecs_transport::BlockingTransport) to [`blocking::ClientBuilder::blocking_transport`]). |
+//! | `hyper` | yes | the default transport (`ecs-transport`'s hyper/rustls client), tokio's timer ([`config::TokioSleep`]), the credentials chain's HTTP, and the internal runtime of [`blocking::Client`]. Without it the crate has no tokio or hyper: pass [`ClientBuilder::transport`] and [`ClientBuilder::sleep`] (or a [`config::BlockingTransport`] to [`blocking::ClientBuilder::blocking_transport`]). |
 
 pub mod blocking;
 mod builder;
 mod call;
 mod client;
-mod config;
-mod credentials;
+pub mod config;
 mod defaults;
 mod endpoint;
-mod error;
+pub mod error;
 mod fluent;
 mod http_request;
 mod http_response;
 mod paginate;
 mod prepared;
 mod retry;
+mod timeouts;
 mod wait_outcome;
 mod waiter;
 
+/// The credentials: the default chain, its providers, and the trait to
+/// write one (the `ecs-credentials` crate).
+pub use ecs_credentials as credentials;
+/// The API's types: requests, responses, wire enums, decoding (the
+/// `ecs-model` crate).
+pub use ecs_model as model;
+
 pub use builder::ClientBuilder;
 pub use client::Client;
-pub use config::{ENV_REGION_ID, ENV_USER_AGENT, TimeoutConfig};
-pub use credentials::{
-    CHAIN_SOURCES, CliProfileCredentialsProvider, CredentialsFuture, CredentialsProvider,
-    CredentialsUriProvider, DEFAULT_IMDS_ENDPOINT, DefaultCredentialsChain,
-    DefaultCredentialsChainBuilder, ENV_ACCESS_KEY_ID, ENV_ACCESS_KEY_SECRET,
-    ENV_CLI_PROFILE_DISABLED, ENV_CREDENTIALS_FILE, ENV_CREDENTIALS_URI, ENV_ECS_METADATA,
-    ENV_ECS_METADATA_DISABLED, ENV_IMDSV1_DISABLED, ENV_OIDC_PROVIDER_ARN, ENV_OIDC_TOKEN_FILE,
-    ENV_PROFILE, ENV_ROLE_ARN, ENV_ROLE_SESSION_NAME, ENV_SECURITY_TOKEN, ENV_STS_REGION,
-    ENV_VPC_ENDPOINT_ENABLED, EcsRamRoleCredentialsProvider, Environment,
-    EnvironmentCredentialsProvider, FileSystem, InMemoryFileSystem, IniFileCredentialsProvider,
-    OidcRoleArnCredentialsProvider, OsFileSystem, ProcessEnvironment, ProviderConfig,
-    RamRoleArnCredentialsProvider, SharedCredentialsProvider, StaticCredentialsProvider,
-};
-pub use endpoint::{Endpoint, EndpointType, Scheme};
+pub use endpoint::EndpointType;
 pub use error::{Error, ErrorKind};
 pub use fluent::DescribeInvocationResults;
 pub use paginate::{DescribeInvocationResultsPaginator, ItemStream, Page, PageStream};
 pub use prepared::PreparedRequest;
 pub use retry::RetryConfig;
+pub use timeouts::TimeoutConfig;
 pub use wait_outcome::{WaitOutcome, WaitSummary};
-pub use waiter::{MAX_POLL_INTERVAL, MAX_WAIT_TIMEOUT, WaitForInvocation};
+pub use waiter::WaitForInvocation;
 
 pub use ecs_model::{
-    ACTION, API_VERSION, ContentEncoding, DescribeInvocationResultsRequest,
-    DescribeInvocationResultsResponse, ErrorCode, Invocation, InvocationResult, InvocationStatus,
-    InvokeRecordStatus, PageStyle, PaginatorPosition, ResponseFormat, ServiceError, Tag, TagFilter,
+    ContentEncoding, DescribeInvocationResultsRequest, DescribeInvocationResultsResponse,
+    InvocationResult, InvocationStatus, InvokeRecordStatus, PageStyle, PaginatorPosition,
+    ResponseFormat, ServiceError, TagFilter,
 };
-pub use ecs_sign::{Credentials, NonceSource, SignatureVersion, TimeSource};
-#[cfg(feature = "hyper")]
-pub use ecs_transport::TokioSleep;
-pub use ecs_transport::{
-    AsyncSleep, SharedAsyncSleep, SharedTransport, SleepFuture, ThreadSleep, Transport,
-    TransportError,
-};
+pub use ecs_sign::SignatureVersion;

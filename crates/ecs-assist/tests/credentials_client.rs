@@ -3,7 +3,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
-#[path = "support/server.rs"]
+#[path = "../../ecs-credentials/tests/support/server.rs"]
 mod server;
 
 use std::collections::HashMap;

@@ -8,7 +8,8 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use bytes::Bytes;
-use ecs_assist::{AsyncSleep, Client, ErrorKind, RetryConfig, SleepFuture};
+use ecs_assist::config::{AsyncSleep, SleepFuture};
+use ecs_assist::{Client, ErrorKind, RetryConfig};
 use ecs_sign::test_util::{ManualTimeSource, SequenceNonceSource};
 use ecs_transport::{Transport, TransportError, TransportErrorKind, TransportFuture};
 use time::macros::datetime;

@@ -40,8 +40,8 @@ impl<'a> MakeWriter<'a> for Buffer {
 #[derive(Debug)]
 struct NoSleep;
 
-impl ecs_assist::AsyncSleep for NoSleep {
-    fn sleep(&self, _: Duration) -> ecs_assist::SleepFuture {
+impl ecs_assist::config::AsyncSleep for NoSleep {
+    fn sleep(&self, _: Duration) -> ecs_assist::config::SleepFuture {
         Box::pin(std::future::ready(()))
     }
 }
@@ -70,7 +70,7 @@ async fn secrets_and_signatures_never_reach_the_logs() {
         let client = Client::builder()
             .region("cn-hangzhou")
             .credentials_provider(
-                ecs_assist::StaticCredentialsProvider::new("AKIDPUBLIC", SECRET)
+                ecs_assist::credentials::StaticCredentialsProvider::new("AKIDPUBLIC", SECRET)
                     .unwrap()
                     .with_security_token(TOKEN)
                     .unwrap(),
@@ -202,7 +202,8 @@ impl ecs_transport::Transport for Recording {
 #[cfg(feature = "hyper")]
 #[tokio::test]
 async fn no_outcome_shows_secrets_or_signatures() {
-    use ecs_assist::{ErrorKind, StaticCredentialsProvider};
+    use ecs_assist::ErrorKind;
+    use ecs_assist::credentials::StaticCredentialsProvider;
     use ecs_emulator::{AccessKey, DataSet, Emulator, Fault};
     use futures::TryStreamExt as _;
 
@@ -438,13 +439,16 @@ async fn no_outcome_shows_secrets_or_signatures() {
         .unwrap_err();
     show_error(&e, &mut shown);
     let malformed = format!("{STS_SECRET}\n");
+    // Seen as the credentials crate shows them, and as the client does.
     let e = StaticCredentialsProvider::new(ID, malformed.as_str()).unwrap_err();
-    show_error(&e, &mut shown);
+    shown.push(format!("{e} {e:?}"));
+    show_error(&e.into(), &mut shown);
     let e = StaticCredentialsProvider::new(ID, STS_SECRET)
         .unwrap()
         .with_security_token(format!("{STS_TOKEN}\n"))
         .unwrap_err();
-    show_error(&e, &mut shown);
+    shown.push(format!("{e} {e:?}"));
+    show_error(&e.into(), &mut shown);
     emulator.shutdown().await;
 
     for kind in [
@@ -505,7 +509,7 @@ async fn v1_signature_mismatch_does_not_echo_the_token() {
         .region("cn-hangzhou")
         .endpoint(emulator.url())
         .credentials_provider(
-            ecs_assist::StaticCredentialsProvider::new(ID, "NotTheSecret")
+            ecs_assist::credentials::StaticCredentialsProvider::new(ID, "NotTheSecret")
                 .unwrap()
                 .with_security_token(TOKEN)
                 .unwrap(),

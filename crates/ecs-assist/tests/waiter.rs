@@ -8,10 +8,8 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
 use bytes::Bytes;
-use ecs_assist::{
-    AsyncSleep, Client, ErrorKind, MAX_POLL_INTERVAL, MAX_WAIT_TIMEOUT, SleepFuture,
-    WaitForInvocation,
-};
+use ecs_assist::config::{AsyncSleep, MAX_POLL_INTERVAL, MAX_WAIT_TIMEOUT, SleepFuture};
+use ecs_assist::{Client, ErrorKind, WaitForInvocation};
 use ecs_sign::test_util::ManualTimeSource;
 use ecs_transport::{Transport, TransportFuture};
 
@@ -51,9 +49,7 @@ impl AsyncSleep for ClockSleep {
 }
 
 /// A client on a manual clock over [`AlwaysRunning`].
-fn on_manual_clock(
-    took: time::Duration,
-) -> (Client, Arc<AlwaysRunning>, Arc<ManualTimeSource>) {
+fn on_manual_clock(took: time::Duration) -> (Client, Arc<AlwaysRunning>, Arc<ManualTimeSource>) {
     let clock = Arc::new(ManualTimeSource::new(time::OffsetDateTime::UNIX_EPOCH));
     let service = Arc::new(AlwaysRunning {
         clock: Arc::clone(&clock),
@@ -182,8 +178,7 @@ async fn the_longest_settings_run_to_their_end_without_overflow() {
     let waited = elapsed(&clock);
     assert!(
         waited >= time::Duration::try_from(MAX_WAIT_TIMEOUT).unwrap()
-            && waited
-                <= time::Duration::try_from(MAX_WAIT_TIMEOUT + MAX_POLL_INTERVAL).unwrap(),
+            && waited <= time::Duration::try_from(MAX_WAIT_TIMEOUT + MAX_POLL_INTERVAL).unwrap(),
         "{waited}"
     );
     // One poll an hour for a week, and the first and last.

@@ -4,7 +4,8 @@
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use ecs_assist::{MAX_POLL_INTERVAL, MAX_WAIT_TIMEOUT, TagFilter};
+use ecs_assist::TagFilter;
+use ecs_assist::config::{MAX_POLL_INTERVAL, MAX_WAIT_TIMEOUT};
 
 use crate::output::Format;
 

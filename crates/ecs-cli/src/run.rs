@@ -4,9 +4,10 @@
 use std::io::{self, IsTerminal as _, Write as _};
 use std::process::ExitCode;
 
+use ecs_assist::config::ProcessEnvironment;
 use ecs_assist::{
     Client, ClientBuilder, ContentEncoding, EndpointType, Error, ErrorKind, PageStyle,
-    ProcessEnvironment, SignatureVersion,
+    SignatureVersion,
 };
 use ecs_model::ValidationErrors;
 use futures::StreamExt as _;

@@ -14,7 +14,7 @@ use support::{clean_command, output, runtime};
 
 #[path = "support/emulator.rs"]
 mod emulator;
-#[path = "../../ecs-assist/tests/support/server.rs"]
+#[path = "../../ecs-credentials/tests/support/server.rs"]
 mod server;
 mod support;
 

@@ -11,7 +11,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use ecs_assist::{CredentialsProvider, DefaultCredentialsChain, InMemoryFileSystem};
+use ecs_credentials::{CredentialsProvider, DefaultCredentialsChain, InMemoryFileSystem};
 use ecs_sign::test_util::ManualTimeSource;
 use server::{Server, session_json};
 use time::macros::datetime;
@@ -206,7 +206,7 @@ async fn nothing_found_lists_every_source_and_why_without_secrets() {
         .await
         .unwrap()
         .unwrap_err();
-    assert_eq!(err.kind(), ecs_assist::ErrorKind::Credentials);
+    assert_eq!(err.kind(), ecs_credentials::ErrorKind::Configuration);
     let text = err.to_string();
     let lines: Vec<&str> = text.lines().collect();
     assert_eq!(lines[0], "no credentials found; tried, in order:");

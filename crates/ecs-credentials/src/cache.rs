@@ -14,7 +14,7 @@ use futures::FutureExt as _;
 use futures::future::{BoxFuture, Shared};
 use time::OffsetDateTime;
 
-use crate::Error;
+use crate::error::Error;
 
 /// How long before `Expiration` credentials count as stale and are
 /// refreshed (spec §9: the SDK's ECS RAM role provider goes stale 15 min
@@ -202,7 +202,7 @@ mod tests {
             let now = self.time.now();
             Box::pin(async move {
                 if n >= self.fail_from {
-                    return Err(Error::credentials(format!("fetch {n} failed")));
+                    return Err(Error::new(format!("fetch {n} failed")));
                 }
                 Ok(Expiring {
                     credentials: Credentials::new(format!("AK{n}"), "secret")
@@ -281,7 +281,7 @@ mod tests {
         );
         time.advance(time::Duration::seconds(10 * 60));
         let err = get().unwrap_err();
-        assert_eq!(err.kind(), crate::ErrorKind::Credentials);
+        assert_eq!(err.kind(), crate::ErrorKind::Configuration);
         assert!(err.to_string().contains("failed"), "{err}");
     }
 

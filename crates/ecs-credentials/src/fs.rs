@@ -133,7 +133,7 @@ fn open_without_blocking(path: &Path) -> io::Result<File> {
 ///
 /// ```
 /// use std::path::Path;
-/// use ecs_assist::{FileSystem, InMemoryFileSystem};
+/// use ecs_credentials::{FileSystem, InMemoryFileSystem};
 /// let fs = InMemoryFileSystem::new()
 ///     .with_home("/home/me")
 ///     .with_file("/home/me/.alibabacloud/credentials.ini", "[default]\ntype = access_key\n");

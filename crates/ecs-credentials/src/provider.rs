@@ -1,6 +1,5 @@
-//! Where the client gets its access key: the [`CredentialsProvider`] trait,
-//! the static provider, and (in the submodules) every source of the default
-//! chain of spec §9.
+//! [`CredentialsProvider`], the trait every source implements, the shared
+//! wrapper a client holds, and the provider of a fixed access key.
 
 use std::fmt;
 use std::future::Future;
@@ -9,36 +8,7 @@ use std::sync::Arc;
 
 use ecs_sign::Credentials;
 
-use crate::Error;
-
-mod cache;
-mod chain;
-pub(crate) mod env;
-mod fs;
-mod http;
-mod imds;
-mod ini;
-mod memo;
-mod profile;
-mod provider_config;
-mod sts;
-mod uri;
-
-pub use chain::{CHAIN_SOURCES, DefaultCredentialsChain, DefaultCredentialsChainBuilder};
-pub use env::{
-    ENV_ACCESS_KEY_ID, ENV_ACCESS_KEY_SECRET, ENV_CLI_PROFILE_DISABLED, ENV_CREDENTIALS_FILE,
-    ENV_CREDENTIALS_URI, ENV_ECS_METADATA, ENV_ECS_METADATA_DISABLED, ENV_IMDSV1_DISABLED,
-    ENV_OIDC_PROVIDER_ARN, ENV_OIDC_TOKEN_FILE, ENV_PROFILE, ENV_ROLE_ARN, ENV_ROLE_SESSION_NAME,
-    ENV_SECURITY_TOKEN, ENV_STS_REGION, ENV_VPC_ENDPOINT_ENABLED, Environment,
-    EnvironmentCredentialsProvider, ProcessEnvironment,
-};
-pub use fs::{FileSystem, InMemoryFileSystem, OsFileSystem};
-pub use imds::EcsRamRoleCredentialsProvider;
-pub use ini::IniFileCredentialsProvider;
-pub use profile::CliProfileCredentialsProvider;
-pub use provider_config::{DEFAULT_IMDS_ENDPOINT, ProviderConfig};
-pub use sts::{OidcRoleArnCredentialsProvider, RamRoleArnCredentialsProvider};
-pub use uri::CredentialsUriProvider;
+use crate::error::Error;
 
 /// The future a [`CredentialsProvider`] returns.
 pub type CredentialsFuture<'a> =
@@ -51,9 +21,9 @@ pub trait CredentialsProvider: Send + Sync + fmt::Debug {
     /// Current credentials.
     ///
     /// # Errors
-    /// An [`Error`] of kind [`Credentials`](crate::ErrorKind::Credentials)
-    /// (see [`Error::credentials`]) saying what is missing and where it was
-    /// looked for.
+    /// An [`Error`] saying what is missing or failed and where it was
+    /// looked for ([`Error::new`] for configuration, [`Error::unavailable`]
+    /// for a source that could not deliver).
     fn provide_credentials(&self) -> CredentialsFuture<'_>;
 }
 
@@ -97,10 +67,10 @@ impl CredentialsProvider for SharedCredentialsProvider {
 /// token). `Debug` shows only the access key id.
 ///
 /// ```
-/// use ecs_assist::StaticCredentialsProvider;
+/// use ecs_credentials::StaticCredentialsProvider;
 /// let provider = StaticCredentialsProvider::new("LTAI5tExample", "example-secret")?;
 /// assert!(!format!("{provider:?}").contains("example-secret"));
-/// # Ok::<(), ecs_assist::Error>(())
+/// # Ok::<(), ecs_credentials::Error>(())
 /// ```
 #[derive(Clone)]
 pub struct StaticCredentialsProvider {
@@ -111,27 +81,27 @@ impl StaticCredentialsProvider {
     /// A provider of the access key `access_key_id` / `access_key_secret`.
     ///
     /// # Errors
-    /// [`ErrorKind::Credentials`](crate::ErrorKind::Credentials) when the
-    /// id or secret is empty or malformed.
+    /// [`ErrorKind::Configuration`](crate::ErrorKind::Configuration) when
+    /// the id or secret is empty or malformed.
     pub fn new(
         access_key_id: impl Into<String>,
         access_key_secret: impl Into<String>,
     ) -> Result<Self, Error> {
         Credentials::new(access_key_id, access_key_secret)
             .map(Self::from_credentials)
-            .map_err(Error::signing)
+            .map_err(Error::from)
     }
 
     /// Adds an STS security token.
     ///
     /// # Errors
-    /// [`ErrorKind::Credentials`](crate::ErrorKind::Credentials) when the
-    /// token is empty or malformed.
+    /// [`ErrorKind::Configuration`](crate::ErrorKind::Configuration) when
+    /// the token is empty or malformed.
     pub fn with_security_token(self, token: impl Into<String>) -> Result<Self, Error> {
         self.credentials
             .with_security_token(token)
             .map(Self::from_credentials)
-            .map_err(Error::signing)
+            .map_err(Error::from)
     }
 
     /// A provider of `credentials`.
@@ -176,8 +146,8 @@ mod tests {
     #[test]
     fn malformed_keys_are_credentials_errors() {
         let e = StaticCredentialsProvider::new("", "x").unwrap_err();
-        assert_eq!(e.kind(), crate::ErrorKind::Credentials);
+        assert_eq!(e.kind(), crate::ErrorKind::Configuration);
         let e = StaticCredentialsProvider::new("AK", " padded").unwrap_err();
-        assert_eq!(e.kind(), crate::ErrorKind::Credentials);
+        assert_eq!(e.kind(), crate::ErrorKind::Configuration);
     }
 }

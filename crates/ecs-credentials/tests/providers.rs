@@ -11,7 +11,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use ecs_assist::{
+use ecs_credentials::{
     CliProfileCredentialsProvider, CredentialsProvider, CredentialsUriProvider,
     EcsRamRoleCredentialsProvider, InMemoryFileSystem, IniFileCredentialsProvider, ProviderConfig,
 };
@@ -40,7 +40,7 @@ fn config(
         .nonce_source(FixedNonceSource::new("nonce-1"))
 }
 
-async fn get(p: &dyn CredentialsProvider) -> Result<ecs_sign::Credentials, ecs_assist::Error> {
+async fn get(p: &dyn CredentialsProvider) -> Result<ecs_sign::Credentials, ecs_credentials::Error> {
     tokio::time::timeout(LIMIT, p.provide_credentials())
         .await
         .expect("bounded")
@@ -512,9 +512,9 @@ async fn oidc_rereads_the_token_file_at_each_refresh() {
     std::fs::write(&token, "jwt-1").unwrap();
     let time = Arc::new(ManualTimeSource::new(T0));
     let cfg = config(&[], InMemoryFileSystem::new(), time.clone())
-        .file_system(ecs_assist::OsFileSystem)
+        .file_system(ecs_credentials::OsFileSystem)
         .sts_endpoint(&sts.url);
-    let p = ecs_assist::OidcRoleArnCredentialsProvider::new(
+    let p = ecs_credentials::OidcRoleArnCredentialsProvider::new(
         &cfg,
         "acs:ram::1:role/k",
         "acs:ram::1:oidc-provider/p",

@@ -1,6 +1,7 @@
 //! Each credentials failure in its class: a configured source that could
 //! not deliver (unreachable, timed out, an error answer) is
-//! `is_credentials_unavailable()`; missing or wrong configuration is not.
+//! `is_unavailable()` (`ecs_assist::Error::is_credentials_unavailable()`
+//! once it reaches the client); missing or wrong configuration is not.
 //! The CLI exits 1 for the first and 2 for the second.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
@@ -13,12 +14,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
-use ecs_assist::{
-    AsyncSleep, CliProfileCredentialsProvider, CredentialsProvider, CredentialsUriProvider,
+use ecs_credentials::{
+    CliProfileCredentialsProvider, CredentialsProvider, CredentialsUriProvider,
     DefaultCredentialsChain, EcsRamRoleCredentialsProvider, Error, ErrorKind, InMemoryFileSystem,
-    OidcRoleArnCredentialsProvider, ProviderConfig, SleepFuture, Transport,
+    OidcRoleArnCredentialsProvider, ProviderConfig,
 };
 use ecs_sign::test_util::{FixedNonceSource, ManualTimeSource};
+use ecs_transport::{AsyncSleep, SleepFuture, Transport};
 use server::{HANG_UP, Server, session_json};
 use time::macros::datetime;
 
@@ -49,12 +51,13 @@ async fn failure(p: &dyn CredentialsProvider) -> Error {
 /// Asserts the class of `err`: `unavailable` for a source that failed,
 /// not for configuration.
 fn assert_class(err: &Error, unavailable: bool, case: &str) {
-    assert_eq!(err.kind(), ErrorKind::Credentials, "{case}: {err}");
-    assert_eq!(
-        err.is_credentials_unavailable(),
-        unavailable,
-        "{case}: {err}"
-    );
+    let kind = if unavailable {
+        ErrorKind::Unavailable
+    } else {
+        ErrorKind::Configuration
+    };
+    assert_eq!(err.kind(), kind, "{case}: {err}");
+    assert_eq!(err.is_unavailable(), unavailable, "{case}: {err}");
 }
 
 /// A port nobody listens on.

@@ -16,17 +16,15 @@ use std::fmt;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use crate::Error;
-use crate::credentials::env::{ENV_CREDENTIALS_FILE, ENV_PROFILE};
-use crate::credentials::imds::EcsRamRoleCredentialsProvider;
-use crate::credentials::memo::Memo;
-use crate::credentials::provider_config::ProviderConfig;
-use crate::credentials::sts::{
-    OidcRoleArnCredentialsProvider, RamRoleArnCredentialsProvider, SessionOptions,
-};
-use crate::credentials::{
+use crate::env::{ENV_CREDENTIALS_FILE, ENV_PROFILE};
+use crate::error::Error;
+use crate::imds::EcsRamRoleCredentialsProvider;
+use crate::memo::Memo;
+use crate::provider::{
     CredentialsFuture, CredentialsProvider, SharedCredentialsProvider, StaticCredentialsProvider,
 };
+use crate::provider_config::ProviderConfig;
+use crate::sts::{OidcRoleArnCredentialsProvider, RamRoleArnCredentialsProvider, SessionOptions};
 
 /// The ini profile used when none is named.
 const DEFAULT_PROFILE: &str = "default";
@@ -67,7 +65,7 @@ impl IniFileCredentialsProvider {
     /// The path and text of the first file present.
     fn read(&self) -> Result<(String, String), Error> {
         let paths = self.paths().ok_or_else(|| {
-            Error::credentials(format!(
+            Error::new(format!(
                 "no home directory to find .alibabacloud/credentials.ini in (set HOME or {ENV_CREDENTIALS_FILE})"
             ))
         })?;
@@ -79,7 +77,7 @@ impl IniFileCredentialsProvider {
         let mut names = paths.iter().map(|p| p.display().to_string());
         let first = names.next().unwrap_or_default();
         let others: Vec<String> = names.collect();
-        Err(Error::credentials(if others.is_empty() {
+        Err(Error::new(if others.is_empty() {
             format!("{first} not found")
         } else {
             format!("{first} not found (nor {})", others.join(", "))
@@ -91,7 +89,7 @@ impl IniFileCredentialsProvider {
             return Ok(p);
         }
         let (file, text) = self.read()?;
-        let sections = parse_ini(&text).map_err(|e| Error::credentials(format!("{file}: {e}")))?;
+        let sections = parse_ini(&text).map_err(|e| Error::new(format!("{file}: {e}")))?;
         let name = self
             .config
             .profile
@@ -100,7 +98,7 @@ impl IniFileCredentialsProvider {
             .unwrap_or_else(|| DEFAULT_PROFILE.to_owned());
         let section = sections
             .profile(&name)
-            .ok_or_else(|| Error::credentials(format!("{file}: profile `[{name}]` is missing")))?;
+            .ok_or_else(|| Error::new(format!("{file}: profile `[{name}]` is missing")))?;
         let fields = Section {
             file: &file,
             name: &name,
@@ -239,7 +237,7 @@ struct Section<'a> {
 
 impl Section<'_> {
     fn error(&self, field: &str, problem: &str) -> Error {
-        Error::credentials(format!(
+        Error::new(format!(
             "{}: profile `[{}]`: field `{field}` {problem}",
             self.file, self.name
         ))
@@ -335,7 +333,7 @@ impl Section<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::credentials::fs::InMemoryFileSystem;
+    use crate::fs::InMemoryFileSystem;
     use std::collections::HashMap;
 
     const INI: &str = "

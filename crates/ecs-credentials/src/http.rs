@@ -10,15 +10,15 @@ use ecs_transport::Transport as _;
 use futures::future::{Either, select};
 use serde_json::Value;
 
-use crate::Error;
-use crate::credentials::cache::Expiring;
-use crate::credentials::provider_config::ProviderConfig;
+use crate::cache::Expiring;
+use crate::error::Error;
+use crate::provider_config::ProviderConfig;
 use ecs_transport::AsyncSleep as _;
 
 /// Sends `request` and waits at most `timeout` (when the config has a
 /// sleep). `what` names the service in errors ("the metadata service").
 /// No answer in time, or none at all, is a source that could not deliver
-/// ([`Error::is_credentials_unavailable`]); no transport is configuration.
+/// ([`Error::is_unavailable`]); no transport is configuration.
 pub(crate) async fn send(
     config: &ProviderConfig,
     request: http::Request<Bytes>,
@@ -26,7 +26,7 @@ pub(crate) async fn send(
     what: &str,
 ) -> Result<http::Response<Bytes>, Error> {
     let Some(transport) = &config.transport else {
-        return Err(Error::credentials(format!(
+        return Err(Error::new(format!(
             "{what} cannot be reached: no transport (pass one to the client or ProviderConfig::transport)"
         )));
     };
@@ -35,18 +35,18 @@ pub(crate) async fn send(
         Some(sleep) => match select(send, sleep.sleep(timeout)).await {
             Either::Left((result, _)) => result,
             Either::Right(((), _)) => {
-                return Err(Error::credentials(format!(
+                return Err(Error::new(format!(
                     "{what} did not answer within {} ms",
                     timeout.as_millis()
                 ))
-                .credentials_unavailable(true));
+                .unavailable_if(true));
             }
         },
         None => send.await,
     };
     result.map_err(|e| {
-        Error::credentials(format!("{what} is unreachable ({})", e.kind()))
-            .credentials_unavailable(true)
+        Error::new(format!("{what} is unreachable ({})", e.kind()))
+            .unavailable_if(true)
             .with_source(e)
     })
 }
@@ -65,23 +65,23 @@ pub(crate) fn snippet(body: &[u8]) -> String {
 /// "SecurityToken","Expiration"}` of the metadata service and the
 /// credentials URI. `what` names the source in errors. Values are never
 /// quoted in errors (they are secrets). An unusable document is a source
-/// that could not deliver ([`Error::is_credentials_unavailable`]).
+/// that could not deliver ([`Error::is_unavailable`]).
 pub(crate) fn parse_session(body: &[u8], what: &str) -> Result<Expiring, Error> {
-    parse_session_document(body, what).map_err(|e| e.credentials_unavailable(true))
+    parse_session_document(body, what).map_err(|e| e.unavailable_if(true))
 }
 
 fn parse_session_document(body: &[u8], what: &str) -> Result<Expiring, Error> {
     let value: Value = serde_json::from_slice(body).map_err(|e| {
-        Error::credentials(format!("{what} answered with a body that is not JSON")).with_source(e)
+        Error::new(format!("{what} answered with a body that is not JSON")).with_source(e)
     })?;
     let Some(object) = value.as_object() else {
-        return Err(Error::credentials(format!(
+        return Err(Error::new(format!(
             "{what} answered with JSON that is not an object"
         )));
     };
     let code = string_field(object, "Code", what)?;
     if code != "Success" {
-        return Err(Error::credentials(format!(
+        return Err(Error::new(format!(
             "{what} answered Code `{}` instead of `Success`",
             snippet(code.as_bytes())
         )));
@@ -97,10 +97,10 @@ pub(crate) fn string_field<'a>(
 ) -> Result<&'a str, Error> {
     match object.get(name) {
         Some(Value::String(s)) if !s.trim().is_empty() => Ok(s.trim()),
-        Some(Value::String(_) | Value::Null) | None => Err(Error::credentials(format!(
-            "{what} answered without `{name}`"
-        ))),
-        Some(_) => Err(Error::credentials(format!(
+        Some(Value::String(_) | Value::Null) | None => {
+            Err(Error::new(format!("{what} answered without `{name}`")))
+        }
+        Some(_) => Err(Error::new(format!(
             "{what} answered with `{name}` that is not a string"
         ))),
     }
@@ -113,7 +113,7 @@ pub(crate) fn session_from_object(
     object: &serde_json::Map<String, Value>,
     what: &str,
 ) -> Result<Expiring, Error> {
-    session_fields(object, what).map_err(|e| e.credentials_unavailable(true))
+    session_fields(object, what).map_err(|e| e.unavailable_if(true))
 }
 
 fn session_fields(object: &serde_json::Map<String, Value>, what: &str) -> Result<Expiring, Error> {
@@ -125,11 +125,9 @@ fn session_fields(object: &serde_json::Map<String, Value>, what: &str) -> Result
     );
     let credentials = Credentials::new(id, secret)
         .and_then(|c| c.with_security_token(token))
-        .map_err(|e| {
-            Error::credentials(format!("{what} answered with unusable credentials: {e}"))
-        })?;
+        .map_err(|e| Error::new(format!("{what} answered with unusable credentials: {e}")))?;
     let expiration = ecs_sign::parse_timestamp(field("Expiration")?).ok_or_else(|| {
-        Error::credentials(format!(
+        Error::new(format!(
             "{what} answered with an `Expiration` that is not YYYY-MM-DDThh:mm:ssZ"
         ))
     })?;
@@ -180,8 +178,8 @@ mod tests {
             let text = e.to_string();
             assert!(text.contains(want), "{body}: {text}");
             assert!(!text.contains("sek"), "{text}");
-            assert_eq!(e.kind(), crate::ErrorKind::Credentials);
-            assert!(e.is_credentials_unavailable(), "{body}");
+            assert_eq!(e.kind(), crate::ErrorKind::Unavailable);
+            assert!(e.is_unavailable(), "{body}");
         }
     }
 }

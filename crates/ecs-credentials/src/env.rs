@@ -6,8 +6,8 @@ use std::fmt;
 
 use ecs_sign::Credentials;
 
-use crate::Error;
-use crate::credentials::{CredentialsFuture, CredentialsProvider};
+use crate::error::Error;
+use crate::provider::{CredentialsFuture, CredentialsProvider};
 
 /// Environment variable: access key id.
 pub const ENV_ACCESS_KEY_ID: &str = "ALIBABA_CLOUD_ACCESS_KEY_ID";
@@ -144,7 +144,7 @@ impl fmt::Debug for EnvSnapshot {
 ///
 /// ```
 /// use std::collections::HashMap;
-/// use ecs_assist::{CredentialsProvider, EnvironmentCredentialsProvider};
+/// use ecs_credentials::{CredentialsProvider, EnvironmentCredentialsProvider};
 /// let env: HashMap<String, String> = HashMap::new();
 /// let provider = EnvironmentCredentialsProvider::new(&env);
 /// let err = futures::executor::block_on(provider.provide_credentials()).unwrap_err();
@@ -178,7 +178,7 @@ impl EnvironmentCredentialsProvider {
     }
 
     pub(crate) fn credentials(&self) -> Result<Credentials, Error> {
-        self.result.clone().map_err(Error::credentials)
+        self.result.clone().map_err(Error::new)
     }
 }
 
@@ -254,7 +254,7 @@ mod tests {
                 }
                 (Err(e), Err(msg)) => {
                     assert_eq!(e.to_string(), *msg);
-                    assert_eq!(e.kind(), crate::ErrorKind::Credentials);
+                    assert_eq!(e.kind(), crate::ErrorKind::Configuration);
                 }
                 (got, want) => panic!("{vars:?}: got {got:?}, want {want:?}"),
             }

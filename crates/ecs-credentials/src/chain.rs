@@ -8,21 +8,21 @@ use std::fmt;
 use ecs_sign::{Credentials, NonceSource, TimeSource};
 use ecs_transport::Transport;
 
-use crate::Error;
-use crate::credentials::env::{ENV_ACCESS_KEY_ID, ENV_ACCESS_KEY_SECRET, Environment};
-use crate::credentials::env::{
+use crate::env::{ENV_ACCESS_KEY_ID, ENV_ACCESS_KEY_SECRET, Environment};
+use crate::env::{
     ENV_CREDENTIALS_URI, ENV_ECS_METADATA_DISABLED, ENV_OIDC_PROVIDER_ARN, ENV_OIDC_TOKEN_FILE,
     ENV_ROLE_ARN, EnvironmentCredentialsProvider,
 };
-use crate::credentials::fs::FileSystem;
-use crate::credentials::imds::EcsRamRoleCredentialsProvider;
-use crate::credentials::ini::IniFileCredentialsProvider;
-use crate::credentials::memo::Memo;
-use crate::credentials::profile::CliProfileCredentialsProvider;
-use crate::credentials::provider_config::ProviderConfig;
-use crate::credentials::sts::OidcRoleArnCredentialsProvider;
-use crate::credentials::uri::CredentialsUriProvider;
-use crate::credentials::{CredentialsFuture, CredentialsProvider, SharedCredentialsProvider};
+use crate::error::Error;
+use crate::fs::FileSystem;
+use crate::imds::EcsRamRoleCredentialsProvider;
+use crate::ini::IniFileCredentialsProvider;
+use crate::memo::Memo;
+use crate::profile::CliProfileCredentialsProvider;
+use crate::provider::{CredentialsFuture, CredentialsProvider, SharedCredentialsProvider};
+use crate::provider_config::ProviderConfig;
+use crate::sts::OidcRoleArnCredentialsProvider;
+use crate::uri::CredentialsUriProvider;
 use ecs_transport::AsyncSleep;
 
 /// The sources of the chain, in order, as named in its errors.
@@ -53,12 +53,12 @@ enum Slot {
 /// | 6 | credentials uri | `ALIBABA_CLOUD_CREDENTIALS_URI` set |
 ///
 /// When no source yields credentials, the error lists each and why; it is
-/// [`Error::is_credentials_unavailable`] when a configured source failed
+/// [`Error::is_unavailable`] when a configured source failed
 /// on the network or at its service, not only from configuration.
 ///
 /// ```
 /// use std::collections::HashMap;
-/// use ecs_assist::{CredentialsProvider, DefaultCredentialsChain, InMemoryFileSystem};
+/// use ecs_credentials::{CredentialsProvider, DefaultCredentialsChain, InMemoryFileSystem};
 /// let env: HashMap<String, String> = [
 ///     ("ALIBABA_CLOUD_ECS_METADATA_DISABLED".to_owned(), "true".to_owned()),
 /// ].into();
@@ -177,17 +177,17 @@ impl DefaultCredentialsChain {
                         return Ok(credentials);
                     }
                     Err(e) => {
-                        unavailable |= e.is_credentials_unavailable();
+                        unavailable |= e.is_unavailable();
                         tried.push(format!("{name}: {e}"));
                     }
                 },
             }
         }
-        Err(Error::credentials(format!(
+        Err(Error::new(format!(
             "no credentials found; tried, in order:\n  {}\nset {ENV_ACCESS_KEY_ID} and {ENV_ACCESS_KEY_SECRET}, run `aliyun configure`, or pass credentials to the client",
             tried.join("\n  ")
         ))
-        .credentials_unavailable(unavailable))
+        .unavailable_if(unavailable))
     }
 }
 
@@ -216,7 +216,7 @@ pub struct DefaultCredentialsChainBuilder {
 impl DefaultCredentialsChainBuilder {
     /// A builder on `config`, without building the default configuration
     /// (a transport, an environment snapshot) only to replace it.
-    pub(crate) fn with_config(config: ProviderConfig) -> Self {
+    pub fn with_config(config: ProviderConfig) -> Self {
         Self { config }
     }
 

@@ -11,12 +11,12 @@ use bytes::Bytes;
 use ecs_sign::{encode_query, format_timestamp, rpc_v1};
 use serde_json::Value;
 
-use crate::Error;
-use crate::credentials::cache::{CredentialsCache, Expiring, Fetch, FetchFuture};
-use crate::credentials::env::{ENV_ROLE_SESSION_NAME, ENV_STS_REGION, ENV_VPC_ENDPOINT_ENABLED};
-use crate::credentials::http::{send, session_from_object};
-use crate::credentials::provider_config::{HTTP_TIMEOUT, ProviderConfig};
-use crate::credentials::{CredentialsFuture, CredentialsProvider, SharedCredentialsProvider};
+use crate::cache::{CredentialsCache, Expiring, Fetch, FetchFuture};
+use crate::env::{ENV_ROLE_SESSION_NAME, ENV_STS_REGION, ENV_VPC_ENDPOINT_ENABLED};
+use crate::error::Error;
+use crate::http::{send, session_from_object};
+use crate::provider::{CredentialsFuture, CredentialsProvider, SharedCredentialsProvider};
+use crate::provider_config::{HTTP_TIMEOUT, ProviderConfig};
 
 /// The STS API version.
 const STS_VERSION: &str = "2015-04-01";
@@ -79,10 +79,10 @@ impl Session {
     /// The common form parameters, checked.
     fn params(&self, config: &ProviderConfig) -> Result<Vec<(&'static str, String)>, Error> {
         if self.role_arn.trim().is_empty() {
-            return Err(Error::credentials("the role ARN to assume is empty"));
+            return Err(Error::new("the role ARN to assume is empty"));
         }
         if self.duration < MIN_DURATION {
-            return Err(Error::credentials(format!(
+            return Err(Error::new(format!(
                 "the session duration of {} s is below the STS minimum of 900 s",
                 self.duration.as_secs()
             )));
@@ -240,8 +240,8 @@ impl Fetch for AssumeRole {
         Box::pin(async move {
             let source = self.source.provide_credentials().await.map_err(|e| {
                 let message = format!("the source credentials of AssumeRole are unavailable: {e}");
-                Error::credentials(message)
-                    .credentials_unavailable(e.is_credentials_unavailable())
+                Error::new(message)
+                    .unavailable_if(e.is_unavailable())
                     .with_source(e)
             })?;
             let mut form = self.session.params(&self.config)?;
@@ -249,11 +249,11 @@ impl Fetch for AssumeRole {
                 form.push(("ExternalId", id.clone()));
             }
             let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
-            let nonce = self.config.nonce.nonce().map_err(Error::signing)?;
+            let nonce = self.config.nonce.nonce().map_err(Error::from)?;
             let request = rpc_v1::RpcV1Request::new("POST", "AssumeRole", STS_VERSION, &[])
                 .with_body_params(&form);
             let query = rpc_v1::sign(&request, &source, self.config.time.now(), &nonce)
-                .map_err(Error::signing)?;
+                .map_err(Error::from)?;
             call(
                 &self.config,
                 &self.session,
@@ -330,22 +330,20 @@ impl Fetch for AssumeRoleWithOidc {
                 .fs
                 .read_to_string(&self.token_file)
                 .map_err(|e| {
-                    Error::credentials(format!("the OIDC token file {file} cannot be read ({e})"))
+                    Error::new(format!("the OIDC token file {file} cannot be read ({e})"))
                         .with_source(e)
                 })?;
             let token = token.trim();
             if token.is_empty() {
-                return Err(Error::credentials(format!(
-                    "the OIDC token file {file} is empty"
-                )));
+                return Err(Error::new(format!("the OIDC token file {file} is empty")));
             }
             if self.provider_arn.trim().is_empty() {
-                return Err(Error::credentials("the OIDC provider ARN is empty"));
+                return Err(Error::new("the OIDC provider ARN is empty"));
             }
             let mut form = self.session.params(&self.config)?;
             form.push(("OIDCProviderArn", self.provider_arn.clone()));
             form.push(("OIDCToken", token.to_owned()));
-            let timestamp = format_timestamp(self.config.time.now()).map_err(Error::signing)?;
+            let timestamp = format_timestamp(self.config.time.now()).map_err(Error::from)?;
             // Anonymous: the common parameters without a signature.
             let query = [
                 ("Action", "AssumeRoleWithOIDC"),
@@ -393,8 +391,7 @@ async fn call(
         .header(http::header::ACCEPT, "application/json")
         .body(Bytes::from(form.to_owned()))
         .map_err(|e| {
-            Error::credentials(format!("the STS endpoint `{base}` is not a valid URL"))
-                .with_source(e)
+            Error::new(format!("the STS endpoint `{base}` is not a valid URL")).with_source(e)
         })?;
     let response = send(config, request, HTTP_TIMEOUT, &what).await?;
     let status = response.status();
@@ -404,14 +401,14 @@ async fn call(
             .get(http::header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok());
         let error = ecs_model::decode_error(status.as_u16(), content_type, response.body());
-        return Err(Error::credentials(if error.code.is_empty() {
+        return Err(Error::new(if error.code.is_empty() {
             format!("{what} failed with {error}")
         } else {
             format!(
                 "{what} failed with {error}; check the role ARN and that the caller may assume it"
             )
         })
-        .credentials_unavailable(true));
+        .unavailable_if(true));
     }
     let value: Option<Value> = serde_json::from_slice(response.body()).ok();
     let object = value.as_ref().and_then(Value::as_object);
@@ -419,8 +416,8 @@ async fn call(
         .and_then(|o| o.get("Credentials"))
         .and_then(Value::as_object)
         .ok_or_else(|| {
-            Error::credentials(format!("{what} answered without a `Credentials` object"))
-                .credentials_unavailable(true)
+            Error::new(format!("{what} answered without a `Credentials` object"))
+                .unavailable_if(true)
         })?;
     session_from_object(credentials, &what)
 }

@@ -7,17 +7,15 @@ use std::time::Duration;
 
 use serde_json::{Map, Value};
 
-use crate::Error;
-use crate::credentials::env::{ENV_CLI_PROFILE_DISABLED, ENV_PROFILE};
-use crate::credentials::imds::EcsRamRoleCredentialsProvider;
-use crate::credentials::memo::Memo;
-use crate::credentials::provider_config::ProviderConfig;
-use crate::credentials::sts::{
-    OidcRoleArnCredentialsProvider, RamRoleArnCredentialsProvider, SessionOptions,
-};
-use crate::credentials::{
+use crate::env::{ENV_CLI_PROFILE_DISABLED, ENV_PROFILE};
+use crate::error::Error;
+use crate::imds::EcsRamRoleCredentialsProvider;
+use crate::memo::Memo;
+use crate::provider::{
     CredentialsFuture, CredentialsProvider, SharedCredentialsProvider, StaticCredentialsProvider,
 };
+use crate::provider_config::ProviderConfig;
+use crate::sts::{OidcRoleArnCredentialsProvider, RamRoleArnCredentialsProvider, SessionOptions};
 
 /// How deep `source_profile` links may go before they are taken for a loop.
 const MAX_CHAIN: usize = 8;
@@ -52,12 +50,12 @@ impl CliProfileCredentialsProvider {
             return Ok(p);
         }
         if self.config.env.is_true(ENV_CLI_PROFILE_DISABLED) {
-            return Err(Error::credentials(format!(
+            return Err(Error::new(format!(
                 "disabled by {ENV_CLI_PROFILE_DISABLED}=true"
             )));
         }
         let path = self.path().ok_or_else(|| {
-            Error::credentials("no home directory to find .aliyun/config.json in (set HOME)")
+            Error::new("no home directory to find .aliyun/config.json in (set HOME)")
         })?;
         let file = path.display().to_string();
         let text = self.config.read_file(&path)?;
@@ -89,7 +87,7 @@ fn parse(
     text: &str,
 ) -> Result<SharedCredentialsProvider, Error> {
     let value: Value = serde_json::from_str(text).map_err(|e| {
-        Error::credentials(format!(
+        Error::new(format!(
             "{file} is not valid JSON (line {}, column {}); fix it or run `aliyun configure`",
             e.line(),
             e.column()
@@ -98,14 +96,12 @@ fn parse(
     })?;
     let root = value
         .as_object()
-        .ok_or_else(|| Error::credentials(format!("{file} is not a JSON object")))?;
+        .ok_or_else(|| Error::new(format!("{file} is not a JSON object")))?;
     let profiles = match root.get("profiles") {
         Some(Value::Array(p)) => p.as_slice(),
         None | Some(Value::Null) => &[],
         Some(_) => {
-            return Err(Error::credentials(format!(
-                "{file}: `profiles` is not an array"
-            )));
+            return Err(Error::new(format!("{file}: `profiles` is not an array")));
         }
     };
     let name = match (&config.profile, config.env.get(ENV_PROFILE)) {
@@ -114,7 +110,7 @@ fn parse(
         (None, None) => match root.get("current") {
             Some(Value::String(s)) if !s.trim().is_empty() => s.trim().to_owned(),
             _ => {
-                return Err(Error::credentials(format!(
+                return Err(Error::new(format!(
                     "{file} names no `current` profile; set {ENV_PROFILE} or pass a profile"
                 )));
             }
@@ -143,7 +139,7 @@ struct Fields<'a> {
 
 impl Fields<'_> {
     fn error(&self, field: &str, problem: &str) -> Error {
-        Error::credentials(format!(
+        Error::new(format!(
             "{}: profile `{}`: field `{field}` {problem}",
             self.file, self.name
         ))
@@ -250,7 +246,7 @@ impl Profiles<'_> {
 
     fn provider(&self, name: &str, depth: usize) -> Result<SharedCredentialsProvider, Error> {
         let map = self.find(name).ok_or_else(|| {
-            Error::credentials(format!(
+            Error::new(format!(
                 "{}: profile `{name}` is missing; run `aliyun configure --profile {name}` or choose another profile",
                 self.file
             ))
@@ -303,7 +299,7 @@ impl Profiles<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::credentials::fs::InMemoryFileSystem;
+    use crate::fs::InMemoryFileSystem;
     use std::collections::HashMap;
 
     const PATH: &str = "/home/u/.aliyun/config.json";

@@ -6,12 +6,12 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 
-use crate::Error;
-use crate::credentials::cache::{CredentialsCache, Expiring, Fetch, FetchFuture};
-use crate::credentials::env::ENV_CREDENTIALS_URI;
-use crate::credentials::http::{parse_session, send};
-use crate::credentials::provider_config::{HTTP_TIMEOUT, ProviderConfig};
-use crate::credentials::{CredentialsFuture, CredentialsProvider};
+use crate::cache::{CredentialsCache, Expiring, Fetch, FetchFuture};
+use crate::env::ENV_CREDENTIALS_URI;
+use crate::error::Error;
+use crate::http::{parse_session, send};
+use crate::provider::{CredentialsFuture, CredentialsProvider};
+use crate::provider_config::{HTTP_TIMEOUT, ProviderConfig};
 
 /// STS credentials from a URL that answers `{"Code":"Success",
 /// "AccessKeyId", "AccessKeySecret", "SecurityToken", "Expiration"}`
@@ -75,7 +75,7 @@ impl Fetch for UriFetcher {
             let request = http::Request::get(self.uri.as_str())
                 .body(Bytes::new())
                 .map_err(|e| {
-                    Error::credentials(format!(
+                    Error::new(format!(
                         "{ENV_CREDENTIALS_URI} `{}` is not a valid URL",
                         redact_query(&self.uri)
                     ))
@@ -83,11 +83,11 @@ impl Fetch for UriFetcher {
                 })?;
             let response = send(&self.config, request, HTTP_TIMEOUT, &what).await?;
             if !response.status().is_success() {
-                return Err(Error::credentials(format!(
+                return Err(Error::new(format!(
                     "{what} answered HTTP {}",
                     response.status().as_u16()
                 ))
-                .credentials_unavailable(true));
+                .unavailable_if(true));
             }
             let parsed: Expiring = parse_session(response.body(), &what)?;
             Ok(parsed)

@@ -7,13 +7,13 @@ use std::time::Duration;
 
 use bytes::Bytes;
 
-use crate::Error;
-use crate::credentials::cache::{CredentialsCache, Expiring, Fetch, FetchFuture};
-use crate::credentials::env::{ENV_ECS_METADATA, ENV_IMDSV1_DISABLED};
-use crate::credentials::http::{parse_session, send, snippet};
-use crate::credentials::memo::Memo;
-use crate::credentials::provider_config::ProviderConfig;
-use crate::credentials::{CredentialsFuture, CredentialsProvider};
+use crate::cache::{CredentialsCache, Expiring, Fetch, FetchFuture};
+use crate::env::{ENV_ECS_METADATA, ENV_IMDSV1_DISABLED};
+use crate::error::Error;
+use crate::http::{parse_session, send, snippet};
+use crate::memo::Memo;
+use crate::provider::{CredentialsFuture, CredentialsProvider};
+use crate::provider_config::ProviderConfig;
 
 /// Each request to the metadata service gets this long (the SDK's connect
 /// and read timeouts are 1 s each).
@@ -36,7 +36,7 @@ const WHAT: &str = "the metadata service";
 /// off. Off an ECS instance the probe therefore waits twice for the 1 s
 /// timeout before it gives up.
 ///
-/// Failures of the service are [`Error::is_credentials_unavailable`],
+/// Failures of the service are [`Error::is_unavailable`],
 /// except while the role is being discovered: a service that cannot be
 /// reached, or that lists no role, means this machine has no ECS RAM role,
 /// which is a matter of configuration.
@@ -141,7 +141,7 @@ impl ImdsFetcher {
             builder = builder.header(TOKEN_HEADER, token);
         }
         builder.body(Bytes::new()).map_err(|e| {
-            Error::credentials(format!(
+            Error::new(format!(
                 "the metadata service endpoint `{}` is not a valid URL",
                 self.config.imds_endpoint
             ))
@@ -161,7 +161,7 @@ impl ImdsFetcher {
             .await
             .map_err(|e| {
                 if discovering {
-                    e.credentials_unavailable(false)
+                    e.unavailable_if(false)
                 } else {
                     e
                 }
@@ -183,19 +183,19 @@ impl ImdsFetcher {
                 if response.status().is_success() && !body.is_empty() {
                     return Ok(Some(body));
                 }
-                Error::credentials(format!(
+                Error::new(format!(
                     "{WHAT} gave no IMDSv2 token (HTTP {})",
                     response.status().as_u16()
                 ))
-                .credentials_unavailable(true)
+                .unavailable_if(true)
             }
             Err(e) => e,
         };
         if self.imdsv1_disabled {
-            return Err(Error::credentials(format!(
+            return Err(Error::new(format!(
                 "{failure} and {ENV_IMDSV1_DISABLED} is true, so IMDSv1 is not tried"
             ))
-            .credentials_unavailable(failure.is_credentials_unavailable()));
+            .unavailable_if(failure.is_unavailable()));
         }
         tracing::debug!(error = %failure, "no IMDSv2 token; using IMDSv1");
         Ok(None)
@@ -228,10 +228,10 @@ impl ImdsFetcher {
             if first == second {
                 return without;
             }
-            Error::credentials(format!(
+            Error::new(format!(
                 "{second} without the IMDSv2 token; with it: {first}"
             ))
-            .credentials_unavailable(without.is_credentials_unavailable())
+            .unavailable_if(without.is_unavailable())
         })
     }
 
@@ -266,19 +266,19 @@ impl ImdsFetcher {
 fn read_role(response: http::Response<Bytes>) -> Result<String, Error> {
     let status = response.status();
     if status == http::StatusCode::NOT_FOUND {
-        return Err(Error::credentials(format!(
+        return Err(Error::new(format!(
             "{WHAT} lists no RAM role: attach one to the instance, or set {ENV_ECS_METADATA}"
         )));
     }
     let body = String::from_utf8_lossy(response.body());
     match body.lines().map(str::trim).find(|l| !l.is_empty()) {
         Some(role) if status.is_success() => Ok(role.to_owned()),
-        _ => Err(Error::credentials(format!(
+        _ => Err(Error::new(format!(
             "{WHAT} did not name the instance's RAM role (HTTP {}: {})",
             status.as_u16(),
             snippet(response.body())
         ))
-        .credentials_unavailable(true)),
+        .unavailable_if(true)),
     }
 }
 
@@ -286,17 +286,17 @@ fn read_role(response: http::Response<Bytes>) -> Result<String, Error> {
 fn read_credentials(response: &http::Response<Bytes>, role: &str) -> Result<Expiring, Error> {
     let status = response.status();
     if status == http::StatusCode::NOT_FOUND {
-        return Err(Error::credentials(format!(
+        return Err(Error::new(format!(
             "{WHAT} has no credentials for the RAM role `{role}`: check the role attached to the instance"
         ))
-        .credentials_unavailable(true));
+        .unavailable_if(true));
     }
     if !status.is_success() {
-        return Err(Error::credentials(format!(
+        return Err(Error::new(format!(
             "{WHAT} answered HTTP {} for the RAM role `{role}`",
             status.as_u16()
         ))
-        .credentials_unavailable(true));
+        .unavailable_if(true));
     }
     parse_session(response.body(), WHAT)
 }

@@ -12,10 +12,8 @@ use ecs_transport::{SharedTransport, Transport};
 
 use ecs_transport::{AsyncSleep, SharedAsyncSleep};
 
-use crate::config::TimeoutConfig;
-use crate::credentials::env::{EnvSnapshot, Environment, ProcessEnvironment};
-use crate::credentials::fs::{FileSystem, OsFileSystem};
-use crate::defaults::{default_sleep, default_transport};
+use crate::env::{EnvSnapshot, Environment, ProcessEnvironment};
+use crate::fs::{FileSystem, OsFileSystem};
 
 /// The ECS instance metadata service (spec §9).
 pub const DEFAULT_IMDS_ENDPOINT: &str = "http://100.100.100.200";
@@ -28,7 +26,7 @@ pub const DEFAULT_IMDS_ENDPOINT: &str = "http://100.100.100.200";
 ///
 /// ```
 /// use std::collections::HashMap;
-/// use ecs_assist::{InMemoryFileSystem, ProviderConfig};
+/// use ecs_credentials::{InMemoryFileSystem, ProviderConfig};
 /// let env: HashMap<String, String> = HashMap::new();
 /// let config = ProviderConfig::new()
 ///     .environment(&env)
@@ -73,18 +71,17 @@ impl ProviderConfig {
     /// The process environment, the real file system, the system clock and
     /// nonces, and (feature `hyper`) the hyper transport and tokio timer.
     pub fn new() -> Self {
-        let timeouts = TimeoutConfig::default();
         Self {
-            transport: default_transport(timeouts.connect, timeouts.read).ok(),
-            sleep: default_sleep().ok(),
+            transport: default_transport(),
+            sleep: default_sleep(),
             env: EnvSnapshot::capture(&ProcessEnvironment),
-            ..Self::new_bare()
+            ..Self::empty()
         }
     }
 
-    /// No transport or sleep (the client supplies its own), the system
-    /// clock and nonces, the real file system, an empty environment.
-    pub(crate) fn new_bare() -> Self {
+    /// No transport or sleep (a client supplies its own), the system clock
+    /// and nonces, the real file system, an empty environment.
+    pub fn empty() -> Self {
         Self {
             transport: None,
             sleep: None,
@@ -104,7 +101,8 @@ impl ProviderConfig {
         self
     }
 
-    pub(crate) fn shared_transport(mut self, transport: SharedTransport) -> Self {
+    /// An already shared transport (a client passes its own).
+    pub fn shared_transport(mut self, transport: SharedTransport) -> Self {
         self.transport = Some(transport);
         self
     }
@@ -115,7 +113,8 @@ impl ProviderConfig {
         self
     }
 
-    pub(crate) fn shared_sleep(mut self, sleep: SharedAsyncSleep) -> Self {
+    /// An already shared sleep (a client passes its own).
+    pub fn shared_sleep(mut self, sleep: SharedAsyncSleep) -> Self {
         self.sleep = Some(sleep);
         self
     }
@@ -126,7 +125,8 @@ impl ProviderConfig {
         self
     }
 
-    pub(crate) fn shared_time_source(mut self, time: Arc<dyn TimeSource>) -> Self {
+    /// An already shared clock (a client passes its own).
+    pub fn shared_time_source(mut self, time: Arc<dyn TimeSource>) -> Self {
         self.time = time;
         self
     }
@@ -137,7 +137,8 @@ impl ProviderConfig {
         self
     }
 
-    pub(crate) fn shared_nonce_source(mut self, nonce: Arc<dyn NonceSource>) -> Self {
+    /// An already shared nonce source (a client passes its own).
+    pub fn shared_nonce_source(mut self, nonce: Arc<dyn NonceSource>) -> Self {
         self.nonce = nonce;
         self
     }
@@ -151,11 +152,6 @@ impl ProviderConfig {
     /// The environment variables, read now (spec §9 lists them).
     pub fn environment(mut self, env: &dyn Environment) -> Self {
         self.env = EnvSnapshot::capture(env);
-        self
-    }
-
-    pub(crate) fn env_snapshot(mut self, env: EnvSnapshot) -> Self {
-        self.env = env;
         self
     }
 
@@ -193,7 +189,7 @@ impl ProviderConfig {
     /// is missing or unreadable.
     pub(crate) fn read_file(&self, path: &Path) -> Result<String, crate::Error> {
         self.read_file_if_present(path)?
-            .ok_or_else(|| crate::Error::credentials(format!("{} not found", path.display())))
+            .ok_or_else(|| crate::Error::new(format!("{} not found", path.display())))
     }
 
     /// [`read_file`](Self::read_file), with `None` when there is no file.
@@ -201,11 +197,10 @@ impl ProviderConfig {
         match self.fs.read_to_string(path) {
             Ok(text) => Ok(Some(text)),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-            Err(e) => Err(crate::Error::credentials(format!(
-                "{} cannot be read ({e})",
-                path.display()
-            ))
-            .with_source(e)),
+            Err(e) => Err(
+                crate::Error::new(format!("{} cannot be read ({e})", path.display()))
+                    .with_source(e),
+            ),
         }
     }
 
@@ -223,6 +218,34 @@ impl ProviderConfig {
     }
 }
 
+/// The hyper transport with the official SDKs' connect and read timeouts
+/// (5 s and 10 s); each request is bounded further by its provider.
+#[cfg(feature = "hyper")]
+fn default_transport() -> Option<SharedTransport> {
+    ecs_transport::HyperTransport::builder()
+        .connect_timeout(Duration::from_secs(5))
+        .response_timeout(Duration::from_secs(10))
+        .build()
+        .ok()
+        .map(SharedTransport::new)
+}
+
+#[cfg(not(feature = "hyper"))]
+fn default_transport() -> Option<SharedTransport> {
+    None
+}
+
+/// Tokio's timer.
+#[cfg(feature = "hyper")]
+fn default_sleep() -> Option<SharedAsyncSleep> {
+    Some(SharedAsyncSleep::new(ecs_transport::TokioSleep))
+}
+
+#[cfg(not(feature = "hyper"))]
+fn default_sleep() -> Option<SharedAsyncSleep> {
+    None
+}
+
 /// The per-request deadline of STS and credentials-URI calls.
 pub(crate) const HTTP_TIMEOUT: Duration = Duration::from_secs(15);
 
@@ -234,7 +257,7 @@ mod tests {
     #[test]
     fn home_comes_from_env_then_file_system() {
         let env: HashMap<String, String> = [("HOME".to_owned(), "/env/home".to_owned())].into();
-        let fs = crate::credentials::fs::InMemoryFileSystem::new().with_home("/fs/home");
+        let fs = crate::fs::InMemoryFileSystem::new().with_home("/fs/home");
         let c = ProviderConfig::new()
             .environment(&env)
             .file_system(fs.clone());
