@@ -16,3 +16,21 @@ pub fn workspace_root() -> PathBuf {
 #[doc = include_str!("../README.md")]
 #[cfg(doctest)]
 pub struct ReadmeDoctests;
+
+/// Each crate's README.md, compiled and run as doctests, so that what a
+/// reader of a published crate sees stays true.
+#[cfg(doctest)]
+mod crate_readmes {
+    #[doc = include_str!("../crates/ecs-model/README.md")]
+    struct EcsModel;
+    #[doc = include_str!("../crates/ecs-sign/README.md")]
+    struct EcsSign;
+    #[doc = include_str!("../crates/ecs-transport/README.md")]
+    struct EcsTransport;
+    #[doc = include_str!("../crates/ecs-credentials/README.md")]
+    struct EcsCredentials;
+    #[doc = include_str!("../crates/ecs-assist/README.md")]
+    struct EcsAssist;
+    #[doc = include_str!("../crates/ecs-emulator/README.md")]
+    struct EcsEmulator;
+}
