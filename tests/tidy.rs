@@ -156,3 +156,53 @@ fn deny_bans_every_second_crypto_and_tls_backend() {
         );
     }
 }
+
+/// Every crate that can be published carries what crates.io and docs.rs
+/// show: its own README.md, a description, keywords and categories, and
+/// docs.rs settings when it is a library. (`cargo xtask package` builds
+/// each from its package alone.)
+#[test]
+fn every_publishable_crate_has_its_readme_and_metadata() {
+    for member in members() {
+        let dir = workspace_root().join(&member);
+        let manifest = read(&dir.join("Cargo.toml"));
+        if manifest.contains("publish = false") {
+            continue;
+        }
+        assert!(
+            dir.join("README.md").is_file(),
+            "{member} is published but has no README.md of its own"
+        );
+        for field in [
+            "description = ",
+            "keywords = ",
+            "categories = ",
+            "readme = ",
+        ] {
+            assert!(
+                manifest.lines().any(|line| line.starts_with(field)),
+                "{member}/Cargo.toml has no `{}`",
+                field.trim_end_matches(" = ")
+            );
+        }
+        if dir.join("src/lib.rs").is_file() {
+            assert!(
+                manifest.contains("[package.metadata.docs.rs]"),
+                "{member}/Cargo.toml has no [package.metadata.docs.rs]"
+            );
+        }
+    }
+}
+
+/// A path dependency needs a version to be published; the workspace's
+/// crates are named once, in `[workspace.dependencies]`.
+#[test]
+fn every_workspace_path_dependency_has_a_version() {
+    let manifest = read(&workspace_root().join("Cargo.toml"));
+    for line in manifest.lines().filter(|line| line.contains("path = ")) {
+        assert!(
+            line.contains("version = "),
+            "a path dependency without a version cannot be published: {line}"
+        );
+    }
+}

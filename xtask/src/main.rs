@@ -57,6 +57,9 @@ enum Verb {
     Test,
     /// Build the docs with warnings denied.
     Doc,
+    /// Package every publishable crate as crates.io would receive it and
+    /// build each from its package alone.
+    Package,
     /// cargo-deny: bans, licenses and sources (advisories on request).
     Deny {
         /// Also check the RustSec advisory database (needs network access to
@@ -124,6 +127,7 @@ fn run(verb: Verb) -> Result<()> {
         Verb::Deps => deps_step(&mut steps),
         Verb::Test => test(&mut steps),
         Verb::Doc => doc(&mut steps),
+        Verb::Package => package(&mut steps),
         Verb::Deny { advisories } => deny(&mut steps, advisories),
         Verb::Bench { no_criterion } => bench(&mut steps, !no_criterion),
         Verb::Fuzz {
@@ -223,6 +227,23 @@ fn doc(steps: &mut Steps) -> Result<()> {
         Cmd::cargo(["doc", "--workspace", "--no-deps", "--all-features"])
             .env("RUSTDOCFLAGS", "-D warnings"),
     )
+}
+
+/// The crates that are never published (`publish = false`).
+const UNPUBLISHED: &[&str] = &["ecs-tests", "xtask"];
+
+/// `cargo package` of every publishable crate, verified: each is built from
+/// its `.crate` file alone, with the workspace crates it depends on taken
+/// from their own packages, so a file outside a crate's folder, a path
+/// dependency without a version or a missing manifest field fails here
+/// rather than at publication. A dirty tree is allowed: what is checked is
+/// what would be packaged.
+fn package(steps: &mut Steps) -> Result<()> {
+    let mut args = vec!["package", "--workspace", "--allow-dirty"];
+    for krate in UNPUBLISHED {
+        args.extend(["--exclude", krate]);
+    }
+    steps.run("package", Cmd::cargo(args))
 }
 
 fn deny(steps: &mut Steps, advisories: bool) -> Result<()> {
@@ -542,6 +563,7 @@ fn ci(steps: &mut Steps) -> Result<()> {
     deps_step(steps)?;
     test(steps)?;
     doc(steps)?;
+    package(steps)?;
     deny(steps, false)?;
     interop(steps, None)?;
     // A smoke of every fuzz target; long runs are `cargo xtask fuzz`.
