@@ -821,8 +821,16 @@ STS_PARAMS = ("Action", "RoleArn", "RoleSessionName", "DurationSeconds", "Policy
               "ExternalId", "OIDCProviderArn", "OIDCToken")
 
 
-def canned_answer(params):
+def canned_answer(params, path=""):
     """What the recording server answers (the same in interop-oracle)."""
+    if path == "/cloud-credentials":
+        return {"CloudCredential": {"AccessKeyId": "SSO.AK", "AccessKeySecret": "sso-secret",
+                                    "SecurityToken": "token-of-sso", "Expiration": "2099-01-01T00:00:00Z"}}
+    if path == "/v1/token":
+        return {"access_token": "new-access", "refresh_token": "new-refresh", "expires_in": 3600}
+    if path == "/v1/exchange":
+        return {"AccessKeyId": "OAUTH.AK", "AccessKeySecret": "oauth-secret",
+                "SecurityToken": "token-of-oauth", "Expiration": "2099-01-01T00:00:00Z"}
     action = params.get("Action", "")
     if action in ("AssumeRole", "AssumeRoleWithOIDC"):
         return {"RequestId": "R", "Credentials": {
@@ -859,7 +867,7 @@ def probe_credentials():
             params.update({k: str(v) for k, v in body.items()})
         requests.append({"host": request.headers.get("host", ""), "path": request.pathname,
                          "params": params})
-        return Response(canned_answer(params))
+        return Response(canned_answer(params, request.pathname))
 
     async def do_action_async(request, runtime=None):
         return do_action(request, runtime)
@@ -950,6 +958,21 @@ def credential_fixtures(rng):
     external = json.dumps({"mode": "AK", "access_key_id": "EXT." + key_id(rng), "access_key_secret": secret_of(rng)})
     add("cli External", {}, {".aliyun/config.json": cli_config([{
         "name": "x", "mode": "External", "process_command": f"echo '{external}'"}], "x")})
+    sso = {"name": "sso", "mode": "CloudSSO", "cloud_sso_sign_in_url": "https://signin.example.com/d-1/login",
+           "cloud_sso_account_id": str(rng.randint(10**9, 10**10)), "cloud_sso_access_config": "ac-" + random_bucket(rng),
+           "access_token": "sso-" + random_bucket(rng)}
+    add("cli CloudSSO", {}, {".aliyun/config.json": cli_config([{**sso, "cloud_sso_access_token_expire": 4102444800}], "sso")})
+    add("cli CloudSSO with an expired access token", {}, {".aliyun/config.json": cli_config(
+        [{**sso, "cloud_sso_access_token_expire": 1700000000}], "sso")})
+    oauth = {"name": "o", "mode": "OAuth", "oauth_site_type": rng.choice(["CN", "INTL"]),
+             "oauth_access_token": "old-access", "oauth_refresh_token": "old-refresh"}
+    add("cli OAuth, access token expired", {}, {".aliyun/config.json": cli_config(
+        [{**oauth, "oauth_access_token_expire": 1700000000}], "o")})
+    add("cli OAuth, access token fresh", {}, {".aliyun/config.json": cli_config(
+        [{**oauth, "oauth_access_token_expire": 4102444800}], "o")})
+    add("cli OAuth, cached STS still valid", {}, {".aliyun/config.json": cli_config(
+        [{**oauth, "oauth_access_token_expire": 1700000000, "access_key_id": "CACHED." + key_id(rng),
+          "access_key_secret": secret_of(rng), "sts_token": "cached-token", "sts_expiration": 4102444800}], "o")})
     add("cli current names a missing profile", {}, {".aliyun/config.json": cli_config([a], "zz")})
     add("cli malformed json", {}, {".aliyun/config.json": '{"current": "a", "profiles": [ '})
     add("cli disabled, ini used", {"ALIBABA_CLOUD_CLI_PROFILE_DISABLED": "true"},
@@ -1013,10 +1036,13 @@ def suite_credentials(rng):
     cases, official = [], []
     root = tempfile.mkdtemp(prefix="ecs-assist-credentials-")
     for i, fixture in enumerate(credential_fixtures(rng)):
-        home = os.path.join(root, f"home-{i}")
-        os.makedirs(home)
-        env = materialize(fixture, home)
-        child_env = {"PATH": os.environ.get("PATH", ""), **env}
+        # Each side gets its own copy: both may write refreshed tokens back.
+        homes = [os.path.join(root, f"home-{i}-{side}") for side in ("official", "ours")]
+        for home in homes:
+            os.makedirs(home)
+        official_env = materialize(fixture, homes[0])
+        env = materialize(fixture, homes[1])
+        child_env = {"PATH": os.environ.get("PATH", ""), **official_env}
         done = subprocess.run([sys.executable, os.path.abspath(__file__), "--probe-credentials"],
                               env=child_env, capture_output=True, check=False, timeout=60)
         if done.returncode != 0:
@@ -1036,6 +1062,9 @@ def compare_credentials(report, cases, official, ours):
                               f"ours {mine.get('error') or (mine.get('id'), mine.get('token'))}")
         elif (theirs["id"], theirs["token"], theirs["secret_sha256"]) != (mine["id"], mine["token"], mine["secret_sha256"]):
             report.differ(f"{name}: credentials", f"official {theirs['id']}/{theirs['token']} ours {mine['id']}/{mine['token']}")
+        paths = lambda side: [r["path"] for r in side["requests"] if not r["params"].get("Action")]
+        if paths(theirs) != paths(mine):
+            report.differ(f"{name}: requests", f"official {paths(theirs)} ours {paths(mine)}")
         sts = lambda side: [r for r in side["requests"] if r["params"].get("Action", "").startswith("AssumeRole")]
         a, b = sts(theirs), sts(mine)
         if len(a) != len(b):

@@ -138,15 +138,17 @@ pub use config::{
     TimeoutConfig,
 };
 pub use credentials::{
-    CHAIN_SOURCES, CliProfileCredentialsProvider, CredentialsFuture, CredentialsProvider,
-    CredentialsUriProvider, DEFAULT_IMDS_ENDPOINT, DefaultCredentialsChain,
-    DefaultCredentialsChainBuilder, ENV_CLI_PROFILE_DISABLED, ENV_CREDENTIALS_FILE,
-    ENV_CREDENTIALS_URI, ENV_ECS_METADATA, ENV_ECS_METADATA_DISABLED, ENV_IMDSV1_DISABLED,
-    ENV_OIDC_PROVIDER_ARN, ENV_OIDC_TOKEN_FILE, ENV_PROFILE, ENV_ROLE_ARN, ENV_ROLE_SESSION_NAME,
-    ENV_STS_REGION, ENV_VPC_ENDPOINT_ENABLED, EcsRamRoleCredentialsProvider,
-    EnvironmentCredentialsProvider, FileSystem, InMemoryFileSystem, IniFileCredentialsProvider,
-    OidcRoleArnCredentialsProvider, OsFileSystem, ProviderConfig, RamRoleArnCredentialsProvider,
-    SharedCredentialsProvider, StaticCredentialsProvider,
+    CHAIN_SOURCES, CliProfileCredentialsProvider, CloudSsoCredentialsProvider, CloudSsoProfile,
+    CredentialsFuture, CredentialsProvider, CredentialsUriProvider, DEFAULT_IMDS_ENDPOINT,
+    DefaultCredentialsChain, DefaultCredentialsChainBuilder, ENV_CLI_PROFILE_DISABLED,
+    ENV_CREDENTIALS_FILE, ENV_CREDENTIALS_URI, ENV_ECS_METADATA, ENV_ECS_METADATA_DISABLED,
+    ENV_IMDSV1_DISABLED, ENV_OAUTH_SIGN_IN_URL, ENV_OIDC_PROVIDER_ARN, ENV_OIDC_TOKEN_FILE,
+    ENV_PROFILE, ENV_ROLE_ARN, ENV_ROLE_SESSION_NAME, ENV_STS_REGION, ENV_VPC_ENDPOINT_ENABLED,
+    EXTERNAL_COMMAND_TIMEOUT, EcsRamRoleCredentialsProvider, EnvironmentCredentialsProvider,
+    ExternalProcessCredentialsProvider, FileSystem, InMemoryFileSystem, IniFileCredentialsProvider,
+    OAuthCredentialsProvider, OAuthProfile, OidcRoleArnCredentialsProvider, OsFileSystem,
+    ProviderConfig, RamRoleArnCredentialsProvider, SharedCredentialsProvider,
+    StaticCredentialsProvider,
 };
 pub use endpoint::{Endpoint, EndpointType, Scheme};
 pub use error::{Error, ErrorKind};
