@@ -5,6 +5,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
+#[path = "support/provider.rs"]
+mod provider;
 #[path = "support/server.rs"]
 mod server;
 
@@ -14,33 +16,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use ecs_assist::{
-    CliProfileCredentialsProvider, CredentialsProvider, ENV_OAUTH_SIGN_IN_URL,
-    ExternalProcessCredentialsProvider, InMemoryFileSystem, OsFileSystem, ProviderConfig,
+    CliProfileCredentialsProvider, ENV_OAUTH_SIGN_IN_URL, ExternalProcessCredentialsProvider,
+    InMemoryFileSystem, OsFileSystem, ProviderConfig,
 };
 use ecs_sign::ManualTimeSource;
+use provider::{T0, config, get};
 use server::Server;
 use time::macros::datetime;
-
-const T0: time::OffsetDateTime = datetime!(2026-01-01 00:00:00 UTC);
-const LIMIT: Duration = Duration::from_secs(20);
-
-async fn get(p: &dyn CredentialsProvider) -> Result<ecs_sign::Credentials, ecs_assist::Error> {
-    tokio::time::timeout(LIMIT, p.provide_credentials())
-        .await
-        .expect("bounded")
-}
-
-fn config(env: &[(&str, &str)], fs: InMemoryFileSystem) -> ProviderConfig {
-    let mut vars: HashMap<String, String> = env
-        .iter()
-        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-        .collect();
-    vars.insert("HOME".into(), "/home/u".into());
-    ProviderConfig::new()
-        .environment(&vars)
-        .file_system(fs)
-        .time_source(Arc::new(ManualTimeSource::new(T0)))
-}
 
 fn cli_file(profiles: &str, current: &str) -> InMemoryFileSystem {
     InMemoryFileSystem::new().with_file(
