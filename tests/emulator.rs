@@ -666,7 +666,8 @@ async fn a_tag_key_without_a_value_matches_any_value_and_an_empty_value_only_emp
         ids
     };
     // (raw query parameters, the invocations listed)
-    let cases: [(&[(&str, &str)], &[&str]); 4] = [
+    type Case<'a> = (&'a [(&'a str, &'a str)], &'a [&'a str]);
+    let cases: [Case<'_>; 4] = [
         (&[("Tag.1.Key", "env")], &["t-empty", "t-prod"]),
         (&[("Tag.1.Key", "env"), ("Tag.1.Value", "")], &["t-empty"]),
         (

@@ -6,7 +6,7 @@
 //! built once, on the first query that asks for a status.
 
 use std::collections::BTreeMap;
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use crate::data::{InvocationMeta, Record, RepeatMode, ResultSpec, Status};
 use crate::positions::Set;
@@ -31,6 +31,33 @@ pub(crate) fn splitmix(mut x: u64) -> u64 {
     x ^ (x >> 31)
 }
 
+/// Appends `n` in decimal, with leading zeros up to `width` digits (a
+/// page's results are built by the thousand a second: this is cheaper
+/// than the formatting machinery).
+fn push_number(out: &mut String, n: u64, width: usize) {
+    let mut digits = [b'0'; 20];
+    let mut at = digits.len();
+    let mut rest = n;
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (rest % 10) as u8;
+        rest /= 10;
+        if rest == 0 {
+            break;
+        }
+    }
+    let start = at.min(digits.len().saturating_sub(width));
+    out.extend(digits[start..].iter().map(|&d| char::from(d)));
+}
+
+/// `prefix` then `n` on `width` digits.
+fn id(prefix: &str, n: u64, width: usize) -> String {
+    let mut out = String::with_capacity(prefix.len() + width);
+    out.push_str(prefix);
+    push_number(&mut out, n, width);
+    out
+}
+
 /// A generated, deterministic data set of `count` results.
 #[derive(Debug)]
 pub(crate) struct Generated {
@@ -39,7 +66,14 @@ pub(crate) struct Generated {
     seed: u64,
     /// The positions of the failed results, sorted; built on first use.
     failed: OnceLock<Arc<[u32]>>,
+    /// The invocation parts of recent results, by invocation modulo the
+    /// number of slots: a page's results mostly share their invocation,
+    /// and building them is most of the cost of a generated result.
+    recent: [Mutex<Option<(u64, Arc<InvocationMeta>)>>; RECENT_SLOTS],
 }
+
+/// Slots of [`Generated::recent`].
+const RECENT_SLOTS: usize = 64;
 
 /// The classes of final status a generated result can have.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -58,7 +92,37 @@ impl Generated {
             region_id,
             seed,
             failed: OnceLock::new(),
+            recent: std::array::from_fn(|_| Mutex::new(None)),
         }
+    }
+
+    /// The invocation part of the results of `invocation`.
+    fn invocation_meta(&self, invocation: u64) -> Arc<InvocationMeta> {
+        let slot = &self.recent[(invocation % RECENT_SLOTS as u64) as usize];
+        if let Ok(recent) = slot.lock()
+            && let Some((at, meta)) = recent.as_ref()
+            && *at == invocation
+        {
+            return Arc::clone(meta);
+        }
+        let meta = Arc::new(InvocationMeta {
+            command_id: Self::command_id(invocation % COMMANDS),
+            invoke_id: Self::invoke_id(invocation),
+            region_id: self.region_id.clone(),
+            resource_group_id: None,
+            tags: BTreeMap::new(),
+            repeat_mode: RepeatMode::Once,
+            username: Some("root".to_owned()),
+            launcher: None,
+            termination_mode: None,
+            container_id: None,
+            container_name: None,
+            oss_output_delivery: None,
+        });
+        if let Ok(mut recent) = slot.lock() {
+            *recent = Some((invocation, Arc::clone(&meta)));
+        }
+        meta
     }
 
     pub(crate) fn len(&self) -> u64 {
@@ -70,15 +134,15 @@ impl Generated {
     }
 
     fn invoke_id(invocation: u64) -> String {
-        format!("t-gen{invocation:011}")
+        id("t-gen", invocation, 11)
     }
 
     fn instance_id(instance: u64) -> String {
-        format!("i-gen{instance:015}")
+        id("i-gen", instance, 15)
     }
 
     fn command_id(command: u64) -> String {
-        format!("c-gen{command:011}")
+        id("c-gen", command, 11)
     }
 
     /// The number in an id `prefix` + `digits` decimal digits.
@@ -218,32 +282,37 @@ impl Generated {
             Outcome::Timeout => ("Timeout", -1, Some("ExecutionTimeout")),
         };
         let instance_id = Self::instance_id(Self::instance_of(k));
-        let invoke_id = Self::invoke_id(invocation);
-        let output = format!(
-            "result {k} of {invoke_id} on {instance_id}: status {status}, checksum {mix:016x}\n"
+        let meta = self.invocation_meta(invocation);
+        // "result K of INVOKE on INSTANCE: status STATUS, checksum HEX\n"
+        let mut output = String::with_capacity(100);
+        output.push_str("result ");
+        push_number(&mut output, k, 0);
+        output.push_str(" of ");
+        output.push_str(&meta.invoke_id);
+        output.push_str(" on ");
+        output.push_str(&instance_id);
+        output.push_str(": status ");
+        output.push_str(status);
+        output.push_str(", checksum ");
+        const HEX: &[u8; 16] = b"0123456789abcdef";
+        output.extend(
+            (0..16)
+                .rev()
+                .map(|i| char::from(HEX[((mix >> (i * 4)) & 0xF) as usize])),
         );
+        output.push('\n');
+        // "2026-11-DDTHH:MM:SSZ"
         let second = k % 86_400;
-        let time = format!(
-            "2026-11-{:02}T{:02}:{:02}:{:02}Z",
-            1 + (k / 86_400) % 28,
-            second / 3600,
-            (second / 60) % 60,
-            second % 60
-        );
-        let meta = InvocationMeta {
-            command_id: Self::command_id(invocation % COMMANDS),
-            invoke_id,
-            region_id: self.region_id.clone(),
-            resource_group_id: None,
-            tags: BTreeMap::new(),
-            repeat_mode: RepeatMode::Once,
-            username: Some("root".to_owned()),
-            launcher: None,
-            termination_mode: None,
-            container_id: None,
-            container_name: None,
-            oss_output_delivery: None,
-        };
+        let mut time = String::with_capacity(20);
+        time.push_str("2026-11-");
+        push_number(&mut time, 1 + (k / 86_400) % 28, 2);
+        time.push('T');
+        push_number(&mut time, second / 3600, 2);
+        time.push(':');
+        push_number(&mut time, (second / 60) % 60, 2);
+        time.push(':');
+        push_number(&mut time, second % 60, 2);
+        time.push('Z');
         let result = ResultSpec {
             instance_id,
             status: Status::parse(status).unwrap_or(Status::SUCCESS),
@@ -251,7 +320,7 @@ impl Generated {
             output: None,
             output_base64: None,
             error_code: error_code.map(str::to_owned),
-            error_info: error_code.map(|c| format!("the command ended with {c}")),
+            error_info: error_code.map(|c| ["the command ended with ", c].concat()),
             start_time: Some(time.clone()),
             finished_time: Some(time),
             stop_time: None,
@@ -263,7 +332,7 @@ impl Generated {
             oss_output_error_info: None,
         };
         Record {
-            invocation: Arc::new(meta),
+            invocation: meta,
             result: Arc::new(result),
             output: Arc::from(output.into_bytes()),
             latest: true,

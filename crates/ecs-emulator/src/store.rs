@@ -166,7 +166,7 @@ impl Store {
             }
             sets.push(generated.status(class));
         }
-        let key = format!("generated\n{}", filter.fingerprint());
+        let key = || format!("generated\n{}", filter.fingerprint());
         self.combine(key, sets, generated.all(), heavy)
     }
 
@@ -201,7 +201,7 @@ impl Store {
             moment = index.finished_runs(elapsed_ms);
             sets.push(self.explicit_status(class, moment, heavy)?);
         }
-        let key = format!("explicit\n{moment}\n{}", filter.fingerprint());
+        let key = || format!("explicit\n{moment}\n{}", filter.fingerprint());
         self.combine(key, sets, index.all(), heavy)
     }
 
@@ -223,8 +223,14 @@ impl Store {
     }
 
     /// The intersection of `sets`, all within `side`: `side` itself when no
-    /// set narrows it, built (and kept under `key`) when several do.
-    fn combine(&self, key: String, mut sets: Vec<Set>, side: Set, heavy: bool) -> Option<Set> {
+    /// set narrows it, built (and kept under `key()`) when several do.
+    fn combine(
+        &self,
+        key: impl FnOnce() -> String,
+        mut sets: Vec<Set>,
+        side: Set,
+        heavy: bool,
+    ) -> Option<Set> {
         let whole = side.len();
         // A set as large as the side it lies in is all of it.
         sets.retain(|s| s.len() != whole);
@@ -234,6 +240,7 @@ impl Store {
         if sets.len() < 2 {
             return Some(sets.pop().unwrap_or(side));
         }
+        let key = key();
         if let Some(set) = self.cached(&key) {
             return Some(set);
         }
