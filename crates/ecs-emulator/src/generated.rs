@@ -69,8 +69,11 @@ pub(crate) struct Generated {
     /// The invocation parts of recent results, by invocation modulo the
     /// number of slots: a page's results mostly share their invocation,
     /// and building them is most of the cost of a generated result.
-    recent: [Mutex<Option<(u64, Arc<InvocationMeta>)>>; RECENT_SLOTS],
+    recent: [Mutex<Option<Recent>>; RECENT_SLOTS],
 }
+
+/// An invocation's number and its part of its results.
+type Recent = (u64, Arc<InvocationMeta>);
 
 /// Slots of [`Generated::recent`].
 const RECENT_SLOTS: usize = 64;
