@@ -383,6 +383,25 @@ mod tests {
     use super::*;
     use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 
+    #[tokio::test]
+    async fn more_than_the_maximum_of_generated_results_is_refused() {
+        let err = Emulator::builder()
+            .generate(MAX_GENERATED + 1)
+            .start()
+            .await
+            .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "cannot generate 100000001 results: generate at most 100000000"
+        );
+        let emulator = Emulator::builder()
+            .generate(MAX_GENERATED)
+            .start()
+            .await
+            .unwrap();
+        emulator.shutdown().await;
+    }
+
     /// A client that stalls in its request head is closed without an answer
     /// after the read timeout; one that stalls in its body gets a 400 first.
     #[tokio::test]
