@@ -638,3 +638,96 @@ async fn garbage_requests_get_answers_and_the_emulator_keeps_serving() {
     assert_eq!(send(emulator.addr(), request).await.status, 200);
     emulator.shutdown().await;
 }
+
+#[tokio::test]
+async fn a_tag_key_without_a_value_matches_any_value_and_an_empty_value_only_empty() {
+    let data = r#"{"invocations":[
+        {"invoke_id":"t-prod","command_id":"c-1","tags":{"env":"prod"},
+         "results":[{"instance_id":"i-1","status":"Success"}]},
+        {"invoke_id":"t-empty","command_id":"c-1","tags":{"env":""},
+         "results":[{"instance_id":"i-2","status":"Success"}]},
+        {"invoke_id":"t-other","command_id":"c-1","tags":{"team":"x"},
+         "results":[{"instance_id":"i-3","status":"Success"}]}]}"#;
+    let emulator = Emulator::builder()
+        .data(DataSet::from_json(data).unwrap())
+        .time_source(ManualTimeSource::new(NOW))
+        .start()
+        .await
+        .unwrap();
+    let creds = demo_credentials();
+    let invoke_ids = |reply: crate::support::Reply| {
+        let mut ids: Vec<String> = reply
+            .page()
+            .invocation
+            .results
+            .into_iter()
+            .map(|r| r.invoke_id)
+            .collect();
+        ids.sort();
+        ids
+    };
+    // (raw query parameters, the invocations listed)
+    type Case<'a> = (&'a [(&'a str, &'a str)], &'a [&'a str]);
+    let cases: [Case<'_>; 4] = [
+        (&[("Tag.1.Key", "env")], &["t-empty", "t-prod"]),
+        (&[("Tag.1.Key", "env"), ("Tag.1.Value", "")], &["t-empty"]),
+        (
+            &[("Tag.1.Key", "env"), ("Tag.1.Value", "prod")],
+            &["t-prod"],
+        ),
+        (&[("Tag.1.Key", "team"), ("Tag.2.Key", "env")], &[]),
+    ];
+    for (i, (tags, expected)) in cases.iter().enumerate() {
+        let mut params = vec![("RegionId", "cn-hangzhou")];
+        params.extend_from_slice(tags);
+        let request = v1_request(
+            emulator.addr(),
+            &params,
+            "JSON",
+            &creds,
+            NOW,
+            &format!("tag-{i}"),
+        );
+        let ids = invoke_ids(send(emulator.addr(), request).await);
+        assert_eq!(ids, *expected, "{tags:?}");
+    }
+    // A NextToken of the key-only filter is not one of the empty-value
+    // filter: they are different queries.
+    let first = v1_request(
+        emulator.addr(),
+        &[
+            ("RegionId", "cn-hangzhou"),
+            ("Tag.1.Key", "env"),
+            ("MaxResults", "1"),
+        ],
+        "JSON",
+        &creds,
+        NOW,
+        "tag-token-1",
+    );
+    let token = send(emulator.addr(), first)
+        .await
+        .page()
+        .invocation
+        .next_token
+        .unwrap();
+    let other = v1_request(
+        emulator.addr(),
+        &[
+            ("RegionId", "cn-hangzhou"),
+            ("Tag.1.Key", "env"),
+            ("Tag.1.Value", ""),
+            ("MaxResults", "1"),
+            ("NextToken", &token),
+        ],
+        "JSON",
+        &creds,
+        NOW,
+        "tag-token-2",
+    );
+    assert_eq!(
+        send(emulator.addr(), other).await.code(),
+        "InvalidParameter.NextToken"
+    );
+    emulator.shutdown().await;
+}

@@ -301,3 +301,144 @@ async fn many_idle_connections_do_not_stop_the_service() {
     assert_serving(addr).await;
     emulator.shutdown().await;
 }
+
+/// A V3 request whose `x-acs-content-sha256` says `claimed` while the
+/// signature covers the hash of the body actually sent (`body`): what a
+/// client that hashes one body and sends another, or a forger, produces.
+fn v3_with_content_hash(
+    addr: SocketAddr,
+    nonce: &str,
+    claimed: &str,
+    body: &[u8],
+) -> http::Request<http_body_util::Full<bytes::Bytes>> {
+    use ecs_sign::acs3;
+    let host = addr.to_string();
+    let date = ecs_sign::format_timestamp(SystemTimeSource.now()).unwrap();
+    let query = [("RegionId", "cn-hangzhou")];
+    let mut headers = vec![
+        ("host", host.as_str()),
+        ("x-acs-action", "DescribeInvocationResults"),
+        ("x-acs-version", "2014-05-26"),
+        ("x-acs-date", date.as_str()),
+        ("x-acs-signature-nonce", nonce),
+        ("x-acs-content-sha256", claimed),
+    ];
+    let canonical = acs3::canonical_request(
+        "POST",
+        "/",
+        &query,
+        &headers,
+        &acs3::SignedHeaders::Default,
+        &acs3::hashed_payload(body),
+    )
+    .unwrap();
+    let signature = acs3::signature(
+        DEMO_ACCESS_KEY_SECRET,
+        &acs3::string_to_sign(canonical.as_str()),
+    );
+    let authorization =
+        acs3::authorization(DEMO_ACCESS_KEY_ID, canonical.signed_headers(), &signature);
+    headers.push(("authorization", authorization.as_str()));
+    let mut builder = http::Request::builder()
+        .method("POST")
+        .uri(format!("/?{}", ecs_sign::encode_query(&query)));
+    for (name, value) in headers {
+        builder = builder.header(name, value);
+    }
+    builder
+        .body(http_body_util::Full::new(bytes::Bytes::copy_from_slice(
+            body,
+        )))
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_content_hash_that_is_not_the_bodys_is_refused() {
+    let emulator = emulator().await;
+    let addr = emulator.addr();
+    let empty = ecs_sign::acs3::hashed_payload(b"");
+    // The signature covers the body's real hash; the header claims another.
+    for (i, (claimed, body)) in [
+        (ecs_sign::acs3::hashed_payload(b"another body"), &b""[..]),
+        (empty.clone(), &b"x=1"[..]),
+        ("not-a-hash".to_owned(), &b""[..]),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let request = v3_with_content_hash(addr, &format!("forged-{i}"), &claimed, body);
+        let reply = support::send(addr, request).await;
+        assert_eq!(reply.status, 400, "{claimed}");
+        assert_eq!(reply.code(), "SignatureDoesNotMatch", "{claimed}");
+        let message =
+            ecs_model::decode_error(reply.status, reply.content_type(), &reply.body).message;
+        assert!(message.contains("x-acs-content-sha256"), "{message}");
+    }
+    // The header that matches the body is served, with a body or without.
+    let honest = v3_with_content_hash(addr, "honest", &empty, b"");
+    assert_eq!(support::send(addr, honest).await.status, 200);
+    let with_body = ecs_sign::acs3::hashed_payload(b"x=1");
+    let honest = v3_with_content_hash(addr, "honest-body", &with_body, b"x=1");
+    assert_eq!(support::send(addr, honest).await.status, 200);
+    assert_serving(addr).await;
+    emulator.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_nonce_over_128_bytes_is_refused_as_the_service_refuses_it() {
+    let emulator = emulator().await;
+    let addr = emulator.addr();
+    let credentials = Credentials::new(DEMO_ACCESS_KEY_ID, DEMO_ACCESS_KEY_SECRET).unwrap();
+    let params = [("RegionId", "cn-hangzhou")];
+    for (i, v3) in [false, true].into_iter().enumerate() {
+        let long = format!("{i}{}", "n".repeat(128));
+        let request = if v3 {
+            support::v3_request(
+                addr,
+                &params,
+                "application/json",
+                &credentials,
+                SystemTimeSource.now(),
+                &long,
+            )
+        } else {
+            support::v1_request(
+                addr,
+                &params,
+                "JSON",
+                &credentials,
+                SystemTimeSource.now(),
+                &long,
+            )
+        };
+        let reply = support::send(addr, request).await;
+        assert_eq!(
+            (reply.status, reply.code().as_str()),
+            (400, "InvalidSignatureNonce"),
+            "v3={v3}"
+        );
+        // 128 bytes is still a nonce.
+        let fits = format!("{i}{}", "m".repeat(127));
+        let request = if v3 {
+            support::v3_request(
+                addr,
+                &params,
+                "application/json",
+                &credentials,
+                SystemTimeSource.now(),
+                &fits,
+            )
+        } else {
+            support::v1_request(
+                addr,
+                &params,
+                "JSON",
+                &credentials,
+                SystemTimeSource.now(),
+                &fits,
+            )
+        };
+        assert_eq!(support::send(addr, request).await.status, 200, "v3={v3}");
+    }
+    emulator.shutdown().await;
+}

@@ -29,8 +29,27 @@ impl Transport for Recorder {
             }
         }
         let action = params.get("Action").cloned().unwrap_or_default();
-        let answer = match action.as_str() {
-            "AssumeRole" | "AssumeRoleWithOIDC" => json!({
+        let answer = match (uri.path(), action.as_str()) {
+            ("/cloud-credentials", _) => json!({
+                "CloudCredential": {
+                    "AccessKeyId": "SSO.AK",
+                    "AccessKeySecret": "sso-secret",
+                    "SecurityToken": "token-of-sso",
+                    "Expiration": "2099-01-01T00:00:00Z",
+                },
+            }),
+            ("/v1/token", _) => json!({
+                "access_token": "new-access",
+                "refresh_token": "new-refresh",
+                "expires_in": 3600,
+            }),
+            ("/v1/exchange", _) => json!({
+                "AccessKeyId": "OAUTH.AK",
+                "AccessKeySecret": "oauth-secret",
+                "SecurityToken": "token-of-oauth",
+                "Expiration": "2099-01-01T00:00:00Z",
+            }),
+            (_, "AssumeRole" | "AssumeRoleWithOIDC") => json!({
                 "RequestId": "R",
                 "Credentials": {
                     "AccessKeyId": format!("STS.{action}"),

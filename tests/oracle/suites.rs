@@ -10,6 +10,7 @@ pub(crate) fn answer(case: &Value) -> Value {
     let result = match case["suite"].as_str() {
         Some("sign_v3") => sign_v3(case),
         Some("sign_v1") => sign_v1(case),
+        Some("sign_oss") => sign_oss(case),
         Some("endpoint") => Ok(endpoint(case)),
         Some("response") => response(case),
         Some("retry") => retry(case),
@@ -181,4 +182,66 @@ fn hex(bytes: &[u8]) -> String {
         let _ = write!(out, "{b:02x}");
         out
     })
+}
+
+/// An OSS GetObject request: our canonical request, string to sign and
+/// `Authorization`.
+pub(crate) fn sign_oss(case: &Value) -> Result<Value, String> {
+    use ecs_sign::{Credentials, oss_v4};
+    let bucket = text(case, "bucket")?;
+    let key = text(case, "key")?;
+    let region = text(case, "region")?;
+    let headers = pairs(&case["headers"])?;
+    let query = pairs(&case["query"])?;
+    let additional: Vec<&str> = case["additional"]
+        .as_array()
+        .ok_or("`additional` is not an array")?
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    let mut credentials = Credentials::new(text(case, "key_id")?, text(case, "secret")?)
+        .map_err(|e| e.to_string())?;
+    if let Some(token) = case["token"].as_str() {
+        credentials = credentials
+            .with_security_token(token)
+            .map_err(|e| e.to_string())?;
+    }
+    let time = time::OffsetDateTime::parse(
+        text(case, "time")?,
+        &time::format_description::well_known::Rfc3339,
+    )
+    .map_err(|e| e.to_string())?;
+    let headers: Vec<(&str, &str)> = headers
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    let query: Vec<(&str, &str)> = query
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    let request = oss_v4::OssRequest::new("GET", bucket, key)
+        .with_query(&query)
+        .with_headers(&headers)
+        .with_additional_headers(&additional);
+    let added = oss_v4::sign(&request, &credentials, time, region).map_err(|e| e.to_string())?;
+    let mut all = headers.clone();
+    all.extend(
+        added
+            .iter()
+            .filter(|(k, _)| *k != "Authorization")
+            .map(|(k, v)| (*k, v.as_str())),
+    );
+    let canonical =
+        oss_v4::canonical_request(&request, &all, &oss_v4::additional_headers(&request));
+    let datetime = oss_v4::format_datetime(time).map_err(|e| e.to_string())?;
+    let scope = oss_v4::scope(&datetime[..8], region, oss_v4::PRODUCT);
+    let authorization = added
+        .iter()
+        .find(|(k, _)| *k == "Authorization")
+        .map(|(_, v)| v.clone());
+    Ok(json!({
+        "canonical": canonical,
+        "string_to_sign": oss_v4::string_to_sign(&datetime, &scope, &canonical),
+        "authorization": authorization,
+    }))
 }

@@ -25,8 +25,8 @@ pub struct RetryConfig {
     /// Attempts per call, the first included (default 4: three retries, as
     /// the official core SDK). 1 disables retries.
     pub max_attempts: u32,
-    /// Backoff base for transient errors (default 100 ms): attempt `n`
-    /// waits a random time in `[0, min(max_delay, base * 2^n)]`.
+    /// Backoff base for transient errors (default 100 ms): retry `r` (1 for
+    /// the first) waits a random time in `[0, min(max_delay, base * 2^(r-1))]`.
     pub base_delay: Duration,
     /// Backoff base for throttling (default 500 ms).
     pub throttling_base_delay: Duration,

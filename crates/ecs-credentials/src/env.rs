@@ -77,9 +77,12 @@ pub const ENV_CREDENTIALS_URI: &str = "ALIBABA_CLOUD_CREDENTIALS_URI";
 pub const ENV_STS_REGION: &str = "ALIBABA_CLOUD_STS_REGION";
 /// `ALIBABA_CLOUD_VPC_ENDPOINT_ENABLED`: `true` uses `sts-vpc.<region>`.
 pub const ENV_VPC_ENDPOINT_ENABLED: &str = "ALIBABA_CLOUD_VPC_ENDPOINT_ENABLED";
+/// `ECS_ASSIST_OAUTH_SIGN_IN_URL`: the OAuth service of every OAuth profile
+/// (`scheme://host[:port]`), instead of the site type's (ours, not the
+/// official library's: for tests and private deployments).
+pub const ENV_OAUTH_SIGN_IN_URL: &str = "ECS_ASSIST_OAUTH_SIGN_IN_URL";
 
-/// Every variable the credentials chain reads (spec §9), plus the home
-/// directory.
+/// Every variable the credentials chain reads, plus the home directory.
 const CHAIN_VARS: &[&str] = &[
     ENV_ACCESS_KEY_ID,
     ENV_ACCESS_KEY_SECRET,
@@ -97,6 +100,7 @@ const CHAIN_VARS: &[&str] = &[
     ENV_CREDENTIALS_URI,
     ENV_STS_REGION,
     ENV_VPC_ENDPOINT_ENABLED,
+    ENV_OAUTH_SIGN_IN_URL,
     "HOME",
     "USERPROFILE",
 ];

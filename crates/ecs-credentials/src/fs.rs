@@ -6,7 +6,7 @@ use std::fmt;
 use std::fs::{File, Metadata};
 use std::io::{self, Read as _};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 /// The largest credentials file read, in bytes (1 MiB): the files hold a
 /// few hundred bytes, and a device or a runaway file must not fill memory.
@@ -29,6 +29,22 @@ pub trait FileSystem: Send + Sync + fmt::Debug {
     /// The user's home directory, when the environment does not name one
     /// (`HOME`, `USERPROFILE` are asked first).
     fn home_dir(&self) -> Option<PathBuf>;
+
+    /// Replaces the file at `path` with `contents` at once (readers see the
+    /// old file or the new one, never a mix), keeping its permissions. Used
+    /// to write refreshed OAuth tokens back into the aliyun CLI's
+    /// `config.json`.
+    ///
+    /// # Errors
+    /// The I/O error; the default implementation is read-only and always
+    /// fails with [`io::ErrorKind::Unsupported`].
+    fn replace(&self, path: &Path, contents: &[u8]) -> io::Result<()> {
+        let _ = (path, contents);
+        Err(io::Error::new(
+            io::ErrorKind::Unsupported,
+            "this file system is read-only",
+        ))
+    }
 }
 
 impl<T: FileSystem + ?Sized> FileSystem for Arc<T> {
@@ -38,6 +54,10 @@ impl<T: FileSystem + ?Sized> FileSystem for Arc<T> {
 
     fn home_dir(&self) -> Option<PathBuf> {
         (**self).home_dir()
+    }
+
+    fn replace(&self, path: &Path, contents: &[u8]) -> io::Result<()> {
+        (**self).replace(path, contents)
     }
 }
 
@@ -70,6 +90,34 @@ impl FileSystem for OsFileSystem {
 
     fn home_dir(&self) -> Option<PathBuf> {
         std::env::home_dir()
+    }
+
+    fn replace(&self, path: &Path, contents: &[u8]) -> io::Result<()> {
+        use std::io::Write as _;
+        let permissions = std::fs::metadata(path)?.permissions();
+        let name = path
+            .file_name()
+            .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "no file name"))?;
+        // A name no other writer uses: this process's id and a counter.
+        static WRITES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let n = WRITES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let mut temp_name = name.to_os_string();
+        temp_name.push(format!(".tmp-{}-{n}", std::process::id()));
+        let temp = path.with_file_name(temp_name);
+        let written = (|| {
+            let mut file = std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(&temp)?;
+            file.set_permissions(permissions)?;
+            file.write_all(contents)?;
+            file.sync_all()?;
+            std::fs::rename(&temp, path)
+        })();
+        if written.is_err() {
+            let _ = std::fs::remove_file(&temp);
+        }
+        written
     }
 }
 
@@ -142,7 +190,7 @@ fn open_without_blocking(path: &Path) -> io::Result<File> {
 /// ```
 #[derive(Clone, Default)]
 pub struct InMemoryFileSystem {
-    files: HashMap<PathBuf, String>,
+    files: Arc<Mutex<HashMap<PathBuf, String>>>,
     home: Option<PathBuf>,
 }
 
@@ -154,9 +202,15 @@ impl InMemoryFileSystem {
 
     /// Adds (or replaces) the file at `path`.
     #[must_use]
-    pub fn with_file(mut self, path: impl Into<PathBuf>, contents: impl Into<String>) -> Self {
-        self.files.insert(path.into(), contents.into());
+    pub fn with_file(self, path: impl Into<PathBuf>, contents: impl Into<String>) -> Self {
+        self.lock().insert(path.into(), contents.into());
         self
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<PathBuf, String>> {
+        self.files
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// Sets the home directory.
@@ -170,7 +224,8 @@ impl InMemoryFileSystem {
 impl fmt::Debug for InMemoryFileSystem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         // The contents are credentials: only the paths are shown.
-        let mut paths: Vec<_> = self.files.keys().collect();
+        let files = self.lock();
+        let mut paths: Vec<_> = files.keys().collect();
         paths.sort();
         f.debug_struct("InMemoryFileSystem")
             .field("files", &paths)
@@ -181,7 +236,7 @@ impl fmt::Debug for InMemoryFileSystem {
 
 impl FileSystem for InMemoryFileSystem {
     fn read_to_string(&self, path: &Path) -> io::Result<String> {
-        self.files.get(path).cloned().ok_or_else(|| {
+        self.lock().get(path).cloned().ok_or_else(|| {
             io::Error::new(
                 io::ErrorKind::NotFound,
                 format!("{} does not exist", path.display()),
@@ -191,6 +246,20 @@ impl FileSystem for InMemoryFileSystem {
 
     fn home_dir(&self) -> Option<PathBuf> {
         self.home.clone()
+    }
+
+    fn replace(&self, path: &Path, contents: &[u8]) -> io::Result<()> {
+        let text = String::from_utf8(contents.to_vec())
+            .map_err(|_| io::Error::new(io::ErrorKind::InvalidData, "not UTF-8 text"))?;
+        let mut files = self.lock();
+        if !files.contains_key(path) {
+            return Err(io::Error::new(
+                io::ErrorKind::NotFound,
+                format!("{} does not exist", path.display()),
+            ));
+        }
+        files.insert(path.to_path_buf(), text);
+        Ok(())
     }
 }
 

@@ -62,13 +62,16 @@
 
 mod cache;
 mod chain;
+mod cloud_sso;
 mod env;
 mod error;
+mod external;
 mod fs;
 mod http;
 mod imds;
 mod ini;
 mod memo;
+mod oauth;
 mod profile;
 mod provider;
 mod provider_config;
@@ -76,17 +79,20 @@ mod sts;
 mod uri;
 
 pub use chain::{CHAIN_SOURCES, DefaultCredentialsChain, DefaultCredentialsChainBuilder};
+pub use cloud_sso::{CloudSsoCredentialsProvider, CloudSsoProfile};
 pub use env::{
     ENV_ACCESS_KEY_ID, ENV_ACCESS_KEY_SECRET, ENV_CLI_PROFILE_DISABLED, ENV_CREDENTIALS_FILE,
     ENV_CREDENTIALS_URI, ENV_ECS_METADATA, ENV_ECS_METADATA_DISABLED, ENV_IMDSV1_DISABLED,
-    ENV_OIDC_PROVIDER_ARN, ENV_OIDC_TOKEN_FILE, ENV_PROFILE, ENV_ROLE_ARN, ENV_ROLE_SESSION_NAME,
-    ENV_SECURITY_TOKEN, ENV_STS_REGION, ENV_VPC_ENDPOINT_ENABLED, Environment,
-    EnvironmentCredentialsProvider, ProcessEnvironment,
+    ENV_OAUTH_SIGN_IN_URL, ENV_OIDC_PROVIDER_ARN, ENV_OIDC_TOKEN_FILE, ENV_PROFILE, ENV_ROLE_ARN,
+    ENV_ROLE_SESSION_NAME, ENV_SECURITY_TOKEN, ENV_STS_REGION, ENV_VPC_ENDPOINT_ENABLED,
+    Environment, EnvironmentCredentialsProvider, ProcessEnvironment,
 };
 pub use error::{Error, ErrorKind};
+pub use external::{EXTERNAL_COMMAND_TIMEOUT, ExternalProcessCredentialsProvider};
 pub use fs::{FileSystem, InMemoryFileSystem, OsFileSystem};
 pub use imds::EcsRamRoleCredentialsProvider;
 pub use ini::IniFileCredentialsProvider;
+pub use oauth::{OAuthCredentialsProvider, OAuthProfile};
 pub use profile::CliProfileCredentialsProvider;
 pub use provider::{
     CredentialsFuture, CredentialsProvider, SharedCredentialsProvider, StaticCredentialsProvider,

@@ -1,16 +1,20 @@
-//! The aliyun CLI's profiles in `~/.aliyun/config.json` (spec §9): modes
-//! AK, StsToken, RamRoleArn, EcsRamRole, ChainableRamRoleArn and OIDC.
+//! The aliyun CLI's profiles in `~/.aliyun/config.json`: modes AK,
+//! StsToken, RamRoleArn, EcsRamRole, ChainableRamRoleArn, OIDC, External,
+//! CloudSSO and OAuth, read as the official credentials library reads them.
 
 use std::fmt;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use serde_json::{Map, Value};
 
+use crate::cloud_sso::{CloudSsoCredentialsProvider, CloudSsoProfile};
 use crate::env::{ENV_CLI_PROFILE_DISABLED, ENV_PROFILE};
 use crate::error::Error;
+use crate::external::ExternalProcessCredentialsProvider;
 use crate::imds::EcsRamRoleCredentialsProvider;
 use crate::memo::Memo;
+use crate::oauth::{OAuthCredentialsProvider, OAuthProfile};
 use crate::provider::{
     CredentialsFuture, CredentialsProvider, SharedCredentialsProvider, StaticCredentialsProvider,
 };
@@ -59,7 +63,7 @@ impl CliProfileCredentialsProvider {
         })?;
         let file = path.display().to_string();
         let text = self.config.read_file(&path)?;
-        let provider = parse(&self.config, &file, &text)?;
+        let provider = parse(&self.config, &path, &file, &text)?;
         self.resolved.set(provider.clone());
         Ok(provider)
     }
@@ -83,6 +87,7 @@ impl CredentialsProvider for CliProfileCredentialsProvider {
 /// The provider the file describes for the chosen profile.
 fn parse(
     config: &ProviderConfig,
+    path: &Path,
     file: &str,
     text: &str,
 ) -> Result<SharedCredentialsProvider, Error> {
@@ -118,6 +123,7 @@ fn parse(
     };
     let file = Profiles {
         config,
+        path,
         file,
         profiles,
     };
@@ -126,6 +132,7 @@ fn parse(
 
 struct Profiles<'a> {
     config: &'a ProviderConfig,
+    path: &'a Path,
     file: &'a str,
     profiles: &'a [Value],
 }
@@ -168,6 +175,25 @@ impl Fields<'_> {
             },
             Some(_) => Err(self.error(field, "is not a number")),
         }
+    }
+
+    /// A time given as seconds since 1970 (a number, or digits as text); 0
+    /// or absent is `None`.
+    fn epoch(&self, field: &str) -> Result<Option<time::OffsetDateTime>, Error> {
+        let seconds = match self.map.get(field) {
+            None | Some(Value::Null) => return Ok(None),
+            Some(Value::Number(n)) => n.as_i64(),
+            Some(Value::String(s)) if s.trim().is_empty() => return Ok(None),
+            Some(Value::String(s)) => s.trim().parse::<i64>().ok(),
+            Some(_) => None,
+        }
+        .ok_or_else(|| self.error(field, "is not a whole number of seconds since 1970"))?;
+        if seconds == 0 {
+            return Ok(None);
+        }
+        time::OffsetDateTime::from_unix_timestamp(seconds)
+            .map(Some)
+            .map_err(|_| self.error(field, "is not a time"))
     }
 
     fn flag(&self, field: &str) -> Result<Option<bool>, Error> {
@@ -284,11 +310,56 @@ impl Profiles<'_> {
                 f.ram_role(config, source)?
             }
             "OIDC" => f.oidc(config)?,
+            "External" => SharedCredentialsProvider::new(ExternalProcessCredentialsProvider::new(
+                config,
+                name,
+                f.req("process_command")?,
+            )?),
+            "CloudSSO" => SharedCredentialsProvider::new(CloudSsoCredentialsProvider::new(
+                config,
+                CloudSsoProfile {
+                    name: name.to_owned(),
+                    sign_in_url: f.req("cloud_sso_sign_in_url")?.to_owned(),
+                    account_id: f.req("cloud_sso_account_id")?.to_owned(),
+                    access_config: f.req("cloud_sso_access_config")?.to_owned(),
+                    access_token: f.req("access_token")?.to_owned(),
+                    access_token_expire: f.epoch("cloud_sso_access_token_expire")?,
+                },
+            )?),
+            "OAuth" => {
+                let sts = match (
+                    f.opt("access_key_id")?,
+                    f.opt("access_key_secret")?,
+                    f.opt("sts_token")?,
+                    f.epoch("sts_expiration")?,
+                ) {
+                    (Some(id), Some(secret), Some(token), Some(expiration)) => {
+                        ecs_sign::Credentials::new(id, secret)
+                            .and_then(|c| c.with_security_token(token))
+                            .ok()
+                            .map(|c| (c, expiration))
+                    }
+                    _ => None,
+                };
+                let profile = OAuthProfile {
+                    name: name.to_owned(),
+                    site_type: f.opt("oauth_site_type")?.map(str::to_owned),
+                    access_token: f.opt("oauth_access_token")?.map(str::to_owned),
+                    access_token_expire: f.epoch("oauth_access_token_expire")?,
+                    refresh_token: f.opt("oauth_refresh_token")?.map(str::to_owned),
+                    sts,
+                };
+                SharedCredentialsProvider::new(OAuthCredentialsProvider::new(
+                    config,
+                    profile,
+                    Some(self.path.to_path_buf()),
+                )?)
+            }
             other => {
                 return Err(f.error(
                     "mode",
                     &format!(
-                        "is `{other}`, which ecs-assist does not support; use AK, StsToken, RamRoleArn, EcsRamRole, ChainableRamRoleArn or OIDC"
+                        "is `{other}`, which ecs-assist does not read; use AK, StsToken, RamRoleArn, EcsRamRole, ChainableRamRoleArn, OIDC, External, CloudSSO or OAuth"
                     ),
                 ));
             }
@@ -327,6 +398,7 @@ mod tests {
         {"name": "sts", "mode": "StsToken", "access_key_id": "STSAK", "access_key_secret": "s", "sts_token": "tok"},
         {"name": "notoken", "mode": "StsToken", "access_key_id": "STSAK", "access_key_secret": "s"},
         {"name": "sso", "mode": "CloudSSO"},
+        {"name": "magic", "mode": "Magic"},
         {"name": "badtype", "mode": "AK", "access_key_id": 42, "access_key_secret": "s"},
         {"name": "loop", "mode": "ChainableRamRoleArn", "source_profile": "loop", "ram_role_arn": "acs:ram::1:role/x"},
         {"name": "nomode", "access_key_id": "A", "access_key_secret": "s"},
@@ -367,7 +439,7 @@ mod tests {
             ),
             (
                 "sso",
-                "profile `sso`: field `mode` is `CloudSSO`, which ecs-assist does not support",
+                "profile `sso`: field `cloud_sso_sign_in_url` is missing or empty",
             ),
             (
                 "badtype",
@@ -378,6 +450,10 @@ mod tests {
                 "profile `loop`: field `source_profile` goes more than 8 profiles deep",
             ),
             ("nomode", "profile `nomode`: field `mode` is missing"),
+            (
+                "magic",
+                "profile `magic`: field `mode` is `Magic`, which ecs-assist does not read",
+            ),
             (
                 "badsecs",
                 "profile `badsecs`: field `expired_seconds` is not a number",

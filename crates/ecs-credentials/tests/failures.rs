@@ -6,10 +6,11 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
+#[path = "support/provider.rs"]
+mod provider;
 #[path = "support/server.rs"]
 mod server;
 
-use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -17,35 +18,15 @@ use bytes::Bytes;
 use ecs_credentials::{
     CliProfileCredentialsProvider, CredentialsProvider, CredentialsUriProvider,
     DefaultCredentialsChain, EcsRamRoleCredentialsProvider, Error, ErrorKind, InMemoryFileSystem,
-    OidcRoleArnCredentialsProvider, ProviderConfig,
+    OidcRoleArnCredentialsProvider,
 };
-use ecs_sign::test_util::{FixedNonceSource, ManualTimeSource};
+use ecs_sign::test_util::ManualTimeSource;
 use ecs_transport::{AsyncSleep, SleepFuture, Transport};
+use provider::{T0, config, get};
 use server::{HANG_UP, Server, session_json};
-use time::macros::datetime;
-
-const T0: time::OffsetDateTime = datetime!(2026-01-01 00:00:00 UTC);
-const LIMIT: Duration = Duration::from_secs(20);
-
-fn config(env: &[(&str, &str)], fs: InMemoryFileSystem) -> ProviderConfig {
-    let mut vars: HashMap<String, String> = env
-        .iter()
-        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-        .collect();
-    vars.entry("HOME".into())
-        .or_insert_with(|| "/home/u".into());
-    ProviderConfig::new()
-        .environment(&vars)
-        .file_system(fs)
-        .time_source(ManualTimeSource::new(T0))
-        .nonce_source(FixedNonceSource::new("nonce-1"))
-}
 
 async fn failure(p: &dyn CredentialsProvider) -> Error {
-    tokio::time::timeout(LIMIT, p.provide_credentials())
-        .await
-        .expect("bounded")
-        .expect_err("a failure")
+    get(p).await.expect_err("a failure")
 }
 
 /// Asserts the class of `err`: `unavailable` for a source that failed,

@@ -4,47 +4,21 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
+#[path = "support/provider.rs"]
+mod provider;
 #[path = "support/server.rs"]
 mod server;
 
-use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
 use ecs_credentials::{
-    CliProfileCredentialsProvider, CredentialsProvider, CredentialsUriProvider,
-    EcsRamRoleCredentialsProvider, InMemoryFileSystem, IniFileCredentialsProvider, ProviderConfig,
+    CliProfileCredentialsProvider, CredentialsUriProvider, EcsRamRoleCredentialsProvider,
+    InMemoryFileSystem, IniFileCredentialsProvider,
 };
-use ecs_sign::test_util::{FixedNonceSource, ManualTimeSource};
+use ecs_sign::test_util::ManualTimeSource;
+use provider::{T0, config_at as config, get};
 use server::{HANG_UP, Server, form, session_json, sts_json};
-use time::macros::datetime;
-
-const T0: time::OffsetDateTime = datetime!(2026-01-01 00:00:00 UTC);
-const LIMIT: Duration = Duration::from_secs(20);
-
-fn config(
-    env: &[(&str, &str)],
-    fs: InMemoryFileSystem,
-    time: Arc<ManualTimeSource>,
-) -> ProviderConfig {
-    let mut vars: HashMap<String, String> = env
-        .iter()
-        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-        .collect();
-    vars.entry("HOME".into())
-        .or_insert_with(|| "/home/u".into());
-    ProviderConfig::new()
-        .environment(&vars)
-        .file_system(fs)
-        .time_source(time)
-        .nonce_source(FixedNonceSource::new("nonce-1"))
-}
-
-async fn get(p: &dyn CredentialsProvider) -> Result<ecs_sign::Credentials, ecs_credentials::Error> {
-    tokio::time::timeout(LIMIT, p.provide_credentials())
-        .await
-        .expect("bounded")
-}
 
 fn imds_handler(
     role: &'static str,

@@ -1,14 +1,16 @@
 //! Who may call: access keys (with an optional STS token), signature
-//! verification through `ecs-sign`, the 15-minute clock window and nonce
-//! replay, each failing with the service's error.
+//! verification through `ecs-sign`, the body's hash against the signed
+//! `x-acs-content-sha256`, the 15-minute clock window and the nonce's
+//! length, each failing with the service's error.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::HashMap;
 use std::fmt;
 
 use ecs_sign::VerifyError;
 use time::OffsetDateTime;
 
 use crate::errors::ApiError;
+use crate::nonce::MAX_NONCE_BYTES;
 
 /// The demo access key id accepted when no key is configured.
 pub const DEMO_ACCESS_KEY_ID: &str = "EmulatorAccessKeyId";
@@ -95,53 +97,6 @@ impl std::str::FromStr for AccessKey {
     }
 }
 
-/// The nonces seen in the last 15 minutes, at most `capacity` of them (the
-/// oldest are forgotten first, so memory stays bounded under any load).
-#[derive(Debug)]
-pub(crate) struct NonceCache {
-    seen: HashMap<String, i64>,
-    order: VecDeque<(i64, String)>,
-    capacity: usize,
-}
-
-impl NonceCache {
-    pub(crate) fn new(capacity: usize) -> Self {
-        Self {
-            seen: HashMap::new(),
-            order: VecDeque::new(),
-            capacity: capacity.max(1),
-        }
-    }
-
-    /// Records `nonce` at `now` (unix seconds); false if it was seen within
-    /// the window.
-    pub(crate) fn insert(&mut self, nonce: &str, now: i64) -> bool {
-        while let Some((at, _)) = self.order.front() {
-            if *at + WINDOW_SECONDS >= now && self.order.len() < self.capacity {
-                break;
-            }
-            if let Some((at, old)) = self.order.pop_front()
-                && self.seen.get(&old) == Some(&at)
-            {
-                self.seen.remove(&old);
-            }
-        }
-        if let Some(at) = self.seen.get(nonce)
-            && *at + WINDOW_SECONDS >= now
-        {
-            return false;
-        }
-        self.seen.insert(nonce.to_owned(), now);
-        self.order.push_back((now, nonce.to_owned()));
-        true
-    }
-
-    #[cfg(test)]
-    fn len(&self) -> usize {
-        self.seen.len()
-    }
-}
-
 /// The keys the emulator accepts.
 #[derive(Debug, Clone)]
 pub(crate) struct Keys(HashMap<String, AccessKey>);
@@ -194,6 +149,31 @@ pub(crate) fn verify_error(err: &VerifyError) -> ApiError {
     }
 }
 
+/// Checks a V3 request's `x-acs-content-sha256` (the hex SHA-256 the client
+/// signed in place of the body) against the body received: a body changed
+/// after signing, or a header that does not describe it, is refused as a
+/// signature that does not match.
+pub(crate) fn check_content_hash(claimed: Option<&str>, body: &[u8]) -> Result<(), ApiError> {
+    let Some(claimed) = claimed else {
+        return Ok(());
+    };
+    let actual = ecs_sign::acs3::hashed_payload(body);
+    if claimed.trim().eq_ignore_ascii_case(&actual) {
+        Ok(())
+    } else {
+        Err(ApiError::content_hash_mismatch(&actual))
+    }
+}
+
+/// Checks a nonce's length (the service refuses a nonce it would not
+/// store).
+pub(crate) fn check_nonce(nonce: &str) -> Result<(), ApiError> {
+    if nonce.len() > MAX_NONCE_BYTES {
+        return Err(ApiError::invalid_nonce(MAX_NONCE_BYTES));
+    }
+    Ok(())
+}
+
 /// Checks the request's time against the emulator's clock.
 pub(crate) fn check_time(presented: OffsetDateTime, now: OffsetDateTime) -> Result<(), ApiError> {
     let skew = (presented - now).whole_seconds().abs();
@@ -209,22 +189,32 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_nonce_is_refused_within_the_window_and_forgotten_after() {
-        let mut cache = NonceCache::new(100);
-        assert!(cache.insert("n1", 1_000));
-        assert!(!cache.insert("n1", 1_000 + 899));
-        assert!(cache.insert("n2", 1_000 + 899));
-        // 15 minutes and one second later, n1 may be used again.
-        assert!(cache.insert("n1", 1_000 + 901));
+    fn a_content_hash_must_be_the_bodys() {
+        let empty = ecs_sign::acs3::hashed_payload(b"");
+        assert!(check_content_hash(None, b"x").is_ok());
+        assert!(check_content_hash(Some(&empty), b"").is_ok());
+        assert!(check_content_hash(Some(&empty.to_uppercase()), b"").is_ok());
+        let err = check_content_hash(Some(&empty), b"x").unwrap_err();
+        assert_eq!(
+            (err.status, err.code.as_str()),
+            (400, "SignatureDoesNotMatch")
+        );
+        assert!(
+            err.message.contains(&ecs_sign::acs3::hashed_payload(b"x")),
+            "{}",
+            err.message
+        );
+        assert!(check_content_hash(Some("zz"), b"").is_err());
     }
 
     #[test]
-    fn the_nonce_cache_stays_bounded() {
-        let mut cache = NonceCache::new(10);
-        for i in 0..1_000 {
-            assert!(cache.insert(&format!("n{i}"), 5));
-        }
-        assert!(cache.len() <= 10, "{}", cache.len());
+    fn a_nonce_has_at_most_128_bytes() {
+        assert!(check_nonce(&"n".repeat(128)).is_ok());
+        let err = check_nonce(&"n".repeat(129)).unwrap_err();
+        assert_eq!(
+            (err.status, err.code.as_str()),
+            (400, "InvalidSignatureNonce")
+        );
     }
 
     #[test]

@@ -173,6 +173,30 @@ impl ApiError {
         )
     }
 
+    /// A V3 body whose hash is not the signed `x-acs-content-sha256`: the
+    /// request is not the one signed.
+    pub(crate) fn content_hash_mismatch(actual: &str) -> Self {
+        Self::new(
+            400,
+            "SignatureDoesNotMatch",
+            format!(
+                "Specified signature is not matched with our calculation: the x-acs-content-sha256 header is not the SHA-256 of the request body, which is {actual}."
+            ),
+        )
+    }
+
+    /// A parameter that fails its check is `Invalid` + its name, as the
+    /// OpenAPI gateway's common errors are.
+    pub(crate) fn invalid_nonce(max: usize) -> Self {
+        Self::new(
+            400,
+            "InvalidSignatureNonce",
+            format!(
+                "Specified parameter SignatureNonce is not valid: it has at most {max} bytes; send a unique random value, such as 32 hex digits."
+            ),
+        )
+    }
+
     pub(crate) fn nonce_used() -> Self {
         Self::new(
             400,

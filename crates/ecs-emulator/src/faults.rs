@@ -14,7 +14,7 @@ use std::fmt;
 use std::str::FromStr;
 use std::time::Duration;
 
-use crate::store::splitmix;
+use crate::generated::splitmix;
 
 /// What a fault does to a request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -24,6 +24,7 @@
 //!
 //! let emulator = Emulator::builder()
 //!     .data(DataSet::demo())
+//!     .generate(10_000)
 //!     .fault("throttle:0.1:200ms".parse()?)
 //!     .seed(7)
 //!     .start()
@@ -41,20 +42,26 @@
 //! | (none) | | the library and the `ecs-emulator` binary |
 
 mod auth;
+mod connections;
 mod data;
 mod errors;
 mod faults;
+mod filter;
+mod generated;
+mod index;
+mod nonce;
+mod positions;
 mod query;
 mod response;
 mod server;
 mod store;
+mod tokens;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use hyper::service::service_fn;
-use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::rt::TokioTimer;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
@@ -62,35 +69,54 @@ use tokio::task::JoinHandle;
 pub use auth::{AccessKey, AccessKeyParseError, DEMO_ACCESS_KEY_ID, DEMO_ACCESS_KEY_SECRET};
 pub use data::{DataError, DataSet, InvocationSpec, RepeatMode, ResultSpec, Status};
 pub use faults::{Fault, FaultKind, FaultParseError, Trigger};
+pub use generated::MAX_GENERATED;
 
 use ecs_sign::{SystemTimeSource, TimeSource};
 
-/// How long a clean shutdown waits for requests in flight.
-const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
 /// How long a client may take to send a request's head, then its body (as
 /// hyper's default header read timeout).
 const DEFAULT_REQUEST_READ_TIMEOUT: Duration = Duration::from_secs(30);
+/// Connections open at once, by default.
+pub const DEFAULT_MAX_CONNECTIONS: usize = 1024;
 
 /// Why the emulator could not start.
 #[derive(Debug)]
 pub struct StartError {
-    addr: SocketAddr,
-    source: std::io::Error,
+    kind: StartErrorKind,
+}
+
+#[derive(Debug)]
+enum StartErrorKind {
+    Bind {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
+    TooManyGenerated {
+        count: u64,
+    },
 }
 
 impl std::fmt::Display for StartError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "cannot listen on {}: is another server using that port? pick another with --listen",
-            self.addr
-        )
+        match &self.kind {
+            StartErrorKind::Bind { addr, .. } => write!(
+                f,
+                "cannot listen on {addr}: is another server using that port? pick another with --listen"
+            ),
+            StartErrorKind::TooManyGenerated { count } => write!(
+                f,
+                "cannot generate {count} results: generate at most {MAX_GENERATED}"
+            ),
+        }
     }
 }
 
 impl std::error::Error for StartError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        Some(&self.source)
+        match &self.kind {
+            StartErrorKind::Bind { source, .. } => Some(source),
+            StartErrorKind::TooManyGenerated { .. } => None,
+        }
     }
 }
 
@@ -100,7 +126,8 @@ pub struct Emulator;
 
 impl Emulator {
     /// A builder with the defaults: `127.0.0.1:0`, no data, the demo access
-    /// key, no faults, seed 0, the system clock.
+    /// key, no faults, seeds 0, the system clock, at most 1,024
+    /// connections.
     pub fn builder() -> EmulatorBuilder {
         EmulatorBuilder::default()
     }
@@ -116,8 +143,12 @@ pub struct EmulatorBuilder {
     keys: Vec<AccessKey>,
     faults: Vec<Fault>,
     seed: u64,
+    data_seed: u64,
     time: Option<Arc<dyn TimeSource>>,
     request_read_timeout: Duration,
+    max_connections: usize,
+    #[cfg(test)]
+    query_hook: Option<server::QueryHook>,
 }
 
 impl Default for EmulatorBuilder {
@@ -130,8 +161,12 @@ impl Default for EmulatorBuilder {
             keys: Vec::new(),
             faults: Vec::new(),
             seed: 0,
+            data_seed: 0,
             time: None,
             request_read_timeout: DEFAULT_REQUEST_READ_TIMEOUT,
+            max_connections: DEFAULT_MAX_CONNECTIONS,
+            #[cfg(test)]
+            query_hook: None,
         }
     }
 }
@@ -149,8 +184,10 @@ impl EmulatorBuilder {
         self
     }
 
-    /// Also serve `count` generated results (before the data's), computed on
-    /// demand: a million cost no memory.
+    /// Also serve `count` generated results (before the data's), computed
+    /// on demand: a million cost no memory but an index of their statuses
+    /// (about 400 KB), built on the first query by status. At most
+    /// [`MAX_GENERATED`]; [`start`](Self::start) refuses more.
     pub fn generate(mut self, count: u64) -> Self {
         self.generate = Some(count);
         self
@@ -174,9 +211,35 @@ impl EmulatorBuilder {
         self
     }
 
-    /// Seeds faults, request ids and NextTokens (same seed, same run).
+    /// Seeds faults, request ids and NextTokens (same seed, same run). It
+    /// never changes the data: a faulty run and a clean run serve the same
+    /// results. The generated data has its own seed,
+    /// [`data_seed`](Self::data_seed).
     pub fn seed(mut self, seed: u64) -> Self {
         self.seed = seed;
+        self
+    }
+
+    /// Seeds the generated results' statuses and outputs (default 0): the
+    /// same data seed, the same data, whatever the faults.
+    pub fn data_seed(mut self, seed: u64) -> Self {
+        self.data_seed = seed;
+        self
+    }
+
+    /// At most this many connections open at once (default 1,024; at
+    /// least 1). At the limit, or when the process runs out of file
+    /// descriptors, the connection idle the longest is closed to make room.
+    pub fn max_connections(mut self, max: usize) -> Self {
+        self.max_connections = max.max(1);
+        self
+    }
+
+    /// Runs `hook` on each query's filter where the query runs away from
+    /// the async workers.
+    #[cfg(test)]
+    fn query_hook(mut self, hook: server::QueryHook) -> Self {
+        self.query_hook = Some(hook);
         self
     }
 
@@ -201,37 +264,51 @@ impl EmulatorBuilder {
     /// Binds and starts serving on the current tokio runtime.
     ///
     /// # Errors
-    /// [`StartError`] when the address cannot be bound.
+    /// [`StartError`] when more than [`MAX_GENERATED`] results are to be
+    /// generated, or the address cannot be bound.
     pub async fn start(self) -> Result<EmulatorHandle, StartError> {
-        let listener = TcpListener::bind(self.listen)
-            .await
-            .map_err(|source| StartError {
+        if let Some(count) = self.generate.filter(|n| *n > MAX_GENERATED) {
+            return Err(StartError {
+                kind: StartErrorKind::TooManyGenerated { count },
+            });
+        }
+        let bind_error = |source| StartError {
+            kind: StartErrorKind::Bind {
                 addr: self.listen,
                 source,
-            })?;
-        let addr = listener.local_addr().map_err(|source| StartError {
-            addr: self.listen,
-            source,
-        })?;
-        let generated = self.generate.map(|count| store::Generated {
-            count,
-            region_id: self.generate_region.clone(),
-            seed: self.seed,
+            },
+        };
+        let listener = TcpListener::bind(self.listen).await.map_err(bind_error)?;
+        let addr = listener.local_addr().map_err(bind_error)?;
+        let generated = self.generate.map(|count| {
+            generated::Generated::new(count, self.generate_region.clone(), self.data_seed)
         });
-        let state = Arc::new(server::State::new(
+        #[allow(unused_mut)] // Mutated by tests only.
+        let mut state = server::State::new(
             store::Store::new(generated, self.data.invocations),
             faults::Faults::new(self.faults, self.seed),
             auth::Keys::new(self.keys),
             self.time.unwrap_or_else(|| Arc::new(SystemTimeSource)),
             self.seed,
             self.request_read_timeout,
-        ));
+        );
+        #[cfg(test)]
+        {
+            state.query_hook = self.query_hook;
+        }
+        let state = Arc::new(state);
         let (stop, stopped) = watch::channel(false);
         let mut http = hyper::server::conn::http1::Builder::new();
         http.keep_alive(true)
             .timer(TokioTimer::new())
             .header_read_timeout(self.request_read_timeout);
-        let task = tokio::spawn(serve(listener, http, Arc::clone(&state), stopped));
+        let task = tokio::spawn(connections::serve(
+            listener,
+            http,
+            Arc::clone(&state),
+            self.max_connections,
+            stopped,
+        ));
         Ok(EmulatorHandle {
             addr,
             state,
@@ -239,35 +316,6 @@ impl EmulatorBuilder {
             task: Some(task),
         })
     }
-}
-
-async fn serve(
-    listener: TcpListener,
-    http: hyper::server::conn::http1::Builder,
-    state: Arc<server::State>,
-    mut stopped: watch::Receiver<bool>,
-) {
-    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
-    loop {
-        tokio::select! {
-            accepted = listener.accept() => {
-                let Ok((stream, _)) = accepted else { continue };
-                let _ = stream.set_nodelay(true);
-                let state = Arc::clone(&state);
-                let service = service_fn(move |request| server::handle(Arc::clone(&state), request));
-                let connection = http.serve_connection(TokioIo::new(stream), service);
-                let connection = graceful.watch(connection);
-                tokio::spawn(async move {
-                    // A client that goes away, or a reset fault, ends the
-                    // connection; neither is the emulator's failure.
-                    let _ = connection.await;
-                });
-            }
-            _ = stopped.changed() => break,
-        }
-    }
-    drop(listener);
-    let _ = tokio::time::timeout(SHUTDOWN_GRACE, graceful.shutdown()).await;
 }
 
 /// A running emulator. Dropping it stops the server too; prefer
@@ -306,9 +354,7 @@ impl EmulatorHandle {
     /// Appends invocations after every existing result (NextTokens already
     /// handed out stay valid).
     pub fn add_invocations(&self, invocations: Vec<InvocationSpec>) {
-        if let Ok(mut store) = self.state.store.write() {
-            store.append(invocations);
-        }
+        self.state.append(invocations);
     }
 
     /// How many requests it has received.
@@ -336,6 +382,25 @@ impl Drop for EmulatorHandle {
 mod tests {
     use super::*;
     use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+
+    #[tokio::test]
+    async fn more_than_the_maximum_of_generated_results_is_refused() {
+        let err = Emulator::builder()
+            .generate(MAX_GENERATED + 1)
+            .start()
+            .await
+            .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "cannot generate 100000001 results: generate at most 100000000"
+        );
+        let emulator = Emulator::builder()
+            .generate(MAX_GENERATED)
+            .start()
+            .await
+            .unwrap();
+        emulator.shutdown().await;
+    }
 
     /// A client that stalls in its request head is closed without an answer
     /// after the read timeout; one that stalls in its body gets a 400 first.
@@ -365,3 +430,6 @@ mod tests {
         emulator.shutdown().await;
     }
 }
+
+#[cfg(test)]
+mod serving_tests;

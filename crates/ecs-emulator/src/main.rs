@@ -10,10 +10,15 @@ use std::io::Write as _;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::Duration;
 
 use anyhow::{Context, Result};
 use clap::Parser;
-use ecs_emulator::{AccessKey, DataSet, Emulator, Fault};
+use ecs_emulator::{AccessKey, DataSet, Emulator, Fault, MAX_GENERATED};
+
+/// How long the process waits, once stopped, for work still running on its
+/// threads (a large query) before it exits anyway.
+const EXIT_GRACE: Duration = Duration::from_secs(1);
 
 /// A faithful local emulator of the ECS Cloud Assistant
 /// DescribeInvocationResults API.
@@ -33,8 +38,9 @@ struct Args {
     #[arg(long, value_name = "FILE.json")]
     data: Option<PathBuf>,
 
-    /// Also serve N generated, deterministic results.
-    #[arg(long, value_name = "N")]
+    /// Also serve N generated, deterministic results (at most 100000000),
+    /// before the --data file's.
+    #[arg(long, value_name = "N", value_parser = generate_count)]
     generate: Option<u64>,
 
     /// The region of the generated results.
@@ -51,9 +57,44 @@ struct Args {
     #[arg(long = "fault", value_name = "SPEC")]
     faults: Vec<Fault>,
 
-    /// Seed for faults, request ids and NextTokens.
-    #[arg(long, default_value_t = 0)]
+    /// Seed for faults, request ids and NextTokens (also --fault-seed). It
+    /// never changes the data: a faulty run and a clean run serve the same
+    /// results.
+    #[arg(
+        long,
+        visible_alias = "fault-seed",
+        value_name = "N",
+        default_value_t = 0
+    )]
     seed: u64,
+
+    /// Seed for the generated results' statuses and outputs: the same data
+    /// seed, the same data.
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    data_seed: u64,
+
+    /// At most N connections open at once; at the limit, or out of file
+    /// descriptors, the connection idle the longest is closed first.
+    #[arg(
+        long,
+        value_name = "N",
+        default_value_t = ecs_emulator::DEFAULT_MAX_CONNECTIONS as u64,
+        value_parser = clap::value_parser!(u64).range(1..)
+    )]
+    max_connections: u64,
+}
+
+/// `--generate N`: a count of at most `MAX_GENERATED`.
+fn generate_count(text: &str) -> Result<u64, String> {
+    let count: u64 = text.parse().map_err(|_| {
+        format!("`{text}` is not a count of results; give a whole number, at most {MAX_GENERATED}")
+    })?;
+    if count > MAX_GENERATED {
+        return Err(format!(
+            "{count} is too many results; give at most {MAX_GENERATED}"
+        ));
+    }
+    Ok(count)
 }
 
 fn main() -> ExitCode {
@@ -77,11 +118,13 @@ fn run(args: Args) -> Result<()> {
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
-    runtime.block_on(async move {
+    let served = runtime.block_on(async move {
         let mut builder = Emulator::builder()
             .listen(args.listen)
             .data(data)
             .seed(args.seed)
+            .data_seed(args.data_seed)
+            .max_connections(usize::try_from(args.max_connections).unwrap_or(usize::MAX))
             .generate_region(args.generate_region);
         if let Some(n) = args.generate {
             builder = builder.generate(n);
@@ -101,7 +144,11 @@ fn run(args: Args) -> Result<()> {
         eprintln!("ecs-emulator: shutting down");
         emulator.shutdown().await;
         Ok(())
-    })
+    });
+    // A query still running on a blocking thread must not keep the process
+    // alive once it has been told to stop.
+    runtime.shutdown_timeout(EXIT_GRACE);
+    served
 }
 
 /// Waits for SIGINT (Ctrl-C) or SIGTERM.

@@ -1,21 +1,21 @@
 //! A `DescribeInvocationResults` query: its parameters read and checked as
-//! the service does (with the service's error codes), then run against the
-//! store with either paging style.
+//! the service does (with the service's error codes), then one page of it
+//! cut from the positions the store selects, with either paging style.
 
 use std::collections::HashMap;
 
-use base64::Engine as _;
-use ring::hmac;
-
 use crate::data::{Record, Status};
 use crate::errors::ApiError;
+use crate::filter::Filter;
+use crate::positions::Matches;
 use crate::store::Store;
+use crate::tokens::Tokens;
 
-/// Page size limit for both paging styles (spec §10), as the model has it.
+/// Page size limit for both paging styles, as the model has it.
 const MAX_PAGE: u64 = ecs_model::MAX_PAGE_SIZE.unsigned_abs();
 /// Default page size for both paging styles.
 const DEFAULT_PAGE: u64 = 10;
-/// At most this many tags (spec §2).
+/// At most this many tags.
 use ecs_model::MAX_TAGS;
 
 /// Region ids the service knows, besides any region of the loaded data.
@@ -73,15 +73,8 @@ enum Paging {
 /// A checked query.
 #[derive(Debug, Clone)]
 pub(crate) struct Query {
-    region_id: String,
-    invoke_id: Option<String>,
-    instance_id: Option<String>,
-    command_id: Option<String>,
-    record_status: Option<&'static str>,
-    include_history: bool,
+    pub(crate) filter: Filter,
     pub(crate) encoding: Encoding,
-    resource_group_id: Option<String>,
-    tags: Vec<(String, String)>,
     paging: Paging,
 }
 
@@ -177,86 +170,78 @@ impl Query {
             }
         }
         Ok(Self {
-            region_id,
-            invoke_id,
-            instance_id: present(params, "InstanceId").map(str::to_owned),
-            command_id: present(params, "CommandId").map(str::to_owned),
-            record_status,
-            include_history,
+            filter: Filter {
+                region_id,
+                invoke_id,
+                instance_id: present(params, "InstanceId").map(str::to_owned),
+                command_id: present(params, "CommandId").map(str::to_owned),
+                record_status,
+                include_history,
+                resource_group_id: present(params, "ResourceGroupId").map(str::to_owned),
+                tags: parse_tags(params)?,
+            },
             encoding,
-            resource_group_id: present(params, "ResourceGroupId").map(str::to_owned),
-            tags: parse_tags(params)?,
             paging: parse_paging(params)?,
         })
     }
 
-    /// Whether `record` is listed, with the status it has `elapsed_ms` after
-    /// the emulator started.
-    fn matches(&self, record: &Record, status: Status) -> bool {
-        let inv = &record.invocation;
-        inv.region_id == self.region_id
-            && self
-                .invoke_id
-                .as_ref()
-                .is_none_or(|id| *id == inv.invoke_id)
-            && self
-                .instance_id
-                .as_ref()
-                .is_none_or(|id| *id == record.result.instance_id)
-            && self
-                .command_id
-                .as_ref()
-                .is_none_or(|id| *id == inv.command_id)
-            && self
-                .resource_group_id
-                .as_ref()
-                .is_none_or(|rg| inv.resource_group_id.as_ref() == Some(rg))
-            && self.tags.iter().all(|(key, value)| {
-                inv.tags
-                    .get(key)
-                    .is_some_and(|v| value.is_empty() || v == value)
-            })
-            && (self.include_history || record.latest)
-            && self.record_status.is_none_or(|wanted| match wanted {
-                "Success" => status.as_str() == "Success",
-                // PartialFailed describes a whole invocation (some
-                // instances failed), never one instance's result.
-                "PartialFailed" => false,
-                other => status.record_status() == other,
-            })
-    }
-
-    /// Whether only the region narrows the query (so counting is cheap).
-    fn is_unfiltered(&self) -> bool {
-        self.invoke_id.is_none()
-            && self.instance_id.is_none()
-            && self.command_id.is_none()
-            && self.record_status.is_none()
-            && self.resource_group_id.is_none()
-            && self.tags.is_empty()
-            && !self.include_history
-    }
-
-    /// The filter as text: what a NextToken is bound to.
-    fn fingerprint(&self) -> String {
-        let mut text = format!(
-            "{}\n{:?}\n{:?}\n{:?}\n{:?}\n{}\n{:?}\n",
-            self.region_id,
-            self.invoke_id,
-            self.instance_id,
-            self.command_id,
-            self.record_status,
-            self.include_history,
-            self.resource_group_id
-        );
-        for (k, v) in &self.tags {
-            text.push_str(&format!("{k}={v}\n"));
+    /// One page of the results `matches` lists (as the store selected them
+    /// for this query's filter, `elapsed_ms` after the start), with the
+    /// statuses of that moment.
+    pub(crate) fn page(
+        &self,
+        store: &Store,
+        matches: &Matches,
+        elapsed_ms: u64,
+        tokens: &Tokens,
+    ) -> Result<Page, ApiError> {
+        let total_count = matches.len();
+        let result = |m: u64| {
+            let record = store.get(matches.nth(m)?)?;
+            let status = status_at(&record, elapsed_ms);
+            Some((record, status))
+        };
+        match &self.paging {
+            Paging::Number { page, size } => {
+                let skip = page.saturating_sub(1).saturating_mul(*size);
+                let end = skip.saturating_add(*size).min(total_count);
+                Ok(Page {
+                    results: (skip..end).filter_map(result).collect(),
+                    total_count,
+                    page_number: *page,
+                    page_size: *size,
+                    next_token: None,
+                })
+            }
+            Paging::Token { max, token } => {
+                let fingerprint = self.filter.fingerprint();
+                let start = match token {
+                    None => 0,
+                    Some(token) => tokens.decode(token, &fingerprint)?,
+                };
+                // The token holds the position of the next result; results
+                // added since come after it.
+                let first = matches.rank(start);
+                let end = first.saturating_add(*max).min(total_count);
+                let next = matches
+                    .nth(end)
+                    .map(|position| tokens.encode(position, &fingerprint));
+                Ok(Page {
+                    results: (first..end).filter_map(result).collect(),
+                    total_count,
+                    page_number: 1,
+                    page_size: *max,
+                    next_token: next,
+                })
+            }
         }
-        text
     }
 }
 
-fn parse_tags(params: &[(String, String)]) -> Result<Vec<(String, String)>, ApiError> {
+/// `Tag.N.Key` and `Tag.N.Value`: a key without a value selects every
+/// resource with that key, whatever its value; an empty value selects the
+/// empty value only.
+fn parse_tags(params: &[(String, String)]) -> Result<Vec<(String, Option<String>)>, ApiError> {
     let mut by_index: HashMap<u64, (Option<&str>, Option<&str>)> = HashMap::new();
     for (name, value) in params {
         let Some(rest) = name.strip_prefix("Tag.") else {
@@ -284,13 +269,12 @@ fn parse_tags(params: &[(String, String)]) -> Result<Vec<(String, String)>, ApiE
     }
     let mut indices: Vec<u64> = by_index.keys().copied().collect();
     indices.sort_unstable();
-    let mut tags: Vec<(String, String)> = Vec::with_capacity(indices.len());
+    let mut tags: Vec<(String, Option<String>)> = Vec::with_capacity(indices.len());
     for index in indices {
         let (key, value) = by_index[&index];
         let key = key
             .filter(|k| !k.is_empty())
             .ok_or_else(ApiError::missing_tag_key)?;
-        let value = value.unwrap_or("");
         if key.chars().count() > 64 {
             return Err(ApiError::invalid_tag_key("a key has at most 64 characters"));
         }
@@ -304,7 +288,7 @@ fn parse_tags(params: &[(String, String)]) -> Result<Vec<(String, String)>, ApiE
                 "a key must not contain http:// or https://",
             ));
         }
-        if value.chars().count() > 128 {
+        if value.is_some_and(|v| v.chars().count() > 128) {
             return Err(ApiError::invalid_tag_value(
                 "a value has at most 128 characters",
             ));
@@ -312,7 +296,7 @@ fn parse_tags(params: &[(String, String)]) -> Result<Vec<(String, String)>, ApiE
         if tags.iter().any(|(k, _)| k == key) {
             return Err(ApiError::duplicate_tag_key());
         }
-        tags.push((key.to_owned(), value.to_owned()));
+        tags.push((key.to_owned(), value.map(str::to_owned)));
     }
     Ok(tags)
 }
@@ -357,182 +341,12 @@ pub(crate) struct Page {
     pub(crate) next_token: Option<String>,
 }
 
-/// Signs and checks NextTokens: opaque, bound to the query's filter, and
-/// tamper-evident (HMAC-SHA256 with a key derived from the seed).
-#[derive(Debug)]
-pub(crate) struct Tokens {
-    key: hmac::Key,
-}
-
-/// Bytes of MAC kept in a token.
-const TOKEN_MAC: usize = 16;
-
-impl Tokens {
-    pub(crate) fn new(seed: u64) -> Self {
-        let mut material = b"ecs-emulator next-token key ".to_vec();
-        material.extend_from_slice(&seed.to_be_bytes());
-        Self {
-            key: hmac::Key::new(hmac::HMAC_SHA256, &material),
-        }
-    }
-
-    fn mac(&self, index: u64, fingerprint: &str) -> hmac::Tag {
-        let mut ctx = hmac::Context::with_key(&self.key);
-        ctx.update(&index.to_be_bytes());
-        ctx.update(fingerprint.as_bytes());
-        ctx.sign()
-    }
-
-    fn encode(&self, index: u64, fingerprint: &str) -> String {
-        let mut raw = index.to_be_bytes().to_vec();
-        raw.extend_from_slice(&self.mac(index, fingerprint).as_ref()[..TOKEN_MAC]);
-        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(raw)
-    }
-
-    fn decode(&self, token: &str, fingerprint: &str) -> Result<u64, ApiError> {
-        let raw = base64::engine::general_purpose::URL_SAFE_NO_PAD
-            .decode(token)
-            .map_err(|_| ApiError::invalid_next_token())?;
-        if raw.len() != 8 + TOKEN_MAC {
-            return Err(ApiError::invalid_next_token());
-        }
-        let (index, mac) = raw.split_at(8);
-        let mut bytes = [0u8; 8];
-        bytes.copy_from_slice(index);
-        let index = u64::from_be_bytes(bytes);
-        let expected = self.mac(index, fingerprint);
-        if crate::auth::constant_time_eq(&expected.as_ref()[..TOKEN_MAC], mac) {
-            Ok(index)
-        } else {
-            Err(ApiError::invalid_next_token())
-        }
-    }
-}
-
-/// Counts of matching results per filter, for `TotalCount` in token paging.
-#[derive(Debug, Default)]
-pub(crate) struct CountCache {
-    counts: HashMap<String, (u64, u64)>,
-}
-
-impl CountCache {
-    const CAPACITY: usize = 1024;
-}
-
 /// The status a record shows `elapsed_ms` after the emulator started.
 pub(crate) fn status_at(record: &Record, elapsed_ms: u64) -> Status {
     if elapsed_ms < record.result.running_for_ms {
         Status::parse("Running").unwrap_or(record.result.status)
     } else {
         record.result.status
-    }
-}
-
-impl Query {
-    /// Runs the query: one page, and what is needed to fetch the next.
-    pub(crate) fn run(
-        &self,
-        store: &Store,
-        elapsed_ms: u64,
-        tokens: &Tokens,
-        counts: &mut CountCache,
-    ) -> Result<Page, ApiError> {
-        let candidates = store.candidates(self.invoke_id.as_deref());
-        let matching = |index: u64| {
-            store.get(index).and_then(|record| {
-                let status = status_at(&record, elapsed_ms);
-                self.matches(&record, status).then_some((record, status))
-            })
-        };
-        match &self.paging {
-            Paging::Number { page, size } => {
-                let skip = (page - 1).saturating_mul(*size);
-                let mut total = 0u64;
-                let mut results = Vec::new();
-                for index in candidates.from(0) {
-                    if let Some(hit) = matching(index) {
-                        if total >= skip && (results.len() as u64) < *size {
-                            results.push(hit);
-                        }
-                        total += 1;
-                    }
-                }
-                Ok(Page {
-                    results,
-                    total_count: total,
-                    page_number: *page,
-                    page_size: *size,
-                    next_token: None,
-                })
-            }
-            Paging::Token { max, token } => {
-                let fingerprint = self.fingerprint();
-                let start = match token {
-                    None => 0,
-                    Some(token) => tokens.decode(token, &fingerprint)?,
-                };
-                let mut results = Vec::new();
-                let mut next = None;
-                for index in candidates.from(start) {
-                    if let Some(hit) = matching(index) {
-                        if results.len() as u64 == *max {
-                            next = Some(index);
-                            break;
-                        }
-                        results.push(hit);
-                    }
-                }
-                let total_count = self.count(store, elapsed_ms, &fingerprint, counts);
-                Ok(Page {
-                    results,
-                    total_count,
-                    page_number: 1,
-                    page_size: *max,
-                    next_token: next.map(|index| tokens.encode(index, &fingerprint)),
-                })
-            }
-        }
-    }
-
-    /// `TotalCount` for token paging (which the API documents as
-    /// meaningless there, but fills): cached per filter and data version.
-    fn count(
-        &self,
-        store: &Store,
-        elapsed_ms: u64,
-        fingerprint: &str,
-        cache: &mut CountCache,
-    ) -> u64 {
-        let cacheable = self.record_status.is_none();
-        if cacheable
-            && let Some((version, count)) = cache.counts.get(fingerprint)
-            && *version == store.version()
-        {
-            return *count;
-        }
-        let count = if self.is_unfiltered() {
-            store.count_in_region(&self.region_id)
-        } else {
-            store
-                .candidates(self.invoke_id.as_deref())
-                .from(0)
-                .filter(|index| {
-                    store.get(*index).is_some_and(|record| {
-                        let status = status_at(&record, elapsed_ms);
-                        self.matches(&record, status)
-                    })
-                })
-                .count() as u64
-        };
-        if cacheable {
-            if cache.counts.len() >= CountCache::CAPACITY {
-                cache.counts.clear();
-            }
-            cache
-                .counts
-                .insert(fingerprint.to_owned(), (store.version(), count));
-        }
-        count
     }
 }
 
@@ -600,11 +414,15 @@ mod tests {
         );
     }
 
+    /// Runs a query `elapsed_ms` after the start, with tokens of seed 1.
+    fn run_at(store: &Store, pairs: &[(&str, &str)], elapsed_ms: u64) -> Result<Page, ApiError> {
+        let query = Query::parse(&params(pairs), store)?;
+        let matches = store.select(&query.filter, elapsed_ms, true).unwrap();
+        query.page(store, &matches, elapsed_ms, &Tokens::new(1))
+    }
+
     fn run(store: &Store, pairs: &[(&str, &str)]) -> Page {
-        let query = Query::parse(&params(pairs), store).unwrap();
-        query
-            .run(store, u64::MAX, &Tokens::new(1), &mut CountCache::default())
-            .unwrap()
+        run_at(store, pairs, u64::MAX).unwrap()
     }
 
     #[test]
@@ -643,28 +461,24 @@ mod tests {
         let mut tampered = token.clone().into_bytes();
         tampered[2] = if tampered[2] == b'A' { b'B' } else { b'A' };
         let tampered = String::from_utf8(tampered).unwrap();
-        let query = Query::parse(
-            &params(&[("RegionId", "cn-hangzhou"), ("NextToken", &tampered)]),
+        let err = run_at(
             &store,
+            &[("RegionId", "cn-hangzhou"), ("NextToken", &tampered)],
+            0,
         )
-        .unwrap();
-        let err = query
-            .run(&store, 0, &Tokens::new(1), &mut CountCache::default())
-            .unwrap_err();
+        .unwrap_err();
         assert_eq!(err.code, "InvalidParameter.NextToken");
         // The same token with another filter is refused too.
-        let query = Query::parse(
-            &params(&[
+        let err = run_at(
+            &store,
+            &[
                 ("RegionId", "cn-hangzhou"),
                 ("InstanceId", "i-bp1i7gg30r52z2em1234"),
                 ("NextToken", &token),
-            ]),
-            &store,
+            ],
+            0,
         )
-        .unwrap();
-        let err = query
-            .run(&store, 0, &Tokens::new(1), &mut CountCache::default())
-            .unwrap_err();
+        .unwrap_err();
         assert_eq!(err.code, "InvalidParameter.NextToken");
     }
 
@@ -728,22 +542,20 @@ mod tests {
     #[test]
     fn results_run_until_their_time_has_come() {
         let store = demo();
-        let query = Query::parse(
-            &params(&[
-                ("RegionId", "cn-hangzhou"),
-                ("InvokeId", "t-hz0jdfwe1uy5678"),
-            ]),
-            &store,
-        )
-        .unwrap();
         let statuses = |elapsed| {
-            query
-                .run(&store, elapsed, &Tokens::new(1), &mut CountCache::default())
-                .unwrap()
-                .results
-                .iter()
-                .map(|(_, s)| s.as_str())
-                .collect::<Vec<_>>()
+            run_at(
+                &store,
+                &[
+                    ("RegionId", "cn-hangzhou"),
+                    ("InvokeId", "t-hz0jdfwe1uy5678"),
+                ],
+                elapsed,
+            )
+            .unwrap()
+            .results
+            .iter()
+            .map(|(_, s)| s.as_str())
+            .collect::<Vec<_>>()
         };
         assert_eq!(statuses(0), ["Running", "Running"]);
         assert_eq!(statuses(3_000), ["Success", "Running"]);

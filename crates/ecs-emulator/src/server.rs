@@ -17,36 +17,67 @@ use http_body_util::BodyExt as _;
 use hyper::body::{Body, Frame, Incoming, SizeHint};
 use time::OffsetDateTime;
 
-use crate::auth::{self, Keys, NonceCache};
+use crate::auth::{self, Keys};
 use crate::errors::ApiError;
 use crate::faults::{FaultKind, Faults};
-use crate::query::{CountCache, Query, Tokens};
+use crate::generated::splitmix;
+use crate::nonce::NonceCache;
+use crate::positions::Matches;
+use crate::query::Query;
 use crate::response::{self, Format};
-use crate::store::{Store, splitmix};
+use crate::store::Store;
+use crate::tokens::Tokens;
 
 /// The action and version this emulator serves.
 const ACTION: &str = "DescribeInvocationResults";
 const VERSION: &str = "2014-05-26";
 /// Request bodies larger than this are refused.
 const MAX_REQUEST_BODY: usize = 1 << 20;
-/// Nonces remembered at most (15 minutes' worth at 1,000 requests a second).
-const NONCE_CAPACITY: usize = 1_000_000;
+/// Memory for the nonces of the last 15 minutes: at least 900,000 of them
+/// (15 minutes at 1,000 requests a second), whatever their length.
+pub(crate) const NONCE_MEMORY: usize = 64 << 20;
+
+/// A test's hook into the part of a query done away from the async
+/// workers.
+#[cfg(test)]
+#[derive(Clone)]
+pub(crate) struct QueryHook(pub(crate) Arc<dyn Fn(&crate::filter::Filter) + Send + Sync>);
+
+#[cfg(test)]
+impl std::fmt::Debug for QueryHook {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("QueryHook")
+    }
+}
 
 /// Everything the handler shares.
-#[derive(Debug)]
 pub(crate) struct State {
-    pub(crate) store: RwLock<Store>,
+    /// The results: a query clones the `Arc` and lets go of the lock.
+    store: RwLock<Arc<Store>>,
+    /// Held while a new store is built from the current one.
+    appending: Mutex<()>,
     pub(crate) faults: Mutex<Faults>,
     keys: Keys,
     nonces: Mutex<NonceCache>,
     tokens: Tokens,
-    counts: Mutex<CountCache>,
     time: Arc<dyn TimeSource>,
     started: OffsetDateTime,
     seed: u64,
     requests: AtomicU64,
     /// How long a request's body may take to arrive.
     read_timeout: Duration,
+    #[cfg(test)]
+    pub(crate) query_hook: Option<QueryHook>,
+}
+
+impl std::fmt::Debug for State {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("State")
+            .field("keys", &self.keys)
+            .field("seed", &self.seed)
+            .field("requests", &self.requests)
+            .finish_non_exhaustive()
+    }
 }
 
 impl State {
@@ -60,17 +91,37 @@ impl State {
     ) -> Self {
         let started = time.now();
         Self {
-            store: RwLock::new(store),
+            store: RwLock::new(Arc::new(store)),
+            appending: Mutex::new(()),
             faults: Mutex::new(faults),
             keys,
-            nonces: Mutex::new(NonceCache::new(NONCE_CAPACITY)),
+            nonces: Mutex::new(NonceCache::new(NONCE_MEMORY)),
             tokens: Tokens::new(seed),
-            counts: Mutex::new(CountCache::default()),
             time,
             started,
             seed,
             requests: AtomicU64::new(0),
             read_timeout,
+            #[cfg(test)]
+            query_hook: None,
+        }
+    }
+
+    /// The results as they are now.
+    pub(crate) fn store(&self) -> Option<Arc<Store>> {
+        self.store.read().ok().map(|store| Arc::clone(&store))
+    }
+
+    /// Appends invocations after every existing result: a new store,
+    /// built without holding up the queries, then swapped in.
+    pub(crate) fn append(&self, invocations: Vec<crate::data::InvocationSpec>) {
+        let Ok(_appending) = self.appending.lock() else {
+            return;
+        };
+        let Some(current) = self.store() else { return };
+        let next = Arc::new(current.appended(invocations));
+        if let Ok(mut store) = self.store.write() {
+            *store = next;
         }
     }
 
@@ -259,7 +310,10 @@ pub(crate) async fn handle(state: Arc<State>, request: Request<Incoming>) -> Ans
         _ => {}
     }
 
-    let served = serve(&state, &parts, query_params, body, format, &request_id);
+    let served = match admit(&state, &parts, query_params, body) {
+        Ok(admitted) => answer(&state, admitted, format, &request_id).await,
+        Err(e) => Err(e),
+    };
     let (status, body) = match served {
         Ok(body) => (200, body),
         Err(e) => return Ok(error(&e)),
@@ -295,15 +349,23 @@ pub(crate) async fn handle(state: Arc<State>, request: Request<Incoming>) -> Ans
     })
 }
 
-/// Everything after the faults: the service's own checks and the answer.
-fn serve(
+/// A request that passed the service's checks: its query, the results it
+/// runs against, and the moment (milliseconds after the start).
+struct Admitted {
+    query: Query,
+    store: Arc<Store>,
+    elapsed_ms: u64,
+}
+
+/// Everything after the faults but the query itself: the service's own
+/// checks (method, path, action, version, signature, token, body hash,
+/// clock, nonce) and the query's parameters.
+fn admit(
     state: &State,
     parts: &http::request::Parts,
     query_params: Result<Vec<(String, String)>, ecs_sign::SignError>,
     body: Result<Bytes, ApiError>,
-    format: Format,
-    request_id: &str,
-) -> Result<Bytes, ApiError> {
+) -> Result<Admitted, ApiError> {
     let (method, path, headers) = (&parts.method, parts.uri.path(), &parts.headers);
     if method != Method::GET && method != Method::POST {
         return Err(ApiError::bad_request(&format!(
@@ -360,7 +422,16 @@ fn serve(
             .iter()
             .filter_map(|(k, v)| v.to_str().ok().map(|v| (k.as_str(), v)))
             .collect();
-        ecs_sign::acs3::verify(method.as_str(), path, &params, &header_pairs, &body, lookup)
+        let verified =
+            ecs_sign::acs3::verify(method.as_str(), path, &params, &header_pairs, &body, lookup);
+        // Who signed, and whether the signature parses, come first; then
+        // whether the body is the one the client hashed (the signature
+        // covers the hash, so a different body is a request changed after
+        // signing, said plainly).
+        if verified.is_ok() || verified.as_ref().is_err_and(|e| e.is_signature_mismatch()) {
+            auth::check_content_hash(header("x-acs-content-sha256"), &body)?;
+        }
+        verified
     } else {
         ecs_sign::rpc_v1::verify(method.as_str(), &params, lookup)
     }
@@ -370,6 +441,7 @@ fn serve(
         .check_token(verified.access_key_id(), verified.security_token())?;
     let now = state.time.now();
     auth::check_time(verified.timestamp(), now)?;
+    auth::check_nonce(verified.nonce())?;
     let fresh = state
         .nonces
         .lock()
@@ -380,19 +452,62 @@ fn serve(
     }
 
     let elapsed_ms = u64::try_from((now - state.started).whole_milliseconds()).unwrap_or(0);
-    let store = state.store.read().map_err(|_| ApiError::internal_error())?;
+    let store = state.store().ok_or_else(ApiError::internal_error)?;
     let query = Query::parse(&params, &store)?;
-    let page = {
-        let mut counts = state
-            .counts
-            .lock()
-            .map_err(|_| ApiError::internal_error())?;
-        query.run(&store, elapsed_ms, &state.tokens, &mut counts)?
+    Ok(Admitted {
+        query,
+        store,
+        elapsed_ms,
+    })
+}
+
+/// Runs an admitted query: its positions at once when the store finds them
+/// cheaply, else on a blocking thread, so that a large query never holds
+/// up the async workers (nor, since it holds no lock, other queries).
+async fn answer(
+    state: &Arc<State>,
+    admitted: Admitted,
+    format: Format,
+    request_id: &str,
+) -> Result<Bytes, ApiError> {
+    let Admitted {
+        query,
+        store,
+        elapsed_ms,
+    } = admitted;
+    let matches = match store.select(&query.filter, elapsed_ms, false) {
+        Some(matches) => matches,
+        None => select_blocking(state, &store, &query, elapsed_ms).await?,
     };
+    let page = query.page(&store, &matches, elapsed_ms, &state.tokens)?;
     Ok(response::page_body(
         &page,
         query.encoding,
         request_id,
         format,
     ))
+}
+
+async fn select_blocking(
+    state: &Arc<State>,
+    store: &Arc<Store>,
+    query: &Query,
+    elapsed_ms: u64,
+) -> Result<Matches, ApiError> {
+    let (store, filter) = (Arc::clone(store), query.filter.clone());
+    #[cfg(test)]
+    let hook = state.query_hook.clone();
+    #[cfg(not(test))]
+    let _ = state;
+    tokio::task::spawn_blocking(move || {
+        #[cfg(test)]
+        if let Some(hook) = hook {
+            (hook.0)(&filter);
+        }
+        store.select(&filter, elapsed_ms, true)
+    })
+    .await
+    .ok()
+    .flatten()
+    .ok_or_else(ApiError::internal_error)
 }

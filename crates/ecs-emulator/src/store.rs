@@ -1,276 +1,516 @@
-//! The emulator's results: explicit records from a data file (or added at
-//! run time) after an optional generated set, in one stable order, and the
-//! query that filters and pages them.
+//! The emulator's results at one moment: the generated set first, then the
+//! explicit results in data order, with the index of the explicit ones,
+//! and the engine that turns a filter into the positions it lists.
+//!
+//! A store never changes: adding results makes a new one, which the
+//! server swaps in (NextTokens stay valid: positions only grow). A query
+//! therefore holds no lock while it runs. A filter's positions come from
+//! arithmetic sets and index lists in constant or logarithmic time; only an
+//! intersection of several filters, or the first status filter over the
+//! generated set, needs work proportional to a list, and it is built once
+//! and kept (up to a memory budget). Work above [`INLINE_COST`] is
+//! reported, so the server can do it away from the async workers.
 
-use std::collections::BTreeMap;
-use std::sync::Arc;
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Arc, Mutex};
 
-use crate::data::{self, InvocationMeta, InvocationSpec, Record, RepeatMode, ResultSpec, Status};
+use crate::data::{self, InvocationSpec, Record, RepeatMode};
+use crate::filter::Filter;
+use crate::generated::Generated;
+use crate::index::Index;
+use crate::positions::{Matches, Set, intersect, intersection_cost};
 
-/// Results per generated invocation.
-const GENERATED_PER_INVOCATION: u64 = 100;
-/// Distinct instances in a generated set.
-const GENERATED_INSTANCES: u64 = 1000;
+/// The most checks a query makes on the async workers; more is done on a
+/// blocking thread.
+pub(crate) const INLINE_COST: u64 = 16_384;
+/// Memory for the built position lists, per store.
+const CACHE_BYTES: usize = 64 << 20;
 
-/// A generated, deterministic data set of `count` results, computed on
-/// demand so that a million results cost no memory.
-#[derive(Debug, Clone)]
-pub(crate) struct Generated {
-    pub(crate) count: u64,
-    pub(crate) region_id: String,
-    pub(crate) seed: u64,
+/// Built position lists, by what they list; the oldest go first when the
+/// budget is spent.
+#[derive(Debug, Default)]
+struct Built {
+    sets: HashMap<String, Set>,
+    order: VecDeque<String>,
+    bytes: usize,
 }
 
-impl Generated {
-    /// The invocation index and position within it of result `k`.
-    fn split(k: u64) -> (u64, u64) {
-        (k / GENERATED_PER_INVOCATION, k % GENERATED_PER_INVOCATION)
+impl Built {
+    fn cost(key: &str, set: &Set) -> usize {
+        key.len()
+            + usize::try_from(set.len())
+                .unwrap_or(usize::MAX)
+                .saturating_mul(8)
     }
 
-    pub(crate) fn invoke_id(invocation: u64) -> String {
-        format!("t-gen{invocation:011}")
-    }
-
-    /// The range of results of the invocation `invoke_id`, if it is one of ours.
-    fn range_of(&self, invoke_id: &str) -> Option<(u64, u64)> {
-        let digits = invoke_id.strip_prefix("t-gen")?;
-        if digits.len() != 11 || !digits.bytes().all(|b| b.is_ascii_digit()) {
-            return None;
+    fn put(&mut self, key: String, set: Set) {
+        let cost = Self::cost(&key, &set);
+        if cost > CACHE_BYTES || self.sets.contains_key(&key) {
+            return;
         }
-        let invocation: u64 = digits.parse().ok()?;
-        let start = invocation.checked_mul(GENERATED_PER_INVOCATION)?;
-        (start < self.count).then(|| (start, (start + GENERATED_PER_INVOCATION).min(self.count)))
-    }
-
-    fn record(&self, k: u64) -> Record {
-        let (invocation, j) = Self::split(k);
-        let mix = splitmix(self.seed ^ k);
-        let (status, exit_code, error_code) = match mix % 100 {
-            0..=89 => ("Success", 0, None),
-            90..=96 => ("Failed", 1, Some("ExitCodeNonzero")),
-            _ => ("Timeout", -1, Some("ExecutionTimeout")),
-        };
-        let instance = (invocation * 37 + j) % GENERATED_INSTANCES;
-        let instance_id = format!("i-gen{instance:015}");
-        let invoke_id = Self::invoke_id(invocation);
-        let output = format!(
-            "result {k} of {invoke_id} on {instance_id}: status {status}, checksum {mix:016x}\n"
-        );
-        let second = k % 86_400;
-        let time = format!(
-            "2026-11-{:02}T{:02}:{:02}:{:02}Z",
-            1 + (k / 86_400) % 28,
-            second / 3600,
-            (second / 60) % 60,
-            second % 60
-        );
-        let meta = InvocationMeta {
-            command_id: format!("c-gen{:011}", invocation % 10),
-            invoke_id,
-            region_id: self.region_id.clone(),
-            resource_group_id: None,
-            tags: BTreeMap::new(),
-            repeat_mode: RepeatMode::Once,
-            username: Some("root".to_owned()),
-            launcher: None,
-            termination_mode: None,
-            container_id: None,
-            container_name: None,
-            oss_output_delivery: None,
-        };
-        let result = ResultSpec {
-            instance_id,
-            status: Status::parse(status).unwrap_or(Status::SUCCESS),
-            exit_code: Some(exit_code),
-            output: None,
-            output_base64: None,
-            error_code: error_code.map(str::to_owned),
-            error_info: error_code.map(|c| format!("the command ended with {c}")),
-            start_time: Some(time.clone()),
-            finished_time: Some(time),
-            stop_time: None,
-            repeats: 1,
-            running_for_ms: 0,
-            oss_output_status: None,
-            oss_output_uri: None,
-            oss_output_error_code: None,
-            oss_output_error_info: None,
-        };
-        Record {
-            invocation: Arc::new(meta),
-            result: Arc::new(result),
-            output: Arc::from(output.into_bytes()),
-            latest: true,
+        while self.bytes + cost > CACHE_BYTES {
+            let Some(old) = self.order.pop_front() else {
+                break;
+            };
+            if let Some(gone) = self.sets.remove(&old) {
+                self.bytes -= Self::cost(&old, &gone);
+            }
         }
+        self.bytes += cost;
+        self.order.push_back(key.clone());
+        self.sets.insert(key, set);
     }
-}
-
-/// A fast, well-mixed 64-bit hash (SplitMix64's finaliser).
-pub(crate) fn splitmix(mut x: u64) -> u64 {
-    x = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
-    x = (x ^ (x >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    x = (x ^ (x >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    x ^ (x >> 31)
 }
 
 /// All results, generated first, then explicit ones in data order.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(crate) struct Store {
-    generated: Option<Generated>,
+    generated: Option<Arc<Generated>>,
     records: Vec<Record>,
-    /// Bumped whenever the set of results changes.
-    version: u64,
+    index: Index,
+    built: Mutex<Built>,
 }
 
 impl Store {
     pub(crate) fn new(generated: Option<Generated>, invocations: Vec<InvocationSpec>) -> Self {
+        Self::with(generated.map(Arc::new), data::flatten(invocations))
+    }
+
+    fn with(generated: Option<Arc<Generated>>, records: Vec<Record>) -> Self {
+        let base = generated.as_ref().map_or(0, |g| g.len());
         Self {
+            index: Index::build(base, &records),
             generated,
-            records: data::flatten(invocations),
-            version: 0,
+            records,
+            built: Mutex::new(Built::default()),
         }
     }
 
-    /// Appends invocations after every existing result (tokens stay valid).
-    pub(crate) fn append(&mut self, invocations: Vec<InvocationSpec>) {
-        self.records.extend(data::flatten(invocations));
-        self.version += 1;
-    }
-
-    pub(crate) fn version(&self) -> u64 {
-        self.version
+    /// A new store: these results after every existing one.
+    pub(crate) fn appended(&self, invocations: Vec<InvocationSpec>) -> Self {
+        let mut records = self.records.clone();
+        records.extend(data::flatten(invocations));
+        Self::with(self.generated.clone(), records)
     }
 
     fn generated_len(&self) -> u64 {
-        self.generated.as_ref().map_or(0, |g| g.count)
+        self.generated.as_ref().map_or(0, |g| g.len())
     }
 
-    /// The number of results, listed or not.
-    pub(crate) fn len(&self) -> u64 {
-        self.generated_len() + self.records.len() as u64
-    }
-
-    /// Result `index` in the stable order.
-    pub(crate) fn get(&self, index: u64) -> Option<Record> {
+    /// Result `position` in the stable order.
+    pub(crate) fn get(&self, position: u64) -> Option<Record> {
         let generated = self.generated_len();
-        if index < generated {
-            return self.generated.as_ref().map(|g| g.record(index));
+        if position < generated {
+            return self.generated.as_ref().map(|g| g.record(position));
         }
-        let explicit = usize::try_from(index - generated).ok()?;
+        let explicit = usize::try_from(position - generated).ok()?;
         self.records.get(explicit).cloned()
-    }
-
-    /// The index range that can hold results of `invoke_id` (the whole store
-    /// unless the generated set can narrow it).
-    pub(crate) fn candidates(&self, invoke_id: Option<&str>) -> CandidateRanges {
-        let generated = self.generated_len();
-        let explicit = (generated, self.len());
-        match (invoke_id, &self.generated) {
-            (Some(id), Some(g)) => match g.range_of(id) {
-                Some(range) => CandidateRanges([Some(range), None]),
-                None => CandidateRanges([None, Some(explicit)]),
-            },
-            (Some(_), None) => CandidateRanges([None, Some(explicit)]),
-            (None, _) => CandidateRanges([Some((0, self.len())), None]),
-        }
     }
 
     /// Whether any result (generated or not) lives in `region`.
     pub(crate) fn has_region(&self, region: &str) -> bool {
         self.generated
             .as_ref()
-            .is_some_and(|g| g.region_id == region)
-            || self
-                .records
-                .iter()
-                .any(|r| r.invocation.region_id == region)
-    }
-
-    /// The number of listed results in `region` (latest runs only).
-    pub(crate) fn count_in_region(&self, region: &str) -> u64 {
-        let generated = self
-            .generated
-            .as_ref()
-            .filter(|g| g.region_id == region)
-            .map_or(0, |g| g.count);
-        let explicit = self
-            .records
-            .iter()
-            .filter(|r| r.latest && r.invocation.region_id == region)
-            .count() as u64;
-        generated + explicit
+            .is_some_and(|g| g.region_id() == region)
+            || self.index.has_region(region)
     }
 
     /// The repeat mode of the invocation `invoke_id`, if it exists.
     pub(crate) fn repeat_mode(&self, invoke_id: &str) -> Option<RepeatMode> {
-        if let Some(g) = &self.generated
-            && g.range_of(invoke_id).is_some()
+        if self
+            .generated
+            .as_ref()
+            .is_some_and(|g| g.has_invocation(invoke_id))
         {
             return Some(RepeatMode::Once);
         }
-        self.records
-            .iter()
-            .find(|r| r.invocation.invoke_id == invoke_id)
-            .map(|r| r.invocation.repeat_mode)
+        self.index.repeat_mode(invoke_id)
     }
-}
 
-/// Up to two half-open index ranges to scan, in order.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct CandidateRanges([Option<(u64, u64)>; 2]);
+    /// The positions `filter` lists `elapsed_ms` after the start, or `None`
+    /// when finding them costs more than [`INLINE_COST`] and `heavy` is
+    /// false (with `heavy`, always `Some`).
+    pub(crate) fn select(&self, filter: &Filter, elapsed_ms: u64, heavy: bool) -> Option<Matches> {
+        let first = match &self.generated {
+            Some(generated) => self.generated_side(generated, filter, heavy)?,
+            None => Set::Empty,
+        };
+        let second = self.explicit_side(filter, elapsed_ms, heavy)?;
+        Some(Matches::new(first, second))
+    }
 
-impl CandidateRanges {
-    /// The indices from `from` on, in order.
-    pub(crate) fn from(self, from: u64) -> impl Iterator<Item = u64> {
-        self.0
-            .into_iter()
-            .flatten()
-            .flat_map(move |(start, end)| start.max(from)..end)
+    fn generated_side(&self, generated: &Generated, filter: &Filter, heavy: bool) -> Option<Set> {
+        // Generated results have no resource group and no tags.
+        if generated.region_id() != filter.region_id
+            || filter.resource_group_id.is_some()
+            || !filter.tags.is_empty()
+        {
+            return Some(Set::Empty);
+        }
+        let mut sets = Vec::new();
+        if let Some(id) = &filter.invoke_id {
+            sets.push(generated.invocation(id));
+        }
+        if let Some(id) = &filter.instance_id {
+            sets.push(generated.instance(id));
+        }
+        if let Some(id) = &filter.command_id {
+            sets.push(generated.command(id));
+        }
+        if sets.iter().any(|s| s.len() == 0) {
+            return Some(Set::Empty);
+        }
+        if let Some(class) = filter.status_class() {
+            if generated.status_cost(class) > INLINE_COST && !heavy {
+                return None;
+            }
+            sets.push(generated.status(class));
+        }
+        let key = || format!("generated\n{}", filter.fingerprint());
+        self.combine(key, sets, generated.all(), heavy)
+    }
+
+    fn explicit_side(&self, filter: &Filter, elapsed_ms: u64, heavy: bool) -> Option<Set> {
+        let index = &self.index;
+        let mut sets = vec![index.region(&filter.region_id)];
+        if let Some(id) = &filter.invoke_id {
+            sets.push(index.invocation(id));
+        }
+        if let Some(id) = &filter.instance_id {
+            sets.push(index.instance(id));
+        }
+        if let Some(id) = &filter.command_id {
+            sets.push(index.command(id));
+        }
+        if let Some(id) = &filter.resource_group_id {
+            sets.push(index.resource_group(id));
+        }
+        for (key, value) in &filter.tags {
+            sets.push(index.tag(key, value.as_deref()));
+        }
+        if !filter.include_history {
+            sets.push(index.latest());
+        }
+        if sets.iter().any(|s| s.len() == 0) {
+            return Some(Set::Empty);
+        }
+        // Statuses change as results finish running: the moment is part
+        // of what a built list lists.
+        let mut moment = 0;
+        if let Some(class) = filter.status_class() {
+            moment = index.finished_runs(elapsed_ms);
+            sets.push(self.explicit_status(class, moment, heavy)?);
+        }
+        let key = || format!("explicit\n{moment}\n{}", filter.fingerprint());
+        self.combine(key, sets, index.all(), heavy)
+    }
+
+    fn explicit_status(&self, class: &str, moment: usize, heavy: bool) -> Option<Set> {
+        let cost = self.index.status_cost(class, moment);
+        if cost == 0 {
+            return Some(self.index.status(class, moment));
+        }
+        let key = format!("status\n{class}\n{moment}");
+        if let Some(set) = self.cached(&key) {
+            return Some(set);
+        }
+        if cost > INLINE_COST && !heavy {
+            return None;
+        }
+        let set = self.index.status(class, moment);
+        self.keep(key, set.clone());
+        Some(set)
+    }
+
+    /// The intersection of `sets`, all within `side`: `side` itself when no
+    /// set narrows it, built (and kept under `key()`) when several do.
+    fn combine(
+        &self,
+        key: impl FnOnce() -> String,
+        mut sets: Vec<Set>,
+        side: Set,
+        heavy: bool,
+    ) -> Option<Set> {
+        let whole = side.len();
+        // A set as large as the side it lies in is all of it.
+        sets.retain(|s| s.len() != whole);
+        if sets.iter().any(|s| s.len() == 0) {
+            return Some(Set::Empty);
+        }
+        if sets.len() < 2 {
+            return Some(sets.pop().unwrap_or(side));
+        }
+        let key = key();
+        if let Some(set) = self.cached(&key) {
+            return Some(set);
+        }
+        if intersection_cost(&sets) > INLINE_COST && !heavy {
+            return None;
+        }
+        let set = intersect(sets);
+        self.keep(key, set.clone());
+        Some(set)
+    }
+
+    fn cached(&self, key: &str) -> Option<Set> {
+        self.built.lock().ok()?.sets.get(key).cloned()
+    }
+
+    fn keep(&self, key: String, set: Set) {
+        if let Ok(mut built) = self.built.lock() {
+            built.put(key, set);
+        }
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::data::{DataSet, Status};
+    use crate::query::status_at;
 
-    fn generated(count: u64) -> Store {
+    /// The filter as a predicate on one record: the meaning every index
+    /// set must agree with.
+    fn lists(filter: &Filter, record: &Record, status: Status) -> bool {
+        let inv = &record.invocation;
+        inv.region_id == filter.region_id
+            && filter
+                .invoke_id
+                .as_ref()
+                .is_none_or(|id| *id == inv.invoke_id)
+            && filter
+                .instance_id
+                .as_ref()
+                .is_none_or(|id| *id == record.result.instance_id)
+            && filter
+                .command_id
+                .as_ref()
+                .is_none_or(|id| *id == inv.command_id)
+            && filter
+                .resource_group_id
+                .as_ref()
+                .is_none_or(|rg| inv.resource_group_id.as_ref() == Some(rg))
+            && filter.tags.iter().all(|(key, value)| {
+                inv.tags
+                    .get(key)
+                    .is_some_and(|v| value.as_ref().is_none_or(|want| v == want))
+            })
+            && (filter.include_history || record.latest)
+            && filter.record_status.is_none_or(|wanted| match wanted {
+                "Success" => status.as_str() == "Success",
+                "PartialFailed" => false,
+                other => status.record_status() == other,
+            })
+    }
+
+    /// 3,000 generated results, then explicit ones of every kind.
+    fn store() -> Store {
+        let mut text = String::from(r#"{"invocations":["#);
+        for i in 0..60 {
+            let region = if i % 7 == 0 {
+                "cn-beijing"
+            } else {
+                "cn-hangzhou"
+            };
+            let tags = match i % 4 {
+                0 => r#"{"env":"prod"}"#,
+                1 => r#"{"env":""}"#,
+                2 => r#"{"team":"x","env":"dev"}"#,
+                _ => "{}",
+            };
+            let rg = if i % 3 == 0 {
+                r#""resource_group_id":"rg-1","#
+            } else {
+                ""
+            };
+            let mode = if i % 5 == 0 { "Period" } else { "Once" };
+            if i > 0 {
+                text.push(',');
+            }
+            text.push_str(&format!(
+                r#"{{"invoke_id":"t-{i}","command_id":"c-{}","region_id":"{region}",{rg}"tags":{tags},"repeat_mode":"{mode}","results":["#,
+                i % 3
+            ));
+            for j in 0..5 {
+                let status = [
+                    "Success",
+                    "Failed",
+                    "Running",
+                    "Cancelled",
+                    "Stopping",
+                    "Timeout",
+                ][(i + j) % 6];
+                let repeats = if mode == "Period" { j % 2 + 1 } else { 1 };
+                let instance = if mode == "Period" { j / 2 } else { j };
+                let running = if (i + j) % 4 == 0 { 1_000 * j } else { 0 };
+                if j > 0 {
+                    text.push(',');
+                }
+                text.push_str(&format!(
+                    r#"{{"instance_id":"i-{instance}","status":"{status}","repeats":{repeats},"running_for_ms":{running}}}"#
+                ));
+            }
+            text.push_str("]}");
+        }
+        text.push_str("]}");
+        let data = DataSet::from_json(&text).unwrap();
         Store::new(
-            Some(Generated {
-                count,
-                region_id: "cn-hangzhou".to_owned(),
-                seed: 7,
-            }),
-            Vec::new(),
+            Some(Generated::new(3_000, "cn-hangzhou".to_owned(), 5)),
+            data.invocations,
         )
     }
 
-    #[test]
-    fn generated_results_are_deterministic_and_unique() {
-        let store = generated(1_000);
-        let again = generated(1_000);
-        let mut seen = std::collections::HashSet::new();
-        for k in 0..1_000 {
-            let a = store.get(k).unwrap();
-            let b = again.get(k).unwrap();
-            assert_eq!(a.output, b.output);
-            assert_eq!(a.result.status, b.result.status);
-            assert!(seen.insert((a.invocation.invoke_id.clone(), a.result.instance_id.clone())));
+    fn filters() -> Vec<Filter> {
+        let base = Filter {
+            region_id: "cn-hangzhou".to_owned(),
+            invoke_id: None,
+            instance_id: None,
+            command_id: None,
+            record_status: None,
+            include_history: false,
+            resource_group_id: None,
+            tags: Vec::new(),
+        };
+        let mut all = vec![
+            base.clone(),
+            Filter {
+                region_id: "cn-beijing".to_owned(),
+                ..base.clone()
+            },
+        ];
+        for status in [
+            None,
+            Some("Running"),
+            Some("Finished"),
+            Some("Success"),
+            Some("Failed"),
+            Some("Stopped"),
+            Some("Stopping"),
+            Some("PartialFailed"),
+        ] {
+            for (invoke, instance, command) in [
+                (None, None, None),
+                (Some("t-gen00000000012"), None, None),
+                (Some("t-10"), None, None),
+                (Some("t-15"), None, None),
+                (None, Some("i-gen000000000000417"), None),
+                (None, Some("i-3"), None),
+                (None, None, Some("c-gen00000000003")),
+                (None, None, Some("c-1")),
+                (None, Some("i-1"), Some("c-2")),
+                (None, Some("i-gen000000000000002"), Some("c-gen00000000000")),
+            ] {
+                let with = |include_history: bool| Filter {
+                    invoke_id: invoke.map(str::to_owned),
+                    instance_id: instance.map(str::to_owned),
+                    command_id: command.map(str::to_owned),
+                    record_status: status,
+                    include_history,
+                    ..base.clone()
+                };
+                all.push(with(false));
+                all.push(with(invoke == Some("t-15")));
+            }
+            all.push(Filter {
+                record_status: status,
+                resource_group_id: Some("rg-1".to_owned()),
+                ..base.clone()
+            });
+            for tags in [
+                vec![("env".to_owned(), None)],
+                vec![("env".to_owned(), Some(String::new()))],
+                vec![("env".to_owned(), Some("prod".to_owned()))],
+                vec![
+                    ("team".to_owned(), None),
+                    ("env".to_owned(), Some("dev".to_owned())),
+                ],
+            ] {
+                all.push(Filter {
+                    record_status: status,
+                    tags,
+                    ..base.clone()
+                });
+            }
         }
-        assert!(store.get(1_000).is_none());
+        all
     }
 
     #[test]
-    fn an_invoke_id_narrows_the_generated_range() {
-        let store = generated(250);
-        let id = Generated::invoke_id(2);
-        let indices: Vec<u64> = store.candidates(Some(&id)).from(0).collect();
-        assert_eq!(indices, (200..250).collect::<Vec<_>>());
-        for k in indices {
-            assert_eq!(store.get(k).unwrap().invocation.invoke_id, id);
+    fn every_filter_lists_what_the_records_say_at_every_moment() {
+        let store = store();
+        let total = store.generated_len() + store.records.len() as u64;
+        for elapsed in [0, 1_500, 2_500, 10_000] {
+            for filter in filters() {
+                let expected: Vec<u64> = (0..total)
+                    .filter(|pos| {
+                        let record = store.get(*pos).unwrap();
+                        let status = status_at(&record, elapsed);
+                        lists(&filter, &record, status)
+                    })
+                    .collect();
+                let matches = store.select(&filter, elapsed, true).unwrap();
+                let got: Vec<u64> = (0..matches.len()).filter_map(|m| matches.nth(m)).collect();
+                assert_eq!(got, expected, "{filter:?} at {elapsed} ms");
+                for (m, pos) in expected.iter().enumerate() {
+                    assert_eq!(matches.rank(*pos), m as u64);
+                }
+                // And again, from what was built.
+                let again = store.select(&filter, elapsed, false).unwrap();
+                assert_eq!(again.len(), matches.len());
+            }
         }
+    }
+
+    #[test]
+    fn large_work_is_reported_and_done_once() {
+        let store = Store::new(
+            Some(Generated::new(1_000_000, "cn-hangzhou".to_owned(), 0)),
+            DataSet::demo().invocations,
+        );
+        let base = Filter {
+            region_id: "cn-hangzhou".to_owned(),
+            invoke_id: None,
+            instance_id: None,
+            command_id: None,
+            record_status: None,
+            include_history: false,
+            resource_group_id: None,
+            tags: Vec::new(),
+        };
+        // Arithmetic and index sets: always at once.
+        for filter in [
+            base.clone(),
+            Filter {
+                instance_id: Some("i-gen000000000000417".to_owned()),
+                ..base.clone()
+            },
+            Filter {
+                command_id: Some("c-gen00000000003".to_owned()),
+                ..base.clone()
+            },
+        ] {
+            assert!(store.select(&filter, 0, false).is_some(), "{filter:?}");
+        }
+        // The first status filter builds the status index; an intersection
+        // of a command (100,000 results) and a status is built: both later.
+        let failed = Filter {
+            record_status: Some("Failed"),
+            ..base.clone()
+        };
+        assert!(store.select(&failed, 0, false).is_none());
+        let both = Filter {
+            command_id: Some("c-gen00000000003".to_owned()),
+            ..failed.clone()
+        };
+        assert!(store.select(&both, 0, true).is_some());
+        assert!(store.select(&failed, 0, false).is_some());
+        assert!(store.select(&both, 0, false).is_some());
+        // A new store shares the generated set and its status index.
+        let bigger = store.appended(DataSet::demo().invocations);
+        assert!(bigger.select(&failed, 0, false).is_some());
         assert_eq!(
-            store.candidates(Some("t-gen99999999999")).from(0).count(),
-            0
+            bigger.select(&base, 1_000_000, false).unwrap().len(),
+            1_000_000 + 16
         );
     }
 }

@@ -178,10 +178,43 @@ mod plain {
     }
 }
 
+/// The paginator's cost per page on top of decoding: the duplicate filter
+/// fingerprints every whole record and the page (issue 15's rule).
+fn bench_paginator(c: &mut Criterion) {
+    use ecs_model::{DescribeInvocationResultsRequest, PageStyle, Paginator};
+    for (name, output_len) in [("small_100B", 100), ("large_18KB", 18 * 1024)] {
+        let response = page(output_len);
+        let mut group = c.benchmark_group(format!("paginate_{name}"));
+        group.throughput(Throughput::Elements(
+            response.invocation.results.len() as u64
+        ));
+        group.bench_function("handle_page", |b| {
+            b.iter_batched(
+                || {
+                    let request = DescribeInvocationResultsRequest::builder()
+                        .region_id("cn-hangzhou")
+                        .build();
+                    (Paginator::new(request, PageStyle::Token), response.clone())
+                },
+                |(mut paginator, page)| {
+                    // Returned, so that freeing it is not measured.
+                    let page = paginator
+                        .handle_page(black_box(page))
+                        .expect("a first page is handled");
+                    (paginator, page)
+                },
+                criterion::BatchSize::SmallInput,
+            );
+        });
+        group.finish();
+    }
+}
+
 fn main() {
     // What `criterion_group!`/`criterion_main!` expand to, without the
     // undocumented public function the macro would add.
     let mut criterion = Criterion::default().configure_from_args();
     bench(&mut criterion);
+    bench_paginator(&mut criterion);
     criterion.final_summary();
 }

@@ -19,8 +19,8 @@ macro_rules! wire_enum {
         #[derive(Debug, Clone, PartialEq, Eq, Hash)]
         pub enum $name {
             $( $(#[$vmeta])* $variant, )+
-            /// A value this crate does not know, kept exactly as received
-            /// (after trimming surrounding whitespace).
+            /// A value this crate does not know, kept exactly as received,
+            /// surrounding whitespace too.
             Unknown(String),
         }
 

@@ -11,6 +11,8 @@
 //! - [`rpc_v1`]: `Signature` query parameter, HMAC-SHA1, key `secret&`.
 //! - [`acs3`]: `Authorization: ACS3-HMAC-SHA256 ...` header (the official
 //!   SDKs' default).
+//! - [`oss_v4`]: `Authorization: OSS4-HMAC-SHA256 ...` for Object Storage
+//!   Service, to read the complete outputs delivered to a bucket.
 //! - [`Credentials`]: access key id, secret, optional STS token; the secret
 //!   and token never reach `Debug`/`Display` and are zeroized on drop.
 //! - [`percent_encode`], [`encode_query`], [`parse_query`]: the service's
@@ -71,6 +73,7 @@ pub mod acs3;
 mod credentials;
 mod encoding;
 mod error;
+pub mod oss_v4;
 pub mod rpc_v1;
 mod source;
 #[cfg(feature = "test-util")]

@@ -1,6 +1,7 @@
-//! JSON decoding (serde_json) with case-insensitive names, trimmed values,
-//! numbers accepted as strings, unknown fields ignored and single objects
-//! accepted where a list is expected (spec §3, §10).
+//! JSON decoding (serde_json) with case-insensitive names, text kept as
+//! received, numbers accepted as strings, unknown fields ignored and single
+//! objects accepted where a list is expected
+//! (docs/api/describe-invocation-results.md#tolerance).
 
 use std::borrow::Cow;
 use std::fmt;

@@ -11,18 +11,113 @@ use crate::response::InvocationResult;
 /// within a few pages.
 pub const DEDUP_WINDOW_RESULTS: usize = 1024;
 
-/// Two 64-bit SipHash values of one value under two secret keys chosen per
-/// paginator, as one 128-bit fingerprint.
+/// 128-bit fingerprints: XXH3-128 of a value's `Hash` encoding, under a
+/// seed chosen at random per paginator.
 ///
 /// Two different values share a fingerprint with a chance of about 2^-128
-/// per pair, and no input can steer it because the keys are secret: a
-/// fingerprint stands for the value itself.
-#[derive(Debug, Clone, Default)]
-struct Fingerprinter(RandomState, RandomState);
+/// per pair: a fingerprint stands for the value itself. (XXH3 is not a
+/// cryptographic hash, so a server that wanted to could craft two records
+/// with one fingerprint; such a server could as well leave a record out.)
+#[derive(Debug, Clone)]
+struct Fingerprinter {
+    seed: u64,
+    /// The bytes of the value being fingerprinted, kept between calls.
+    buffer: Vec<u8>,
+}
+
+impl Default for Fingerprinter {
+    fn default() -> Self {
+        Self {
+            seed: RandomState::new().hash_one(0x5eed_u64),
+            buffer: Vec::new(),
+        }
+    }
+}
 
 impl Fingerprinter {
-    fn of<T: Hash + ?Sized>(&self, value: &T) -> u128 {
-        (u128::from(self.0.hash_one(value)) << 64) | u128::from(self.1.hash_one(value))
+    fn of<T: Hash + ?Sized>(&mut self, value: &T) -> u128 {
+        self.buffer.clear();
+        value.hash(&mut Collector(&mut self.buffer));
+        twox_hash::XxHash3_128::oneshot_with_seed(self.seed, &self.buffer)
+    }
+
+    /// A result's fingerprint: every field, with `Output` (up to 24 KB)
+    /// hashed where it lies rather than copied first. The destructuring
+    /// names every field, so a field added to `InvocationResult` does not
+    /// compile here until it is fingerprinted too.
+    fn of_result(&mut self, result: &InvocationResult) -> u128 {
+        let InvocationResult {
+            command_id,
+            invoke_id,
+            instance_id,
+            container_id,
+            container_name,
+            invocation_status,
+            invoke_record_status,
+            exit_code,
+            output,
+            dropped,
+            error_code,
+            error_info,
+            repeats,
+            start_time,
+            finished_time,
+            stop_time,
+            username,
+            launcher,
+            termination_mode,
+            oss_output_delivery,
+            oss_output_status,
+            oss_output_uri,
+            oss_output_error_code,
+            oss_output_error_info,
+            tags,
+        } = result;
+        let output = twox_hash::XxHash3_128::oneshot_with_seed(self.seed, output.as_bytes());
+        self.buffer.clear();
+        let mut collector = Collector(&mut self.buffer);
+        (
+            (
+                command_id,
+                invoke_id,
+                instance_id,
+                container_id,
+                container_name,
+            ),
+            (
+                invocation_status,
+                invoke_record_status,
+                exit_code,
+                output,
+                dropped,
+            ),
+            (error_code, error_info, repeats, start_time, finished_time),
+            (
+                stop_time,
+                username,
+                launcher,
+                termination_mode,
+                oss_output_delivery,
+            ),
+            (oss_output_status, oss_output_uri, oss_output_error_code),
+            (oss_output_error_info, tags),
+        )
+            .hash(&mut collector);
+        twox_hash::XxHash3_128::oneshot_with_seed(self.seed, &self.buffer)
+    }
+}
+
+/// A `Hasher` that keeps the bytes it is given: the `Hash` encoding of a
+/// value (each string followed by a terminator, so fields stay apart).
+struct Collector<'a>(&'a mut Vec<u8>);
+
+impl Hasher for Collector<'_> {
+    fn finish(&self) -> u64 {
+        0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        self.0.extend_from_slice(bytes);
     }
 }
 
@@ -53,8 +148,11 @@ pub(super) struct Seen {
 
 impl Seen {
     /// The fingerprints of a page's results, in order.
-    pub(super) fn fingerprint_results(&self, results: &[InvocationResult]) -> Vec<u128> {
-        results.iter().map(|r| self.fingerprints.of(r)).collect()
+    pub(super) fn fingerprint_results(&mut self, results: &[InvocationResult]) -> Vec<u128> {
+        results
+            .iter()
+            .map(|r| self.fingerprints.of_result(r))
+            .collect()
     }
 
     /// Remembers a page by its results' fingerprints; `false` if a page with
@@ -86,12 +184,16 @@ impl Seen {
 
     /// Whether `token` was sent before.
     pub(super) fn has_token(&self, token: &str) -> bool {
-        self.tokens.contains(&self.fingerprints.of(token))
+        let mut fingerprints = Fingerprinter {
+            seed: self.fingerprints.seed,
+            buffer: Vec::new(),
+        };
+        self.tokens.contains(&fingerprints.of(token))
     }
 
     #[cfg(test)]
     fn insert(&mut self, result: &InvocationResult) -> bool {
-        let fingerprint = self.fingerprints.of(result);
+        let fingerprint = self.fingerprints.of_result(result);
         self.insert_result(fingerprint)
     }
 }
@@ -180,7 +282,8 @@ mod tests {
         assert!(seen.insert_page(&ab));
         assert!(!seen.insert_page(&ab));
         assert!(seen.insert_page(&ba), "another order is another page");
-        assert!(seen.insert_page(&seen.fingerprint_results(&[a])));
+        let only_a = seen.fingerprint_results(&[a]);
+        assert!(seen.insert_page(&only_a));
     }
 
     #[test]
