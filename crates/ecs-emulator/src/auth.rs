@@ -9,7 +9,7 @@ use std::fmt;
 use ecs_sign::VerifyError;
 use time::OffsetDateTime;
 
-use crate::errors::ApiError;
+use crate::api_error::ApiError;
 use crate::nonce::MAX_NONCE_BYTES;
 
 /// The demo access key id accepted when no key is configured.

@@ -406,6 +406,18 @@ pub(crate) struct Record {
     pub(crate) latest: bool,
 }
 
+impl Record {
+    /// The status the record shows `elapsed_ms` after the emulator started:
+    /// `Running` for its `running_for_ms`, then its own.
+    pub(crate) fn status_at(&self, elapsed_ms: u64) -> Status {
+        if elapsed_ms < self.result.running_for_ms {
+            Status::parse("Running").unwrap_or(self.result.status)
+        } else {
+            self.result.status
+        }
+    }
+}
+
 /// Flattens invocations into records, in data order.
 pub(crate) fn flatten(invocations: Vec<InvocationSpec>) -> Vec<Record> {
     let mut records = Vec::new();

@@ -41,10 +41,10 @@
 //! |---|---|---|
 //! | (none) | | the library and the `ecs-emulator` binary |
 
+mod api_error;
 mod auth;
 mod connections;
 mod data;
-mod errors;
 mod faults;
 mod filter;
 mod generated;

@@ -4,8 +4,8 @@
 
 use std::collections::HashMap;
 
+use crate::api_error::ApiError;
 use crate::data::{Record, Status};
-use crate::errors::ApiError;
 use crate::filter::Filter;
 use crate::positions::Matches;
 use crate::store::Store;
@@ -198,7 +198,7 @@ impl Query {
         let total_count = matches.len();
         let result = |m: u64| {
             let record = store.get(matches.nth(m)?)?;
-            let status = status_at(&record, elapsed_ms);
+            let status = record.status_at(elapsed_ms);
             Some((record, status))
         };
         match &self.paging {
@@ -339,15 +339,6 @@ pub(crate) struct Page {
     pub(crate) page_number: u64,
     pub(crate) page_size: u64,
     pub(crate) next_token: Option<String>,
-}
-
-/// The status a record shows `elapsed_ms` after the emulator started.
-pub(crate) fn status_at(record: &Record, elapsed_ms: u64) -> Status {
-    if elapsed_ms < record.result.running_for_ms {
-        Status::parse("Running").unwrap_or(record.result.status)
-    } else {
-        record.result.status
-    }
 }
 
 #[cfg(test)]

@@ -8,8 +8,8 @@ use ecs_model::{
     InvokeRecordStatus, OUTPUT_LIMIT_BYTES, ServiceError, Tag, Timestamp,
 };
 
+use crate::api_error::ApiError;
 use crate::data::{Record, Status};
-use crate::errors::ApiError;
 use crate::query::{Encoding, Page};
 
 /// The body format a request asked for.

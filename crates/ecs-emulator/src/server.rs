@@ -17,11 +17,11 @@ use http_body_util::BodyExt as _;
 use hyper::body::{Body, Frame, Incoming, SizeHint};
 use time::OffsetDateTime;
 
+use crate::api_error::ApiError;
 use crate::auth::{self, Keys};
-use crate::errors::ApiError;
 use crate::faults::{FaultKind, Faults};
 use crate::generated::splitmix;
-use crate::nonce::NonceCache;
+use crate::nonce::{NONCE_MEMORY, NonceCache};
 use crate::positions::Matches;
 use crate::query::Query;
 use crate::response::{self, Format};
@@ -33,9 +33,6 @@ const ACTION: &str = "DescribeInvocationResults";
 const VERSION: &str = "2014-05-26";
 /// Request bodies larger than this are refused.
 const MAX_REQUEST_BODY: usize = 1 << 20;
-/// Memory for the nonces of the last 15 minutes: at least 900,000 of them
-/// (15 minutes at 1,000 requests a second), whatever their length.
-pub(crate) const NONCE_MEMORY: usize = 64 << 20;
 
 /// A test's hook into the part of a query done away from the async
 /// workers.

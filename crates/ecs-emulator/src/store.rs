@@ -267,7 +267,6 @@ impl Store {
 mod tests {
     use super::*;
     use crate::data::{DataSet, Status};
-    use crate::query::status_at;
 
     /// The filter as a predicate on one record: the meaning every index
     /// set must agree with.
@@ -444,7 +443,7 @@ mod tests {
                 let expected: Vec<u64> = (0..total)
                     .filter(|pos| {
                         let record = store.get(*pos).unwrap();
-                        let status = status_at(&record, elapsed);
+                        let status = record.status_at(elapsed);
                         lists(&filter, &record, status)
                     })
                     .collect();

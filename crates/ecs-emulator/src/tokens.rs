@@ -5,7 +5,7 @@
 use base64::Engine as _;
 use ring::hmac;
 
-use crate::errors::ApiError;
+use crate::api_error::ApiError;
 
 /// Bytes of MAC kept in a token.
 const TOKEN_MAC: usize = 16;

@@ -1,5 +1,6 @@
-//! The service's error answers: code, HTTP status and message, as the real
-//! API sends them (seed page, spec §7 and §10).
+//! [`ApiError`]: the error answers the emulator sends, with the service's
+//! code, HTTP status and message (docs/api/describe-invocation-results.md,
+//! "Service errors" and "Error documents").
 
 /// One error answer of the API.
 #[derive(Debug, Clone, PartialEq, Eq)]
