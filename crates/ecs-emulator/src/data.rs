@@ -57,24 +57,9 @@ use std::path::Path;
 use std::sync::Arc;
 
 use base64::Engine as _;
+use ecs_model::{InvocationStatus, InvokeRecordStatus};
 use serde::Deserialize;
 use serde::de::{self, Deserializer};
-
-/// The twelve `InvocationStatus` values of the API (spec §3).
-pub(crate) const INVOCATION_STATUSES: [&str; 12] = [
-    "Pending",
-    "Scheduled",
-    "Running",
-    "Success",
-    "Failed",
-    "Error",
-    "Timeout",
-    "Cancelled",
-    "Stopping",
-    "Terminated",
-    "Invalid",
-    "Aborted",
-];
 
 /// A data file that cannot be used: what is wrong and where.
 #[derive(Debug)]
@@ -231,35 +216,51 @@ fn one() -> u32 {
     1
 }
 
-/// A validated `InvocationStatus` name (one of the twelve).
+/// One of the twelve `InvocationStatus` values the API documents (the
+/// known values of [`InvocationStatus`]), in the exact spelling; a cheap
+/// copy of it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Status(&'static str);
+pub struct Status(&'static InvocationStatus);
 
 impl Status {
     /// `Success`.
-    pub const SUCCESS: Self = Self("Success");
+    pub const SUCCESS: Self = Self(&InvocationStatus::Success);
+    /// `Running`.
+    pub const RUNNING: Self = Self(&InvocationStatus::Running);
 
-    /// The status named `name` (exact spelling), if it is one of the twelve.
+    /// The status named `name` (exact spelling), if it is one the API
+    /// documents.
     pub fn parse(name: &str) -> Option<Self> {
-        INVOCATION_STATUSES
+        InvocationStatus::KNOWN
             .iter()
-            .find(|s| **s == name)
-            .map(|s| Self(s))
+            .find(|status| status.as_str() == name)
+            .map(Self)
+    }
+
+    /// The status as the model has it.
+    pub fn invocation_status(self) -> &'static InvocationStatus {
+        self.0
     }
 
     /// The API's spelling.
     pub fn as_str(self) -> &'static str {
-        self.0
+        self.0.as_str()
     }
 
-    /// The per-instance `InvokeRecordStatus` this status is listed under.
-    pub fn record_status(self) -> &'static str {
+    /// The per-instance `InvokeRecordStatus` this status is listed under
+    /// (the emulator's model of the service: running, stopping, finished,
+    /// stopped or failed).
+    pub fn record_status(self) -> &'static InvokeRecordStatus {
         match self.0 {
-            "Pending" | "Scheduled" | "Running" => "Running",
-            "Stopping" => "Stopping",
-            "Success" => "Finished",
-            "Cancelled" | "Terminated" => "Stopped",
-            _ => "Failed",
+            InvocationStatus::Pending | InvocationStatus::Scheduled | InvocationStatus::Running => {
+                &InvokeRecordStatus::Running
+            }
+            InvocationStatus::Stopping => &InvokeRecordStatus::Stopping,
+            InvocationStatus::Success => &InvokeRecordStatus::Finished,
+            InvocationStatus::Cancelled | InvocationStatus::Terminated => {
+                &InvokeRecordStatus::Stopped
+            }
+            _ => &InvokeRecordStatus::Failed,
         }
     }
 }
@@ -268,9 +269,13 @@ impl<'de> Deserialize<'de> for Status {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let name = String::deserialize(deserializer)?;
         Self::parse(&name).ok_or_else(|| {
+            let known: Vec<&str> = InvocationStatus::KNOWN
+                .iter()
+                .map(InvocationStatus::as_str)
+                .collect();
             de::Error::custom(format!(
                 "unknown status `{name}`; expected one of {}",
-                INVOCATION_STATUSES.join(", ")
+                known.join(", ")
             ))
         })
     }
@@ -411,7 +416,7 @@ impl Record {
     /// `Running` for its `running_for_ms`, then its own.
     pub(crate) fn status_at(&self, elapsed_ms: u64) -> Status {
         if elapsed_ms < self.result.running_for_ms {
-            Status::parse("Running").unwrap_or(self.result.status)
+            Status::RUNNING
         } else {
             self.result.status
         }

@@ -403,10 +403,10 @@ mod tests {
             });
         }
         check(set.status("Failed"), &|r| {
-            r.result.status.record_status() == "Failed"
+            r.result.status.record_status().as_str() == "Failed"
         });
         check(set.status("Finished"), &|r| {
-            r.result.status.record_status() == "Finished"
+            r.result.status.record_status().as_str() == "Finished"
         });
         check(set.status("Running"), &|_| false);
         assert_eq!(set.status_cost("Failed"), 0);

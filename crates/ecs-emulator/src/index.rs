@@ -75,7 +75,7 @@ impl Index {
             if record.latest {
                 latest.push(at);
             }
-            let class = res.status.record_status();
+            let class = res.status.record_status().as_str();
             status.entry(class).or_default().push(at);
             if res.running_for_ms > 0 && class != "Running" {
                 running.push((res.running_for_ms, at));

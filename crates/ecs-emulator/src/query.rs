@@ -1,8 +1,13 @@
-//! A `DescribeInvocationResults` query: its parameters read and checked as
-//! the service does (with the service's error codes), then one page of it
-//! cut from the positions the store selects, with either paging style.
+//! A `DescribeInvocationResults` query: its parameters read as `ecs-model`
+//! reads a received query (`DescribeInvocationResultsRequest::from_query`),
+//! checked as the service checks them (with the service's error codes),
+//! then one page of it cut from the positions the store selects, with
+//! either paging style.
 
-use std::collections::HashMap;
+use ecs_model::{
+    ContentEncoding, DescribeInvocationResultsRequest, InvokeRecordStatus, MAX_TAGS, TagFilter,
+    ValidationErrors,
+};
 
 use crate::api_error::ApiError;
 use crate::data::{Record, Status};
@@ -15,8 +20,6 @@ use crate::tokens::Tokens;
 const MAX_PAGE: u64 = ecs_model::MAX_PAGE_SIZE.unsigned_abs();
 /// Default page size for both paging styles.
 const DEFAULT_PAGE: u64 = 10;
-/// At most this many tags.
-use ecs_model::MAX_TAGS;
 
 /// Region ids the service knows, besides any region of the loaded data.
 const KNOWN_REGIONS: &[&str] = &[
@@ -56,13 +59,6 @@ const KNOWN_REGIONS: &[&str] = &[
     "cn-north-2-gov-1",
 ];
 
-/// How the output is encoded in the answer.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Encoding {
-    Base64,
-    PlainText,
-}
-
 /// Which paging style the request uses.
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Paging {
@@ -74,75 +70,64 @@ enum Paging {
 #[derive(Debug, Clone)]
 pub(crate) struct Query {
     pub(crate) filter: Filter,
-    pub(crate) encoding: Encoding,
+    pub(crate) encoding: ContentEncoding,
     paging: Paging,
 }
 
-fn param<'a>(params: &'a [(String, String)], name: &str) -> Option<&'a str> {
-    params
-        .iter()
-        .find(|(k, _)| k == name)
-        .map(|(_, v)| v.as_str())
-}
-
-/// A non-empty parameter value (the service treats an empty one as absent).
-fn present<'a>(params: &'a [(String, String)], name: &str) -> Option<&'a str> {
-    param(params, name).filter(|v| !v.is_empty())
-}
-
-fn integer(value: &str) -> Option<u64> {
-    if value.is_empty() || !value.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
+/// The service's answer to a query it cannot read, named by the first
+/// parameter at fault: given twice, or a value of the wrong kind.
+fn unreadable(errors: &ValidationErrors, params: &[(String, String)]) -> ApiError {
+    let Some(first) = errors.iter().next() else {
+        return ApiError::bad_request("the query cannot be read");
+    };
+    let name = first.parameter();
+    if params.iter().filter(|(k, _)| k == name).count() > 1 {
+        return ApiError::invalid_parameter(name, "give each parameter once");
     }
-    value.parse().ok()
+    match name {
+        "PageNumber" => ApiError::invalid_page_number(),
+        "PageSize" => ApiError::invalid_page_size(),
+        "MaxResults" => ApiError::invalid_max_results(),
+        "IncludeHistory" => ApiError::invalid_parameter("IncludeHistory", "use true or false"),
+        _ if name.starts_with("Tag.") => {
+            ApiError::invalid_tag_key("the N of Tag.N must be from 1 to 20")
+        }
+        _ => ApiError::invalid_parameter(name, first.message()),
+    }
 }
 
 impl Query {
-    /// Reads the API parameters of a request, as the service checks them.
+    /// Reads the API parameters of a request as `ecs-model` reads a received
+    /// query, then checks them as the service does, with its error codes.
     pub(crate) fn parse(params: &[(String, String)], store: &Store) -> Result<Self, ApiError> {
-        let region_id = present(params, "RegionId")
-            .ok_or_else(|| ApiError::missing_parameter("RegionId"))?
-            .to_owned();
+        let request = DescribeInvocationResultsRequest::from_query(params)
+            .map_err(|e| unreadable(&e, params))?;
+        let region_id = request
+            .region_id
+            .clone()
+            .ok_or_else(|| ApiError::missing_parameter("RegionId"))?;
         if !KNOWN_REGIONS.contains(&region_id.as_str()) && !store.has_region(&region_id) {
             return Err(ApiError::invalid_region());
         }
-        let record_status = match present(params, "InvokeRecordStatus") {
+        let record_status = match &request.invoke_record_status {
             None => None,
-            Some(value) => Some(
-                [
-                    "Running",
-                    "Finished",
-                    "Success",
-                    "Failed",
-                    "PartialFailed",
-                    "Stopped",
-                    "Stopping",
-                ]
-                .into_iter()
-                .find(|s| s.eq_ignore_ascii_case(value))
-                .ok_or_else(|| {
-                    ApiError::invalid_parameter(
-                        "InvokeRecordStatus",
-                        "use Running, Finished, Success, Failed, PartialFailed, Stopped or Stopping",
-                    )
-                })?,
+            Some(status) => Some(
+                InvokeRecordStatus::KNOWN
+                    .iter()
+                    .find(|known| *known == status)
+                    .map(InvokeRecordStatus::as_str)
+                    .ok_or_else(|| {
+                        ApiError::invalid_parameter(
+                            "InvokeRecordStatus",
+                            "use Running, Finished, Success, Failed, PartialFailed, Stopped or Stopping",
+                        )
+                    })?,
             ),
         };
-        let include_history = match present(params, "IncludeHistory") {
-            None => false,
-            Some(v) if v.eq_ignore_ascii_case("true") => true,
-            Some(v) if v.eq_ignore_ascii_case("false") => false,
-            Some(_) => {
-                return Err(ApiError::invalid_parameter(
-                    "IncludeHistory",
-                    "use true or false",
-                ));
-            }
-        };
-        let encoding = match present(params, "ContentEncoding") {
-            None => Encoding::Base64,
-            Some(v) if v.eq_ignore_ascii_case("Base64") => Encoding::Base64,
-            Some(v) if v.eq_ignore_ascii_case("PlainText") => Encoding::PlainText,
+        let include_history = request.include_history.unwrap_or(false);
+        let encoding = match &request.content_encoding {
+            None => ContentEncoding::Base64,
+            Some(encoding) if encoding.is_known() => encoding.clone(),
             Some(_) => {
                 return Err(ApiError::invalid_parameter(
                     "ContentEncoding",
@@ -150,9 +135,8 @@ impl Query {
                 ));
             }
         };
-        let invoke_id = present(params, "InvokeId").map(str::to_owned);
         if include_history {
-            let Some(id) = &invoke_id else {
+            let Some(id) = &request.invoke_id else {
                 return Err(ApiError::invalid_parameter(
                     "IncludeHistory",
                     "IncludeHistory=true needs the InvokeId of a Period or EveryReboot invocation",
@@ -169,19 +153,21 @@ impl Query {
                 Some(_) => {}
             }
         }
+        let tags = check_tags(params, &request.tags)?;
+        let paging = paging(&request)?;
         Ok(Self {
             filter: Filter {
                 region_id,
-                invoke_id,
-                instance_id: present(params, "InstanceId").map(str::to_owned),
-                command_id: present(params, "CommandId").map(str::to_owned),
+                invoke_id: request.invoke_id,
+                instance_id: request.instance_id,
+                command_id: request.command_id,
                 record_status,
                 include_history,
-                resource_group_id: present(params, "ResourceGroupId").map(str::to_owned),
-                tags: parse_tags(params)?,
+                resource_group_id: request.resource_group_id,
+                tags,
             },
             encoding,
-            paging: parse_paging(params)?,
+            paging,
         })
     }
 
@@ -238,43 +224,26 @@ impl Query {
     }
 }
 
-/// `Tag.N.Key` and `Tag.N.Value`: a key without a value selects every
-/// resource with that key, whatever its value; an empty value selects the
-/// empty value only.
-fn parse_tags(params: &[(String, String)]) -> Result<Vec<(String, Option<String>)>, ApiError> {
-    let mut by_index: HashMap<u64, (Option<&str>, Option<&str>)> = HashMap::new();
-    for (name, value) in params {
-        let Some(rest) = name.strip_prefix("Tag.") else {
-            continue;
-        };
-        let Some((index, field)) = rest.split_once('.') else {
-            continue;
-        };
-        let Some(index) = integer(index).filter(|n| *n >= 1) else {
-            return Err(ApiError::invalid_tag_key(
-                "the N of Tag.N must be from 1 to 20",
-            ));
-        };
-        let entry = by_index.entry(index).or_default();
-        match field {
-            "Key" => entry.0 = Some(value),
-            "Value" => entry.1 = Some(value),
-            _ => {}
-        }
-    }
-    if by_index.len() > MAX_TAGS || by_index.keys().any(|n| *n as usize > MAX_TAGS) {
+/// The tag filters as the service checks them: at most 20, numbered 1 to
+/// 20; a key without a value selects every resource with that key,
+/// whatever its value; an empty value selects the empty value only.
+fn check_tags(
+    params: &[(String, String)],
+    tags: &[TagFilter],
+) -> Result<Vec<(String, Option<String>)>, ApiError> {
+    let beyond = params.iter().any(|(name, _)| {
+        DescribeInvocationResultsRequest::tag_index(name).is_some_and(|n| n as usize > MAX_TAGS)
+    });
+    if beyond || tags.len() > MAX_TAGS {
         return Err(ApiError::invalid_tag_key(
             "give at most 20 tags, Tag.1 to Tag.20",
         ));
     }
-    let mut indices: Vec<u64> = by_index.keys().copied().collect();
-    indices.sort_unstable();
-    let mut tags: Vec<(String, Option<String>)> = Vec::with_capacity(indices.len());
-    for index in indices {
-        let (key, value) = by_index[&index];
-        let key = key
-            .filter(|k| !k.is_empty())
-            .ok_or_else(ApiError::missing_tag_key)?;
+    let mut checked: Vec<(String, Option<String>)> = Vec::with_capacity(tags.len());
+    for TagFilter { key, value } in tags {
+        if key.is_empty() {
+            return Err(ApiError::missing_tag_key());
+        }
         if key.chars().count() > 64 {
             return Err(ApiError::invalid_tag_key("a key has at most 64 characters"));
         }
@@ -288,46 +257,50 @@ fn parse_tags(params: &[(String, String)]) -> Result<Vec<(String, Option<String>
                 "a key must not contain http:// or https://",
             ));
         }
-        if value.is_some_and(|v| v.chars().count() > 128) {
+        if value.as_ref().is_some_and(|v| v.chars().count() > 128) {
             return Err(ApiError::invalid_tag_value(
                 "a value has at most 128 characters",
             ));
         }
-        if tags.iter().any(|(k, _)| k == key) {
+        if checked.iter().any(|(k, _)| k == key) {
             return Err(ApiError::duplicate_tag_key());
         }
-        tags.push((key.to_owned(), value.map(str::to_owned)));
+        checked.push((key.clone(), value.clone()));
     }
-    Ok(tags)
+    Ok(checked)
 }
 
-fn parse_paging(params: &[(String, String)]) -> Result<Paging, ApiError> {
-    let max_results = present(params, "MaxResults");
-    let next_token = present(params, "NextToken");
-    if max_results.is_some() || next_token.is_some() {
-        let max = match max_results {
-            None => DEFAULT_PAGE,
-            Some(v) => integer(v)
-                .filter(|n| (1..=MAX_PAGE).contains(n))
-                .ok_or_else(ApiError::invalid_max_results)?,
-        };
+/// A page size in 1..=50, or `None`.
+fn page_size(value: Option<i64>) -> Option<Option<u64>> {
+    match value {
+        None => Some(None),
+        Some(n) => u64::try_from(n)
+            .ok()
+            .filter(|n| (1..=MAX_PAGE).contains(n))
+            .map(Some),
+    }
+}
+
+fn paging(request: &DescribeInvocationResultsRequest) -> Result<Paging, ApiError> {
+    if request.max_results.is_some() || request.next_token.is_some() {
+        let max = page_size(request.max_results)
+            .ok_or_else(ApiError::invalid_max_results)?
+            .unwrap_or(DEFAULT_PAGE);
         return Ok(Paging::Token {
             max,
-            token: next_token.map(str::to_owned),
+            token: request.next_token.clone(),
         });
     }
-    let page = match present(params, "PageNumber") {
+    let page = match request.page_number {
         None => 1,
-        Some(v) => integer(v)
+        Some(n) => u64::try_from(n)
+            .ok()
             .filter(|n| *n >= 1)
             .ok_or_else(ApiError::invalid_page_number)?,
     };
-    let size = match present(params, "PageSize") {
-        None => DEFAULT_PAGE,
-        Some(v) => integer(v)
-            .filter(|n| (1..=MAX_PAGE).contains(n))
-            .ok_or_else(ApiError::invalid_page_size)?,
-    };
+    let size = page_size(request.page_size)
+        .ok_or_else(ApiError::invalid_page_size)?
+        .unwrap_or(DEFAULT_PAGE);
     Ok(Paging::Number { page, size })
 }
 
@@ -403,6 +376,40 @@ mod tests {
             code(&[r, ("ContentEncoding", "Hex")]),
             "InvalidParameter.ContentEncoding"
         );
+    }
+
+    #[test]
+    fn the_query_is_read_as_ecs_model_reads_a_received_one() {
+        let r = ("RegionId", "cn-hangzhou");
+        // A parameter given twice is refused, named.
+        assert_eq!(
+            code(&[r, ("InvokeId", "t-1"), ("InvokeId", "t-2")]),
+            "InvalidParameter.InvokeId"
+        );
+        assert_eq!(
+            code(&[r, ("PageSize", "5"), ("PageSize", "6")]),
+            "InvalidParameter.PageSize"
+        );
+        // Integers may carry surrounding spaces; values are trimmed.
+        let query = Query::parse(
+            &params(&[r, ("PageSize", " 5 "), ("InvokeId", " t-1 ")]),
+            &demo(),
+        )
+        .unwrap();
+        assert_eq!(query.paging, Paging::Number { page: 1, size: 5 });
+        assert_eq!(query.filter.invoke_id.as_deref(), Some("t-1"));
+        // Enums in any case, given back in the API's spelling.
+        let query = Query::parse(
+            &params(&[
+                r,
+                ("InvokeRecordStatus", "finished"),
+                ("ContentEncoding", "plaintext"),
+            ]),
+            &demo(),
+        )
+        .unwrap();
+        assert_eq!(query.filter.record_status, Some("Finished"));
+        assert_eq!(query.encoding, ContentEncoding::PlainText);
     }
 
     /// Runs a query `elapsed_ms` after the start, with tokens of seed 1.

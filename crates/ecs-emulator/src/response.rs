@@ -4,32 +4,16 @@
 use base64::Engine as _;
 use bytes::Bytes;
 use ecs_model::{
-    DescribeInvocationResultsResponse, ErrorCode, Invocation, InvocationResult, InvocationStatus,
-    InvokeRecordStatus, OUTPUT_LIMIT_BYTES, ServiceError, Tag, Timestamp,
+    ContentEncoding, DescribeInvocationResultsResponse, ErrorCode, Invocation, InvocationResult,
+    OUTPUT_LIMIT_BYTES, ResponseFormat, ServiceError, Tag, Timestamp,
 };
 
 use crate::api_error::ApiError;
 use crate::data::{Record, Status};
-use crate::query::{Encoding, Page};
-
-/// The body format a request asked for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Format {
-    Json,
-    Xml,
-}
-
-impl Format {
-    pub(crate) fn content_type(self) -> &'static str {
-        match self {
-            Self::Json => "application/json;charset=utf-8",
-            Self::Xml => "text/xml;charset=utf-8",
-        }
-    }
-}
+use crate::query::Page;
 
 /// One result as the API lists it at this moment.
-fn result(record: &Record, status: Status, encoding: Encoding) -> InvocationResult {
+fn result(record: &Record, status: Status, encoding: &ContentEncoding) -> InvocationResult {
     let inv = &record.invocation;
     let res = &record.result;
     let running = status.as_str() == "Running" && res.status.as_str() != "Running";
@@ -37,8 +21,8 @@ fn result(record: &Record, status: Status, encoding: Encoding) -> InvocationResu
     out.command_id = inv.command_id.clone();
     out.container_id = inv.container_id.clone();
     out.container_name = inv.container_name.clone();
-    out.invocation_status = Some(InvocationStatus::parse(status.as_str()));
-    out.invoke_record_status = Some(InvokeRecordStatus::parse(status.record_status()));
+    out.invocation_status = Some(status.invocation_status().clone());
+    out.invoke_record_status = Some(status.record_status().clone());
     out.repeats = i64::from(res.repeats);
     out.start_time = res.start_time.as_deref().and_then(Timestamp::parse);
     out.username = inv.username.clone();
@@ -58,8 +42,10 @@ fn result(record: &Record, status: Status, encoding: Encoding) -> InvocationResu
     let kept = &output[..output.len().min(OUTPUT_LIMIT_BYTES)];
     out.dropped = (output.len() - kept.len()) as i64;
     out.output = match encoding {
-        Encoding::Base64 => base64::engine::general_purpose::STANDARD.encode(kept),
-        Encoding::PlainText => String::from_utf8_lossy(kept).into_owned(),
+        ContentEncoding::PlainText => String::from_utf8_lossy(kept).into_owned(),
+        // The query admits only the two known encodings; Base64 is the
+        // service's default.
+        _ => base64::engine::general_purpose::STANDARD.encode(kept),
     };
     out.exit_code = res.exit_code;
     out.error_code = res.error_code.as_deref().map(ErrorCode::parse);
@@ -76,9 +62,9 @@ fn result(record: &Record, status: Status, encoding: Encoding) -> InvocationResu
 /// The whole response document for a page.
 pub(crate) fn page_body(
     page: &Page,
-    encoding: Encoding,
+    encoding: &ContentEncoding,
     request_id: &str,
-    format: Format,
+    format: ResponseFormat,
 ) -> Bytes {
     let mut invocation = Invocation::new(
         page.results
@@ -92,8 +78,8 @@ pub(crate) fn page_body(
     invocation.next_token = page.next_token.clone();
     let response = DescribeInvocationResultsResponse::new(request_id, invocation);
     Bytes::from(match format {
-        Format::Json => ecs_model::encode_json(&response),
-        Format::Xml => ecs_model::encode_xml(&response),
+        ResponseFormat::Json => ecs_model::encode_json(&response),
+        ResponseFormat::Xml => ecs_model::encode_xml(&response),
     })
 }
 
@@ -102,7 +88,7 @@ pub(crate) fn error_body(
     error: &ApiError,
     request_id: &str,
     host_id: &str,
-    format: Format,
+    format: ResponseFormat,
 ) -> Bytes {
     let doc = ServiceError::new(error.status, error.code.clone(), error.message.clone())
         .with_request_id(request_id)
@@ -112,8 +98,8 @@ pub(crate) fn error_body(
             error.code
         ));
     Bytes::from(match format {
-        Format::Json => ecs_model::encode_error_json(&doc),
-        Format::Xml => ecs_model::encode_error_xml(&doc),
+        ResponseFormat::Json => ecs_model::encode_error_json(&doc),
+        ResponseFormat::Xml => ecs_model::encode_error_xml(&doc),
     })
 }
 

@@ -10,6 +10,7 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use bytes::Bytes;
+use ecs_model::{ACTION, API_VERSION, ResponseFormat};
 use ecs_sign::TimeSource;
 use http::header::{ACCEPT, CONTENT_LENGTH, CONTENT_TYPE, HOST};
 use http::{HeaderMap, Method, Request, Response, StatusCode};
@@ -24,13 +25,10 @@ use crate::generated::splitmix;
 use crate::nonce::{NONCE_MEMORY, NonceCache};
 use crate::positions::Matches;
 use crate::query::Query;
-use crate::response::{self, Format};
+use crate::response;
 use crate::store::Store;
 use crate::tokens::Tokens;
 
-/// The action and version this emulator serves.
-const ACTION: &str = "DescribeInvocationResults";
-const VERSION: &str = "2014-05-26";
 /// Request bodies larger than this are refused.
 const MAX_REQUEST_BODY: usize = 1 << 20;
 
@@ -219,24 +217,15 @@ fn respond(status: u16, content_type: &str, body: Bytes, request_id: &str) -> Re
     response
 }
 
-/// Reads the format a request asked for: `Format` (V1) or `Accept` (V3).
-fn requested_format(params: &[(String, String)], headers: &HeaderMap) -> Format {
-    if let Some((_, format)) = params.iter().find(|(k, _)| k == "Format") {
-        return if format.eq_ignore_ascii_case("xml") {
-            Format::Xml
-        } else {
-            Format::Json
-        };
-    }
-    let accept = headers
-        .get(ACCEPT)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default();
-    if accept.contains("xml") && !accept.contains("json") {
-        Format::Xml
-    } else {
-        Format::Json
-    }
+/// The format a request asked for: `Format` (V1) or `Accept` (V3), read
+/// as the service reads them.
+fn requested_format(params: &[(String, String)], headers: &HeaderMap) -> ResponseFormat {
+    let format = params
+        .iter()
+        .find(|(k, _)| k == "Format")
+        .map(|(_, v)| v.as_str());
+    let accept = headers.get(ACCEPT).and_then(|v| v.to_str().ok());
+    ResponseFormat::requested(format, accept)
 }
 
 /// Handles one request.
@@ -330,13 +319,13 @@ pub(crate) async fn handle(state: Arc<State>, request: Request<Incoming>) -> Ans
         }
         Some(FaultKind::BadJson) => respond(
             200,
-            Format::Json.content_type(),
+            ResponseFormat::Json.content_type(),
             Bytes::from_static(b"{\"RequestId\": \"broken\", \"Invocation\": {\"TotalCount\": 1,, "),
             &request_id,
         ),
         Some(FaultKind::BadXml) => respond(
             200,
-            Format::Xml.content_type(),
+            ResponseFormat::Xml.content_type(),
             Bytes::from_static(
                 b"<?xml version=\"1.0\"?><DescribeInvocationResultsResponse><Invocation><TotalCount>1</Invocation>",
             ),
@@ -409,7 +398,7 @@ fn admit(
     let version = version
         .filter(|v| !v.is_empty())
         .ok_or_else(|| ApiError::missing_parameter("Version"))?;
-    if version != VERSION {
+    if version != API_VERSION {
         return Err(ApiError::unsupported_version(version));
     }
 
@@ -464,7 +453,7 @@ fn admit(
 async fn answer(
     state: &Arc<State>,
     admitted: Admitted,
-    format: Format,
+    format: ResponseFormat,
     request_id: &str,
 ) -> Result<Bytes, ApiError> {
     let Admitted {
@@ -479,7 +468,7 @@ async fn answer(
     let page = query.page(&store, &matches, elapsed_ms, &state.tokens)?;
     Ok(response::page_body(
         &page,
-        query.encoding,
+        &query.encoding,
         request_id,
         format,
     ))

@@ -298,7 +298,7 @@ mod tests {
             && filter.record_status.is_none_or(|wanted| match wanted {
                 "Success" => status.as_str() == "Success",
                 "PartialFailed" => false,
-                other => status.record_status() == other,
+                other => status.record_status().as_str() == other,
             })
     }
 

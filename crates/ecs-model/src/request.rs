@@ -120,6 +120,14 @@ impl DescribeInvocationResultsRequest {
     pub fn from_query(params: &[(String, String)]) -> Result<Self, ValidationErrors> {
         query::from_query(params)
     }
+
+    /// The `N` of a `Tag.N.Key` or `Tag.N.Value` parameter name, as
+    /// [`from_query`](Self::from_query) reads it; `None` for any other
+    /// name. [`tags`](Self::tags) keeps the order of `N` but not `N`
+    /// itself, which a server checks against [`MAX_TAGS`].
+    pub fn tag_index(parameter: &str) -> Option<u32> {
+        query::tag_index(parameter)
+    }
 }
 
 /// Builder for [`DescribeInvocationResultsRequest`]; setters are named after

@@ -179,6 +179,11 @@ fn parse_int(value: &str) -> Result<Option<i64>, String> {
         .map_err(|_| format!("`{trimmed}` is not an integer"))
 }
 
+/// The N of `Tag.<N>.Key` / `Tag.<N>.Value`.
+pub(super) fn tag_index(name: &str) -> Option<u32> {
+    parse_tag_name(name).ok().map(|(n, _)| n)
+}
+
 /// `Tag.<N>.Key` / `Tag.<N>.Value` → (N, is_key).
 fn parse_tag_name(name: &str) -> Result<(u32, bool), String> {
     let malformed = || {
@@ -281,6 +286,31 @@ mod tests {
             ]
         );
         assert!(request.validate().is_ok());
+    }
+
+    #[test]
+    fn tag_indexes_are_read_as_from_query_reads_them() {
+        assert_eq!(
+            DescribeInvocationResultsRequest::tag_index("Tag.21.Key"),
+            Some(21)
+        );
+        assert_eq!(
+            DescribeInvocationResultsRequest::tag_index("Tag.1.Value"),
+            Some(1)
+        );
+        for name in [
+            "Tag.0.Key",
+            "Tag.1.Foo",
+            "Tag.x.Key",
+            "RegionId",
+            "Tag.1001.Key",
+        ] {
+            assert_eq!(
+                DescribeInvocationResultsRequest::tag_index(name),
+                None,
+                "{name}"
+            );
+        }
     }
 
     #[test]
