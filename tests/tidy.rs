@@ -1,4 +1,4 @@
-//! Tidy checks on the repository itself: the conventions of STYLE.md that a
+//! Tidy checks on the repository itself: the conventions of docs/design.md#style that a
 //! compiler does not enforce, and the promise that README's commands are the
 //! ones CI runs.
 
@@ -205,4 +205,85 @@ fn every_workspace_path_dependency_has_a_version() {
             "a path dependency without a version cannot be published: {line}"
         );
     }
+}
+
+/// Every text file under `dir` (recursively) with one of `extensions`,
+/// skipping build output and installed packages.
+fn text_files(dir: &Path, extensions: &[&str], out: &mut Vec<PathBuf>) {
+    let Ok(entries) = fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        let name = entry.file_name();
+        if path.is_dir() {
+            if !matches!(
+                name.to_str(),
+                Some("target" | "node_modules" | ".git" | "corpus" | "artifacts")
+            ) {
+                text_files(&path, extensions, out);
+            }
+        } else if path
+            .extension()
+            .and_then(|e| e.to_str())
+            .is_some_and(|e| extensions.contains(&e))
+        {
+            out.push(path);
+        }
+    }
+}
+
+/// The repository explains itself: no code, manifest or script cites the
+/// old specification by section or the notes outside the clone; they cite
+/// `docs/` and ARCHITECTURE.md instead. (The patterns are split so that this
+/// file does not match itself.)
+#[test]
+fn nothing_refers_to_files_outside_the_repository() {
+    let root = workspace_root();
+    let mut files = Vec::new();
+    for dir in ["crates", "tests", "xtask", "fuzz", ".ci", ".cargo"] {
+        text_files(
+            &root.join(dir),
+            &["rs", "toml", "py", "js", "json", "md", "txt", ""],
+            &mut files,
+        );
+    }
+    for file in [
+        "README.md",
+        "ARCHITECTURE.md",
+        "RELIABILITY.md",
+        "BENCHMARKS.md",
+        "Cargo.toml",
+        "clippy.toml",
+        "deny.toml",
+    ] {
+        files.push(root.join(file));
+    }
+    let patterns = [
+        format!("{}/shared", ".."),
+        format!("spec {}", '\u{a7}'),
+        format!("Spec {}", '\u{a7}'),
+        format!("DESIGN{}", ".md"),
+        format!("STYLE{}", ".md"),
+    ];
+    let mut found = Vec::new();
+    for file in files {
+        let Ok(text) = fs::read_to_string(&file) else {
+            continue;
+        };
+        for (number, line) in text.lines().enumerate() {
+            if let Some(pattern) = patterns.iter().find(|p| line.contains(p.as_str())) {
+                found.push(format!(
+                    "{}:{}: cites `{pattern}`",
+                    file.strip_prefix(&root).unwrap_or(&file).display(),
+                    number + 1
+                ));
+            }
+        }
+    }
+    assert!(
+        found.is_empty(),
+        "cite docs/ (see docs/README.md) or ARCHITECTURE.md instead:\n{}",
+        found.join("\n")
+    );
 }

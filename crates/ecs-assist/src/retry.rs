@@ -2,9 +2,10 @@
 //! jitter from a seeded generator, and a token-bucket retry budget.
 //!
 //! DescribeInvocationResults is read-only, so retrying is always safe; the
-//! official core SDK retries it too (spec §6). Unlike the SDKs, the budget
-//! stops retry storms: when most calls fail, retries stop until successes
-//! refill the bucket (the AWS SDKs' standard mode).
+//! official core SDK retries it too
+//! (docs/api/describe-invocation-results.md#retries). Unlike the SDKs, the
+//! budget stops retry storms: when most calls fail, retries stop until
+//! successes refill the bucket (the AWS SDKs' standard mode).
 
 use std::sync::Mutex;
 use std::time::Duration;

@@ -1,4 +1,4 @@
-//! The command line (DESIGN.md, ecs-cli): global options, the `results` and
+//! The command line (docs/design.md#command-line): global options, the `results` and
 //! `wait` commands with their filters, and `completions`.
 
 use std::time::Duration;

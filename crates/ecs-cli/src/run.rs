@@ -17,7 +17,7 @@ use crate::output::{Format, Printer};
 use crate::progress::Progress;
 use crate::sanitize::for_terminal;
 
-/// Exit codes (DESIGN.md, ecs-cli).
+/// Exit codes (docs/design.md#command-line).
 pub(crate) mod exit {
     /// A service or transport error.
     pub(crate) const FAILURE: u8 = 1;

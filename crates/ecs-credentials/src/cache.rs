@@ -16,9 +16,10 @@ use time::OffsetDateTime;
 
 use crate::error::Error;
 
-/// How long before `Expiration` credentials count as stale and are
-/// refreshed (spec §9: the SDK's ECS RAM role provider goes stale 15 min
-/// before; the STS providers use the same margin).
+/// How long before `Expiration` credentials count as stale and are refreshed
+/// (docs/api/describe-invocation-results.md#credentials-cache: the SDK's ECS
+/// RAM role provider goes stale 15 min before; the STS providers use the same
+/// margin).
 pub(crate) const STALE_MARGIN: Duration = Duration::from_secs(15 * 60);
 
 /// After a failed refresh, while the last credentials are still valid,

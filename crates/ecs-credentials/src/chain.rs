@@ -1,4 +1,5 @@
-//! The default credentials chain in the official order (spec §9): the
+//! The default credentials chain in the official order
+//! (docs/api/describe-invocation-results.md#credentials-chain): the
 //! environment, OIDC, the aliyun CLI profile, the ini file, the ECS RAM
 //! role, the credentials URI. The first source that yields credentials is
 //! kept; when none does, the error lists every source and why.
@@ -41,7 +42,7 @@ enum Slot {
 }
 
 /// The default chain: where the official SDKs and tools look, in their
-/// order (see the crate docs and spec §9).
+/// order (see the crate docs and docs/api/describe-invocation-results.md#credentials-chain).
 ///
 /// | # | source | used when |
 /// |---|---|---|

@@ -1,6 +1,7 @@
 //! HTTP for the credential providers: one request through the injected
 //! transport with a deadline, and the JSON credentials document shared by
-//! the metadata service and the credentials URI (spec §9).
+//! the metadata service and the credentials URI
+//! (docs/api/describe-invocation-results.md#session-document).
 
 use std::time::Duration;
 

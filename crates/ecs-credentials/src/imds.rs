@@ -1,5 +1,6 @@
 //! The ECS RAM role provider: STS credentials of the role attached to the
-//! instance, from the instance metadata service (spec §9, "ECS RAM role").
+//! instance, from the instance metadata service
+//! (docs/api/describe-invocation-results.md#ecs-ram-role).
 
 use std::fmt;
 use std::sync::Arc;

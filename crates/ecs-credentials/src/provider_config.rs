@@ -15,7 +15,7 @@ use ecs_transport::{AsyncSleep, SharedAsyncSleep};
 use crate::env::{EnvSnapshot, Environment, ProcessEnvironment};
 use crate::fs::{FileSystem, OsFileSystem};
 
-/// The ECS instance metadata service (spec §9).
+/// The ECS instance metadata service (docs/api/describe-invocation-results.md#ecs-ram-role).
 pub const DEFAULT_IMDS_ENDPOINT: &str = "http://100.100.100.200";
 
 /// Shared settings of the credential providers.
@@ -149,7 +149,9 @@ impl ProviderConfig {
         self
     }
 
-    /// The environment variables, read now (spec §9 lists them).
+    /// The environment variables, read now
+    /// (docs/api/describe-invocation-results.md#environment-variables lists
+    /// them).
     pub fn environment(mut self, env: &dyn Environment) -> Self {
         self.env = EnvSnapshot::capture(env);
         self

@@ -1,5 +1,7 @@
-//! The credentials URI provider (`ALIBABA_CLOUD_CREDENTIALS_URI`): a GET
-//! that answers the metadata service's JSON document (spec §9).
+//! The credentials URI provider (`ALIBABA_CLOUD_CREDENTIALS_URI`): a GET that
+//! answers the metadata service's JSON document
+//! (docs/api/describe-invocation-results.md#credentials-uri,
+//! docs/api/describe-invocation-results.md#session-document).
 
 use std::fmt;
 use std::sync::Arc;

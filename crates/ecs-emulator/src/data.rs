@@ -108,7 +108,8 @@ pub enum RepeatMode {
 }
 
 impl RepeatMode {
-    /// Whether `IncludeHistory` applies (spec §2: Period and EveryReboot).
+    /// Whether `IncludeHistory` applies (Period and EveryReboot;
+    /// docs/api/describe-invocation-results.md#includehistory).
     pub fn keeps_history(self) -> bool {
         matches!(self, Self::Period | Self::EveryReboot)
     }

@@ -1,4 +1,5 @@
-//! Encoders for the API's wire form (spec §3, §7), used by the emulator and
+//! Encoders for the API's wire form (docs/api/describe-invocation-results.md#response,
+//! docs/api/describe-invocation-results.md#error-documents), used by the emulator and
 //! by tests: JSON and XML responses, JSON and `<Error>` error documents.
 
 use std::fmt::Write as _;

@@ -1,5 +1,5 @@
 //! Wire enums: every value the API documents, plus `Unknown(String)` so a new
-//! server value never fails decoding (STYLE.md, Naming).
+//! server value never fails decoding (docs/design.md#naming).
 
 use std::fmt;
 use std::str::FromStr;
@@ -96,7 +96,7 @@ macro_rules! wire_enum {
 
 wire_enum! {
     /// Status of one command execution on one instance (`InvocationStatus`,
-    /// spec §3).
+    /// docs/api/describe-invocation-results.md#invocationstatus).
     InvocationStatus {
         /// The system is verifying or sending the command.
         Pending => "Pending",
@@ -154,7 +154,8 @@ impl InvocationStatus {
 }
 
 wire_enum! {
-    /// Overall status of a command process (`InvokeRecordStatus`, spec §2/§3).
+    /// Overall status of a command process (`InvokeRecordStatus`,
+    /// docs/api/describe-invocation-results.md#invokerecordstatus).
     /// Also a request filter.
     InvokeRecordStatus {
         /// The command process is running.
@@ -235,7 +236,8 @@ wire_enum! {
 }
 
 wire_enum! {
-    /// Encoding of `Output` (`ContentEncoding`, spec §2). The API default is
+    /// Encoding of `Output` (`ContentEncoding`,
+    /// docs/api/describe-invocation-results.md#output). The API default is
     /// Base64.
     ContentEncoding {
         /// Output is sent as text, exactly as the command printed it.

@@ -1,5 +1,6 @@
 //! `DescribeInvocationResultsRequest`: every parameter of the current API
-//! (spec §2), a builder, validation and the wire query in both directions.
+//! (docs/api/describe-invocation-results.md#parameters), a builder, validation
+//! and the wire query in both directions.
 
 mod query;
 mod validate;
@@ -90,7 +91,8 @@ impl DescribeInvocationResultsRequest {
         self.content_encoding.clone().unwrap_or_default()
     }
 
-    /// Checks every rule of spec §2 and returns every problem at once.
+    /// Checks every rule of docs/api/describe-invocation-results.md#parameters and returns every
+    /// problem at once.
     ///
     /// # Errors
     /// [`ValidationErrors`] listing each broken rule with the parameter's wire
@@ -99,7 +101,8 @@ impl DescribeInvocationResultsRequest {
         ValidationErrors::check(validate::problems(self))
     }
 
-    /// The wire parameters in the API's flattening (spec §2): unset
+    /// The wire parameters in the API's flattening
+    /// (docs/api/describe-invocation-results.md#query-encoding): unset
     /// parameters are left out, empty strings kept, booleans `true`/`false`,
     /// tags as `Tag.1.Key`, `Tag.1.Value`, ...
     pub fn to_query(&self) -> Vec<(String, String)> {

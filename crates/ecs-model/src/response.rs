@@ -1,4 +1,5 @@
-//! The response tree of spec §3, and the decoded view of `Output`.
+//! The response tree (docs/api/describe-invocation-results.md#response), and
+//! the decoded view of `Output`.
 
 use std::borrow::Cow;
 
@@ -19,7 +20,8 @@ const BASE64: GeneralPurpose = GeneralPurpose::new(
     GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent),
 );
 
-/// Size above which the service truncates `Output` (spec §10: 24 KB).
+/// Size above which the service truncates `Output` (24 KB;
+/// docs/api/describe-invocation-results.md#truncation).
 pub const OUTPUT_LIMIT_BYTES: usize = 24 * 1024;
 
 /// A `DescribeInvocationResults` response body.
@@ -49,7 +51,8 @@ impl DescribeInvocationResultsResponse {
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 #[non_exhaustive]
 pub struct Invocation {
-    /// `TotalCount` (meaningless under token paging, spec §2).
+    /// `TotalCount` (meaningless under token paging;
+    /// docs/api/describe-invocation-results.md#paging).
     pub total_count: i64,
     /// `PageNumber`.
     pub page_number: i64,
@@ -95,7 +98,8 @@ impl Serialize for Invocation {
     }
 }
 
-/// The result of one execution on one instance (`InvocationResult`, spec §3).
+/// The result of one execution on one instance (`InvocationResult`,
+/// docs/api/describe-invocation-results.md#result-fields).
 ///
 /// Strings the service always sends are `String` (empty when absent); the
 /// rest are `Option`, with an empty wire value read as `None`.

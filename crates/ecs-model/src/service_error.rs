@@ -1,4 +1,5 @@
-//! `ServiceError`: the service's error document (spec §7), read from JSON,
+//! `ServiceError`: the service's error document
+//! (docs/api/describe-invocation-results.md#error-documents), read from JSON,
 //! XML, or whatever the body turned out to be.
 
 mod scan;

@@ -1,5 +1,5 @@
-//! Tolerant times: ISO-8601 (`2020-01-19T09:15:47Z`, spec §3) and the seed
-//! page's `2018-01-05 15:45:02` (spec §10).
+//! Tolerant times: ISO-8601 (`2020-01-19T09:15:47Z`) and the old API
+//! page's `2018-01-05 15:45:02` (docs/api/describe-invocation-results.md#times).
 
 use std::fmt;
 

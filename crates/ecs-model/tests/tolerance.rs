@@ -1,5 +1,6 @@
-//! What the decoders accept (spec §3, §10) and what they refuse, with
-//! messages that say what was expected, what was found and where.
+//! What the decoders accept (docs/api/describe-invocation-results.md#tolerance)
+//! and what they refuse, with messages that say what was expected, what was
+//! found and where.
 
 // Test helpers may unwrap: a panic is a test failure with a location
 // (clippy's allow-unwrap-in-tests covers only `#[test]` functions).

@@ -1,5 +1,6 @@
-//! ACS3-HMAC-SHA256 (signature V3), the tea SDK's default: an
-//! `Authorization` header over a canonical request (spec §5, "V3").
+//! ACS3-HMAC-SHA256 (signature V3), the tea SDK's default: an `Authorization`
+//! header over a canonical request
+//! (docs/api/describe-invocation-results.md#signature-v3).
 //!
 //! ```text
 //! canonical_request = METHOD\nPATH\nQUERY\nHEADERS\n\nSIGNED_HEADERS\nHEX(SHA-256(body))

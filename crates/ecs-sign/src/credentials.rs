@@ -91,7 +91,8 @@ impl Credentials {
     }
 
     /// Adds an STS security token (V1 sends it as the `SecurityToken`
-    /// parameter, V3 as the `x-acs-security-token` header; spec §9).
+    /// parameter, V3 as the `x-acs-security-token` header;
+    /// docs/api/describe-invocation-results.md#security-token).
     ///
     /// # Errors
     /// [`SignError::is_credentials`] when the token is empty, has whitespace

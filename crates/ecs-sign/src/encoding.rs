@@ -1,9 +1,10 @@
 //! Percent-encoding as the service defines it, and the server side's
 //! query-string decoder.
 //!
-//! Spec §5: unreserved `A-Z a-z 0-9 - _ . ~` are kept, every other byte of
-//! the UTF-8 text becomes `%XX` with upper-case hex (so a space is `%20`,
-//! never `+`, and `*` is `%2A`).
+//! As docs/api/describe-invocation-results.md#percent-encoding says: unreserved
+//! `A-Z a-z 0-9 - _ . ~` are kept, every other byte of the UTF-8 text becomes
+//! `%XX` with upper-case hex (so a space is `%20`, never `+`, and `*` is
+//! `%2A`).
 
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -103,8 +104,7 @@ pub(crate) fn percent_encode_twice_into(out: &mut Vec<u8>, s: &str) {
 /// percent-encoded with [`percent_encode`], joined with `&` (no leading `?`).
 ///
 /// This is the canonical wire form: sending it keeps what is signed and what
-/// is sent identical (spec §5, "A new client should send the canonical
-/// encoding").
+/// is sent identical (docs/api/describe-invocation-results.md#query-encoding).
 ///
 /// ```
 /// let q = ecs_sign::encode_query(&[("Tag.1.Value", "prod test"), ("Empty", "")]);
@@ -187,7 +187,8 @@ fn decode(s: &str, plus_is_space: bool) -> Result<String, &'static str> {
 /// `?` is ignored. Order and duplicates are kept.
 ///
 /// Form decoding matters: the tea SDK sends `Tag.1.Value=prod+test` while it
-/// signed `prod%20test`, and the service accepts it (spec §5, captures).
+/// signed `prod%20test`, and the service accepts it
+/// (docs/api/describe-invocation-results.md#query-encoding).
 ///
 /// ```
 /// let pairs = ecs_sign::parse_query("Tag.1.Value=prod+test&Name=%E5%BC%A0&Flag").unwrap();

@@ -1,5 +1,5 @@
 //! RPC signature V1: HMAC-SHA1 over the sorted, percent-encoded parameters,
-//! sent as the `Signature` query parameter (spec §5, "V1").
+//! sent as the `Signature` query parameter (docs/api/describe-invocation-results.md#signature-v1).
 //!
 //! ```text
 //! canonicalized = sort(params ∪ form params) as encode(k)=encode(v) joined by &

@@ -1,5 +1,5 @@
 //! The wire time format of both signatures: `YYYY-MM-DDThh:mm:ssZ` in UTC
-//! (V1 `Timestamp`, V3 `x-acs-date`; spec §5).
+//! (V1 `Timestamp`, V3 `x-acs-date`; docs/api/describe-invocation-results.md#clock-and-nonce).
 
 use alloc::string::String;
 use time::{Date, Month, OffsetDateTime, PrimitiveDateTime, Time, UtcOffset};

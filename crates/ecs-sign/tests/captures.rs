@@ -162,7 +162,8 @@ fn every_capture_verifies_with_the_known_secret() {
 
 #[test]
 fn form_encoded_spaces_are_accepted() {
-    // tea sends `prod+test` but signed `prod%20test` (spec §5).
+    // tea sends `prod+test` but signed `prod%20test`
+    // (docs/api/describe-invocation-results.md#query-encoding).
     let c = captures()
         .into_iter()
         .find(|c| c.name == "tea_v3_all_params")

@@ -1,5 +1,6 @@
 //! XML decoding (`Format=XML`): the same tolerance as JSON, plus the seed's
-//! layout without the `Invocation` wrapper (spec §10).
+//! layout without the `Invocation` wrapper
+//! (docs/api/describe-invocation-results.md#tolerance).
 
 use std::borrow::Cow;
 

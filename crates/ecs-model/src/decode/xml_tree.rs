@@ -1,6 +1,7 @@
 //! A small element tree built with quick-xml. End tags are matched to their
 //! start tags without regard to ASCII case (the seed closes
-//! `<Invokerecordstatus>` with `</invokerecordstatus>`, spec §10).
+//! `<Invokerecordstatus>` with `</invokerecordstatus>`;
+//! docs/api/describe-invocation-results.md#tolerance).
 
 use quick_xml::Reader;
 use quick_xml::events::Event;

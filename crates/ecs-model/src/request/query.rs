@@ -1,4 +1,4 @@
-//! The wire query of a request, both ways (spec §2 flattening).
+//! The wire query of a request, both ways (docs/api/describe-invocation-results.md#query-encoding).
 
 use std::collections::BTreeMap;
 
@@ -8,7 +8,8 @@ use crate::tag::TagFilter;
 use crate::validation::{ValidationError, ValidationErrors};
 
 /// Common and SDK-internal parameters that are not part of this operation's
-/// own parameters (spec §2, §5); `from_query` skips them.
+/// own parameters (docs/api/describe-invocation-results.md#common-parameters); `from_query`
+/// skips them.
 const COMMON_PARAMETERS: &[&str] = &[
     "Action",
     "Version",

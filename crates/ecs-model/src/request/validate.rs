@@ -1,4 +1,5 @@
-//! The API's request rules (spec §2, §10), checked all at once.
+//! The API's request rules (docs/api/describe-invocation-results.md#parameters,
+//! docs/api/describe-invocation-results.md#service-limits), checked all at once.
 
 use super::{DescribeInvocationResultsRequest, MAX_ID_CHARS, MAX_PAGE_SIZE, MAX_TAGS};
 use crate::enums::{ContentEncoding, InvokeRecordStatus};

@@ -1,5 +1,6 @@
 //! Best-effort reading of error fields from bodies that are not well-formed
-//! documents (the seed's JSON error example has no commas, spec §10), and a
+//! documents (the seed's JSON error example has no commas;
+//! docs/api/describe-invocation-results.md#error-documents), and a
 //! readable excerpt of anything else.
 
 use super::ServiceError;

@@ -4,9 +4,10 @@
 //! ```text
 //! METHOD \n PATH \n CANONICAL_QUERY \n (name:value \n)* \n SIGNED_HEADERS \n HEX(SHA-256(body))
 //! ```
-//! Query: keys sorted and **not** encoded, values percent-encoded (spec §5,
-//! "V3"); an empty value is `k=`. Headers: names lower-cased, values
-//! trimmed, repeated names joined with `,`.
+//! Query: keys sorted and **not** encoded, values percent-encoded
+//! (docs/api/describe-invocation-results.md#signature-v3); an empty value is
+//! `k=`. Headers: names lower-cased, values trimmed, repeated names joined with
+//! `,`.
 
 use alloc::borrow::Cow;
 use alloc::string::String;
