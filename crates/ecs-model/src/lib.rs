@@ -64,7 +64,7 @@ mod format;
 mod paginate;
 mod request;
 mod response;
-mod retry;
+pub mod retry;
 mod service_error;
 mod tag;
 mod timestamp;
@@ -85,10 +85,7 @@ pub use request::{
 pub use response::{
     DescribeInvocationResultsResponse, Invocation, InvocationResult, OUTPUT_LIMIT_BYTES, Truncation,
 };
-pub use retry::{
-    FINAL_CODE_FAMILIES, RetryClass, THROTTLING_CODE_PREFIXES, THROTTLING_STATUS, TRANSIENT_CODES,
-    TRANSIENT_STATUSES, classify,
-};
+pub use retry::{RetryClass, classify};
 pub use service_error::{BODY_EXCERPT_LIMIT, ServiceError, decode_error};
 pub use tag::{Tag, TagFilter};
 pub use timestamp::Timestamp;
