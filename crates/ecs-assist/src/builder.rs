@@ -387,7 +387,7 @@ mod tests {
     use std::collections::HashMap;
 
     use super::*;
-    use ecs_credentials::{ENV_ACCESS_KEY_ID, ENV_ACCESS_KEY_SECRET, ENV_SECURITY_TOKEN};
+    use ecs_credentials::env::{ENV_ACCESS_KEY_ID, ENV_ACCESS_KEY_SECRET, ENV_SECURITY_TOKEN};
 
     fn env(pairs: &[(&str, &str)]) -> HashMap<String, String> {
         pairs

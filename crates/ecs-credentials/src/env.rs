@@ -1,5 +1,7 @@
-//! The environment provider (`ALIBABA_CLOUD_ACCESS_KEY_ID`, `..._SECRET`,
-//! `..._SECURITY_TOKEN`) and the snapshot of the variables the chain reads.
+//! The environment: the [`Environment`] trait that makes it an input, the
+//! name of every variable the chain reads (`ENV_*`), the snapshot the
+//! providers read them from, and the environment provider
+//! (`ALIBABA_CLOUD_ACCESS_KEY_ID`, `..._SECRET`, `..._SECURITY_TOKEN`).
 
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;

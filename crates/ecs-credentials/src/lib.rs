@@ -29,6 +29,8 @@
 //!   they are valid.
 //! - [`Error`]: [`ErrorKind::Configuration`] (only the user can fix it) or
 //!   [`ErrorKind::Unavailable`] (a configured source could not deliver).
+//! - [`env`](mod@env): the environment as an input ([`Environment`]) and the names of
+//!   every variable the chain reads.
 //!
 //! # Example
 //!
@@ -63,7 +65,7 @@
 mod cache;
 mod chain;
 mod cloud_sso;
-mod env;
+pub mod env;
 mod error;
 mod external;
 mod fs;
@@ -80,13 +82,7 @@ mod uri;
 
 pub use chain::{CHAIN_SOURCES, DefaultCredentialsChain, DefaultCredentialsChainBuilder};
 pub use cloud_sso::{CloudSsoCredentialsProvider, CloudSsoProfile};
-pub use env::{
-    ENV_ACCESS_KEY_ID, ENV_ACCESS_KEY_SECRET, ENV_CLI_PROFILE_DISABLED, ENV_CREDENTIALS_FILE,
-    ENV_CREDENTIALS_URI, ENV_ECS_METADATA, ENV_ECS_METADATA_DISABLED, ENV_IMDSV1_DISABLED,
-    ENV_OAUTH_SIGN_IN_URL, ENV_OIDC_PROVIDER_ARN, ENV_OIDC_TOKEN_FILE, ENV_PROFILE, ENV_ROLE_ARN,
-    ENV_ROLE_SESSION_NAME, ENV_SECURITY_TOKEN, ENV_STS_REGION, ENV_VPC_ENDPOINT_ENABLED,
-    Environment, EnvironmentCredentialsProvider, ProcessEnvironment,
-};
+pub use env::{Environment, EnvironmentCredentialsProvider, ProcessEnvironment};
 pub use error::{Error, ErrorKind};
 pub use external::{EXTERNAL_COMMAND_TIMEOUT, ExternalProcessCredentialsProvider};
 pub use fs::{FileSystem, InMemoryFileSystem, OsFileSystem};

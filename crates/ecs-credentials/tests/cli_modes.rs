@@ -15,9 +15,10 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
+use ecs_credentials::env::ENV_OAUTH_SIGN_IN_URL;
 use ecs_credentials::{
-    CliProfileCredentialsProvider, ENV_OAUTH_SIGN_IN_URL, ExternalProcessCredentialsProvider,
-    InMemoryFileSystem, OsFileSystem, ProviderConfig,
+    CliProfileCredentialsProvider, ExternalProcessCredentialsProvider, InMemoryFileSystem,
+    OsFileSystem, ProviderConfig,
 };
 use ecs_sign::test_util::ManualTimeSource;
 use provider::{T0, config, get};
