@@ -6,9 +6,10 @@
 //!
 //! This is the facade users depend on. It ties `ecs-model` (requests,
 //! validation, decoding, the sans-IO paginator), `ecs-sign` (V1 and V3
-//! signatures) and `ecs-transport` (the HTTP transport) together; the
-//! `ecs-assist` command-line tool is built on it, and `ecs-emulator` serves
-//! it offline.
+//! signatures), `ecs-transport` (the HTTP transport and sleep) and
+//! `ecs-credentials` (the credentials chain) together; the `ecs-assist`
+//! command-line tool is built on it, and `ecs-emulator` serves it offline.
+//! ARCHITECTURE.md at the repository's root follows one call through it.
 //!
 //! - [`Client::builder`] / [`Client::from_env`]: region and endpoint
 //!   resolution (the ECS endpoint map, the regional rule, VPC endpoints, an
