@@ -381,12 +381,17 @@ const STREAMED: u64 = 400;
 const PAGE: &str = "20";
 
 /// Credentials that live 10 s, a stream of 20 pages slowed to 300 ms each
-/// (7 s in all): the role's keys go stale half-way (at 5 s) and are
-/// refreshed once, between two pages; no request fails (the emulator sees
-/// exactly the pages of a run with a permanent key, plus two AssumeRole
-/// calls) and every result arrives once.
-#[test]
-fn a_role_refreshes_once_mid_stream_without_losing_a_result() {
+/// (7 s in all): the keys from `source` (set up by `setup`, given the
+/// emulator's URL) go stale half-way (at 5 s) and are refreshed once,
+/// between two pages; no request fails (the emulator sees exactly the pages
+/// of a run with a permanent key, plus the `credential_requests` of the two
+/// fetches) and every result arrives once, in order.
+fn refreshes_once_mid_stream(
+    name: &str,
+    source: Source,
+    credential_requests: u64,
+    setup: impl FnOnce(&Home, &str) -> Vec<(&'static str, String)>,
+) {
     let rt = runtime();
     let results =
         |emulator: &EmulatorHandle, home: &Home, source: Source, vars: &[(&str, &str)]| {
@@ -405,7 +410,7 @@ fn a_role_refreshes_once_mid_stream_without_losing_a_result() {
     let plain = start(&rt, DataSet::default(), Some(STREAMED));
     let baseline = results(
         &plain,
-        &Home::new("refresh-ak"),
+        &Home::new(&format!("{name}-ak")),
         Source::Env,
         &[
             ("ALIBABA_CLOUD_ACCESS_KEY_ID", AK_ID),
@@ -419,22 +424,111 @@ fn a_role_refreshes_once_mid_stream_without_losing_a_result() {
         b.max_session_lifetime(Duration::from_secs(10))
             .fault("delay:300ms".parse::<Fault>().unwrap())
     });
-    let home = Home::new("refresh-role");
-    home.cli_profile(&serde_json::json!({"name": "e2e", "mode": "RamRoleArn",
-        "access_key_id": AK_ID, "access_key_secret": SECRET, "ram_role_arn": ROLE_ARN}));
+    let home = Home::new(name);
+    let vars = setup(&home, &slow.url());
+    let vars: Vec<(&str, &str)> = vars.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    // How long the run took, for the failure message only.
+    #[allow(clippy::disallowed_methods)]
     let started = std::time::Instant::now();
-    let streamed = results(&slow, &home, Source::CliProfile, &[]);
+    let streamed = results(&slow, &home, source, &vars);
     let took = started.elapsed();
-    assert_eq!(streamed, baseline, "the same results, in the same order");
+    assert_eq!(
+        streamed, baseline,
+        "{name}: the same results, in the same order"
+    );
     assert_eq!(
         slow.issued_sessions(),
         2,
-        "one refresh in a run of {took:?}"
+        "{name}: one refresh in a run of {took:?}"
     );
     assert_eq!(
         slow.requests(),
-        pages + 2,
-        "no request failed or was retried"
+        pages + credential_requests,
+        "{name}: no request failed or was retried"
     );
     rt.block_on(slow.shutdown());
+}
+
+#[test]
+fn a_ram_role_refreshes_once_mid_stream() {
+    refreshes_once_mid_stream("refresh-ramrole", Source::CliProfile, 2, |home, _| {
+        home.cli_profile(&serde_json::json!({"name": "e2e", "mode": "RamRoleArn",
+            "access_key_id": AK_ID, "access_key_secret": SECRET, "ram_role_arn": ROLE_ARN}));
+        Vec::new()
+    });
+}
+
+#[test]
+fn an_oidc_role_refreshes_once_mid_stream() {
+    refreshes_once_mid_stream("refresh-oidc", Source::Env, 2, |home, _| {
+        let file = home.write("token", DEFAULT_OIDC_TOKEN);
+        vec![
+            ("ALIBABA_CLOUD_ROLE_ARN", ROLE_ARN.to_owned()),
+            (
+                "ALIBABA_CLOUD_OIDC_PROVIDER_ARN",
+                OIDC_PROVIDER_ARN.to_owned(),
+            ),
+            (
+                "ALIBABA_CLOUD_OIDC_TOKEN_FILE",
+                file.to_str().unwrap().to_owned(),
+            ),
+        ]
+    });
+}
+
+/// The metadata service: an IMDSv2 token and the credentials at each fetch,
+/// the role's name once.
+#[test]
+fn the_ecs_ram_role_refreshes_once_mid_stream() {
+    refreshes_once_mid_stream("refresh-imds", Source::Metadata, 2 * 2 + 1, |_, _| {
+        Vec::new()
+    });
+}
+
+#[test]
+fn a_credentials_uri_refreshes_once_mid_stream() {
+    refreshes_once_mid_stream("refresh-uri", Source::Env, 2, |_, url| {
+        vec![(
+            "ALIBABA_CLOUD_CREDENTIALS_URI",
+            format!("{url}/credentials-uri"),
+        )]
+    });
+}
+
+#[test]
+fn cloud_sso_refreshes_once_mid_stream() {
+    refreshes_once_mid_stream("refresh-sso", Source::CliProfile, 2, |home, url| {
+        home.cli_profile(&serde_json::json!({"name": "e2e", "mode": "CloudSSO",
+            "cloud_sso_sign_in_url": url, "cloud_sso_account_id": "1",
+            "cloud_sso_access_config": "ac-e2e", "access_token": DEFAULT_SSO_ACCESS_TOKEN,
+            "cloud_sso_access_token_expire": 4_102_444_800_i64}));
+        Vec::new()
+    });
+}
+
+/// OAuth is not refreshed half-way: as the official library and the aliyun
+/// CLI do, the STS keys it exchanged (kept in the profile) are reused for
+/// their whole lifetime. Over the same stream as the other sources, one
+/// exchange serves every page.
+#[test]
+fn oauth_keys_serve_their_whole_lifetime() {
+    let rt = runtime();
+    let emulator = start_with(&rt, DataSet::default(), Some(STREAMED), |b| {
+        b.max_session_lifetime(Duration::from_secs(10))
+            .fault("delay:300ms".parse::<Fault>().unwrap())
+    });
+    let home = Home::new("lifetime-oauth");
+    home.cli_profile(&serde_json::json!({"name": "e2e", "mode": "OAuth",
+        "oauth_site_type": "CN", "oauth_access_token": "expired",
+        "oauth_access_token_expire": 1, "oauth_refresh_token": DEFAULT_OAUTH_REFRESH_TOKEN}));
+    let out = succeeded(&output(
+        ecs_assist(&emulator, &home, Source::CliProfile, &[]).args([
+            "results",
+            "--page-size",
+            PAGE,
+        ]),
+    ));
+    assert_eq!(out.lines().count() as u64, STREAMED);
+    assert_eq!(emulator.issued_sessions(), 1);
+    rt.block_on(emulator.shutdown());
 }
