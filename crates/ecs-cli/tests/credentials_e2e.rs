@@ -532,3 +532,19 @@ fn oauth_keys_serve_their_whole_lifetime() {
     assert_eq!(emulator.issued_sessions(), 1);
     rt.block_on(emulator.shutdown());
 }
+
+/// An empty `ALIBABA_CLOUD_PROFILE` counts as unset, as the library
+/// counts every empty variable: the current profile is used, not a profile
+/// named ``.
+#[test]
+fn an_empty_profile_variable_counts_as_unset() {
+    let issued = case(
+        "empty-profile",
+        Source::CliProfile,
+        &[("ALIBABA_CLOUD_PROFILE", "")],
+        |home, _| {
+            home.cli_profile(&ak_profile("e2e"));
+        },
+    );
+    assert_eq!(issued.0, 0);
+}
