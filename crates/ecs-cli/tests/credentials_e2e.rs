@@ -548,3 +548,70 @@ fn an_empty_profile_variable_counts_as_unset() {
     );
     assert_eq!(issued.0, 0);
 }
+
+/// Four streams sharing one client (one RamRoleArn provider) cross the
+/// refresh together: one refresh serves them all (single flight), and each
+/// gets every result once.
+#[test]
+fn concurrent_streams_sharing_a_client_refresh_once() {
+    use futures::StreamExt as _;
+    let rt = runtime();
+    let emulator = start_with(&rt, DataSet::default(), Some(STREAMED), |b| {
+        b.max_session_lifetime(Duration::from_secs(10))
+            .fault("delay:300ms".parse::<Fault>().unwrap())
+    });
+    let url = emulator.url();
+    let streams = rt.block_on(async {
+        let config = ecs_assist::ProviderConfig::new().sts_endpoint(url.clone());
+        let provider = ecs_assist::RamRoleArnCredentialsProvider::new(
+            &config,
+            ecs_assist::StaticCredentialsProvider::new(AK_ID, SECRET).unwrap(),
+            ROLE_ARN,
+        );
+        let client = ecs_assist::Client::builder()
+            .region("cn-hangzhou")
+            .endpoint(url.clone())
+            .credentials_provider(provider)
+            .build()
+            .unwrap();
+        let stream = |client: ecs_assist::Client| async move {
+            let items: Vec<_> = client
+                .describe_invocation_results()
+                .max_results(20)
+                .into_paginator()
+                .items()
+                .collect()
+                .await;
+            items
+                .into_iter()
+                .map(|item| {
+                    let item = item.unwrap();
+                    format!("{}/{}", item.invoke_id, item.instance_id)
+                })
+                .collect::<BTreeSet<String>>()
+        };
+        let tasks: Vec<_> = (0..4)
+            .map(|_| tokio::spawn(stream(client.clone())))
+            .collect();
+        let mut out = Vec::new();
+        for task in tasks {
+            out.push(
+                tokio::time::timeout(Duration::from_secs(60), task)
+                    .await
+                    .unwrap()
+                    .unwrap(),
+            );
+        }
+        out
+    });
+    for results in &streams {
+        assert_eq!(results.len() as u64, STREAMED);
+        assert_eq!(results, &streams[0]);
+    }
+    assert_eq!(
+        emulator.issued_sessions(),
+        2,
+        "one refresh for four streams"
+    );
+    rt.block_on(emulator.shutdown());
+}
