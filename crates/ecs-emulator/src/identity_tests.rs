@@ -354,3 +354,25 @@ async fn faults_apply_to_the_credential_services() {
     emulator.shutdown().await;
     result.unwrap();
 }
+
+#[tokio::test]
+async fn a_fault_aimed_at_one_service_spares_the_others() {
+    // `on=uri`: the credentials URI fails, the OAuth service answers.
+    let builder = Emulator::builder().fault("error503:on=uri".parse().unwrap());
+    let (emulator, _clock) = start(builder).await;
+    let addr = emulator.addr();
+    let result = tokio::task::spawn_blocking(move || {
+        for _ in 0..3 {
+            let (status, body) = exchange(addr, "GET", "/credentials-uri", &[], "");
+            assert_eq!(
+                (status, json(&body)["Code"].as_str()),
+                (503, Some("ServiceUnavailable"))
+            );
+        }
+        let (status, _) = exchange(addr, "POST", "/v1/token", &[], "grant_type=refresh_token");
+        assert_ne!(status, 503, "OAuth is not the faulted service");
+    })
+    .await;
+    emulator.shutdown().await;
+    result.unwrap();
+}

@@ -70,7 +70,7 @@ use tokio::task::JoinHandle;
 
 pub use auth::{AccessKey, AccessKeyParseError, DEMO_ACCESS_KEY_ID, DEMO_ACCESS_KEY_SECRET};
 pub use data::{DataError, DataSet, InvocationSpec, RepeatMode, ResultSpec, Status};
-pub use faults::{Fault, FaultKind, FaultParseError, Trigger};
+pub use faults::{Fault, FaultKind, FaultParseError, Service, Trigger};
 pub use generated::MAX_GENERATED;
 pub use identity::{
     DEFAULT_INSTANCE_ROLE, DEFAULT_OAUTH_REFRESH_TOKEN, DEFAULT_OIDC_TOKEN,

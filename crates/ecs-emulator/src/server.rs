@@ -19,7 +19,7 @@ use time::OffsetDateTime;
 
 use crate::auth::{self, Keys};
 use crate::errors::ApiError;
-use crate::faults::{FaultKind, Faults};
+use crate::faults::{FaultKind, Faults, Service};
 use crate::generated::splitmix;
 use crate::identity::{self, IdentityConfig};
 use crate::nonce::NonceCache;
@@ -338,10 +338,24 @@ pub(crate) async fn handle(state: Arc<State>, request: Request<Incoming>) -> Ans
     let query_params = ecs_sign::parse_query(raw_query);
     let format = requested_format(query_params.as_deref().unwrap_or_default(), &parts.headers);
 
+    let action = query_params
+        .as_deref()
+        .unwrap_or_default()
+        .iter()
+        .find(|(k, _)| k == "Action")
+        .map(|(_, v)| v.as_str())
+        .or_else(|| {
+            body.as_ref()
+                .ok()
+                .and_then(|b| std::str::from_utf8(b).ok())
+                .filter(|b| b.contains("Action=AssumeRole"))
+                .map(|_| "AssumeRole")
+        });
+    let service = Service::of(parts.uri.path(), action);
     let decision = state
         .faults
         .lock()
-        .map(|mut f| f.decide())
+        .map(|mut f| f.decide(service))
         .unwrap_or_default();
     if let Some(delay) = decision.delay {
         tokio::time::sleep(delay).await;
