@@ -615,3 +615,31 @@ fn concurrent_streams_sharing_a_client_refresh_once() {
     );
     rt.block_on(emulator.shutdown());
 }
+
+/// STS failing while DescribeInvocationResults answers (a fault aimed at
+/// STS only): the run ends with exit 1 (a source that could not deliver,
+/// not bad configuration), says which service failed, and asks ECS nothing
+/// it could not sign.
+#[test]
+fn a_failing_sts_refresh_exits_1_and_names_sts() {
+    let rt = runtime();
+    let emulator = start_with(&rt, DataSet::demo(), None, |builder| {
+        builder.fault("error503:on=sts".parse().unwrap())
+    });
+    let home = Home::new("sts-fault");
+    home.cli_profile(&serde_json::json!({"name": "e2e", "mode": "RamRoleArn",
+        "access_key_id": AK_ID, "access_key_secret": SECRET, "ram_role_arn": ROLE_ARN,
+        "ram_session_name": "e2e"}));
+    let out = output(ecs_assist(&emulator, &home, Source::CliProfile, &[]).args([
+        "results",
+        "--invoke-id",
+        INVOKE_ID,
+    ]));
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("AssumeRole"), "{stderr}");
+    assert!(stderr.contains("ServiceUnavailable"), "{stderr}");
+    assert!(out.stdout.is_empty(), "nothing printed as a result");
+    assert_eq!(emulator.issued_sessions(), 0);
+    rt.block_on(emulator.shutdown());
+}
