@@ -548,6 +548,7 @@ fn demo(steps: &mut Steps) -> Result<()> {
         "demo: the signed request, secrets masked, nothing sent",
         run(&["--dry-run", "results", "--invoke-id", "t-hz0jdfwd9f1234"]),
     )?;
+    demo_ram_role(steps, &cli, &endpoint)?;
     drop(emulator);
     println!(
         "\nTry it yourself: target/debug/ecs-emulator, then target/debug/ecs-assist \
@@ -555,6 +556,56 @@ fn demo(steps: &mut Steps) -> Result<()> {
          (with the demo key in ALIBABA_CLOUD_ACCESS_KEY_ID / _SECRET)."
     );
     Ok(())
+}
+
+/// The demo's credentials step: an aliyun CLI `RamRoleArn` profile in a
+/// temporary HOME, its role assumed through the emulator's STS, offline.
+fn demo_ram_role(steps: &mut Steps, cli: &Path, endpoint: &str) -> Result<()> {
+    let home = std::env::temp_dir().join(format!("ecs-assist-demo-home-{}", std::process::id()));
+    let config = home.join(".aliyun/config.json");
+    std::fs::create_dir_all(home.join(".aliyun"))
+        .with_context(|| format!("cannot create {}", home.display()))?;
+    std::fs::write(
+        &config,
+        r#"{"current": "demo", "profiles": [{"name": "demo", "mode": "RamRoleArn",
+  "access_key_id": "EmulatorAccessKeyId", "access_key_secret": "EmulatorAccessKeySecret",
+  "ram_role_arn": "acs:ram::1234567890:role/demo", "ram_session_name": "demo"}]}"#,
+    )
+    .with_context(|| format!("cannot write {}", config.display()))?;
+    println!(
+        "\nA RamRoleArn profile in {} (HOME); ECS_ASSIST_STS_ENDPOINT sends its AssumeRole \
+         to the emulator, whose STS keys then sign the request.",
+        config.display()
+    );
+    let home_text = home.to_string_lossy().into_owned();
+    let mut cmd = Cmd::new(cli)
+        .args(["--endpoint", endpoint, "--region", "cn-hangzhou"])
+        .args([
+            "--output",
+            "table",
+            "results",
+            "--invoke-id",
+            "t-hz0jdfwd9f1234",
+        ])
+        .env("HOME", &home_text)
+        .env("ECS_ASSIST_STS_ENDPOINT", endpoint)
+        .env("ALIBABA_CLOUD_PROFILE", "demo")
+        .env("ALIBABA_CLOUD_ECS_METADATA_DISABLED", "true");
+    // Sources ahead of the CLI profile are emptied (empty counts as unset).
+    for var in [
+        "ALIBABA_CLOUD_ACCESS_KEY_ID",
+        "ALIBABA_CLOUD_ACCESS_KEY_SECRET",
+        "ALIBABA_CLOUD_SECURITY_TOKEN",
+        "ALIBABA_CLOUD_ROLE_ARN",
+        "ALIBABA_CLOUD_OIDC_PROVIDER_ARN",
+        "ALIBABA_CLOUD_OIDC_TOKEN_FILE",
+        "ALIBABA_CLOUD_CLI_PROFILE_DISABLED",
+    ] {
+        cmd = cmd.env(var, "");
+    }
+    let ran = steps.run("demo: a RamRoleArn profile, its role assumed offline", cmd);
+    let _ = std::fs::remove_dir_all(&home);
+    ran
 }
 
 fn ci(steps: &mut Steps) -> Result<()> {

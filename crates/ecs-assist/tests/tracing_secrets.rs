@@ -525,3 +525,134 @@ async fn v1_signature_mismatch_does_not_echo_the_token() {
     assert!(!text.contains(TOKEN), "{text}");
     emulator.shutdown().await;
 }
+
+const OAUTH_REFRESH: &str = "OAuthRefreshSecretLib5t6y";
+const SSO_TOKEN: &str = "SsoAccessSecretLib7u8i";
+const EXTERNAL_SECRET: &str = "ExternalSecretLib9o0p";
+
+/// The aliyun CLI logins through the library, against the emulator's
+/// OAuth and CloudSSO services and a real External command, succeeding and
+/// failing: at trace level, in errors and in Debug, the OAuth refresh token
+/// (and the access token it buys), the SSO access token and the External
+/// command's secret never appear.
+#[tokio::test]
+async fn login_tokens_never_reach_the_logs() {
+    let buffer = Buffer::default();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_writer(buffer.clone())
+        .with_ansi(false)
+        .with_span_events(tracing_subscriber::fmt::format::FmtSpan::FULL)
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+    let emulator = ecs_emulator::Emulator::builder()
+        .data(ecs_emulator::DataSet::demo())
+        .access_key(ecs_emulator::AccessKey::new("ExtKeyId", EXTERNAL_SECRET))
+        .oauth_refresh_token(OAUTH_REFRESH)
+        .sso_access_token(SSO_TOKEN)
+        .start()
+        .await
+        .unwrap();
+    let url = emulator.url();
+    let good = format!(
+        r#"{{"mode":"AK","access_key_id":"ExtKeyId","access_key_secret":"{EXTERNAL_SECRET}"}}"#
+    );
+    let external = |name: &str, stdout: &str| {
+        serde_json::json!({"name": name, "mode": "External",
+            "process_command": format!("printf '%s' '{stdout}'")})
+    };
+    let oauth = |name: &str, refresh: &str| {
+        serde_json::json!({"name": name, "mode": "OAuth", "oauth_site_type": "CN",
+            "oauth_access_token": "expired", "oauth_access_token_expire": 1,
+            "oauth_refresh_token": refresh})
+    };
+    let sso = |name: &str, token: &str| {
+        serde_json::json!({"name": name, "mode": "CloudSSO", "cloud_sso_sign_in_url": url,
+            "cloud_sso_account_id": "1", "cloud_sso_access_config": "ac",
+            "access_token": token, "cloud_sso_access_token_expire": 4_102_444_800_i64})
+    };
+    let config = serde_json::json!({"current": "oauth", "profiles": [
+        oauth("oauth", OAUTH_REFRESH),
+        oauth("oauth-wrong", &format!("{OAUTH_REFRESH}-revoked")),
+        sso("sso", SSO_TOKEN),
+        sso("sso-wrong", &format!("{SSO_TOKEN}-revoked")),
+        external("external", &good),
+        external("external-cut", &good[..good.len() - 2]),
+    ]});
+    let fs = ecs_assist::credentials::InMemoryFileSystem::new()
+        .with_home("/home/u")
+        .with_file("/home/u/.aliyun/config.json", config.to_string());
+    let mut shown = Vec::new();
+    for (profile, ok) in [
+        ("oauth", true),
+        ("oauth-wrong", false),
+        ("sso", true),
+        ("sso-wrong", false),
+        ("external", true),
+        ("external-cut", false),
+    ] {
+        let env: std::collections::HashMap<String, String> = [
+            ("HOME", "/home/u"),
+            ("ALIBABA_CLOUD_PROFILE", profile),
+            (
+                ecs_assist::credentials::env::ENV_OAUTH_SIGN_IN_URL,
+                url.as_str(),
+            ),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect();
+        let provider_config = ecs_assist::credentials::ProviderConfig::new()
+            .environment(&env)
+            .file_system(fs.clone());
+        let provider =
+            ecs_assist::credentials::CliProfileCredentialsProvider::new(&provider_config);
+        let client = Client::builder()
+            .region("cn-hangzhou")
+            .endpoint(url.clone())
+            .credentials_provider(provider)
+            .build()
+            .unwrap();
+        let result = within(
+            client
+                .describe_invocation_results()
+                .invoke_id("t-hz0jdfwd9f1234")
+                .send(),
+        )
+        .await;
+        assert_eq!(result.is_ok(), ok, "{profile}: {result:?}");
+        shown.push(match &result {
+            Ok(page) => format!("{page:?}"),
+            Err(e) => format!("{e} {e:?}"),
+        });
+        shown.push(format!("{client:?} {:?}", client.credentials_provider()));
+    }
+    let written: serde_json::Value = serde_json::from_str(
+        &ecs_assist::credentials::FileSystem::read_to_string(
+            &fs,
+            std::path::Path::new("/home/u/.aliyun/config.json"),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    let access = written["profiles"][0]["oauth_access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(access.starts_with("oauth-"), "written back: {access}");
+    emulator.shutdown().await;
+    let logs = String::from_utf8(buffer.0.lock().unwrap().clone()).unwrap();
+    assert!(
+        logs.contains("ecs_assist.attempt"),
+        "spans are logged: {logs}"
+    );
+    let everything = format!("{logs}\n{}", shown.join("\n"));
+    for (what, secret) in [
+        ("the OAuth refresh token", OAUTH_REFRESH),
+        ("the OAuth access token", access.as_str()),
+        ("the SSO access token", SSO_TOKEN),
+        ("the External command's secret", EXTERNAL_SECRET),
+    ] {
+        assert!(!everything.contains(secret), "{what} leaked: {everything}");
+    }
+}

@@ -101,8 +101,12 @@ fn client(global: &args::Global) -> Result<Client, Error> {
     if let Some(attempts) = global.max_attempts {
         builder = builder.max_attempts(attempts);
     }
-    if let Some(profile) = &global.profile {
-        builder = builder.profile(profile.clone());
+    // An empty ALIBABA_CLOUD_PROFILE (or --profile "") is no profile, as
+    // the credentials chain counts every empty variable.
+    if let Some(profile) = global.profile.as_deref().map(str::trim)
+        && !profile.is_empty()
+    {
+        builder = builder.profile(profile.to_owned());
     }
     builder.load_env(&ProcessEnvironment).build()
 }

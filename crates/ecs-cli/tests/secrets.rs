@@ -284,3 +284,122 @@ fn no_output_at_trace_level_shows_secrets_or_signatures() {
     }
     rt.block_on(emulator.shutdown());
 }
+
+const OAUTH_REFRESH: &str = "OAuthRefreshSecretZ9x8c7V6";
+const SSO_TOKEN: &str = "SsoAccessSecretK3j4h5G6";
+const EXTERNAL_SECRET: &str = "ExternalSecretP0o9i8U7";
+
+/// The aliyun CLI logins (OAuth, CloudSSO, an External command) at trace
+/// level, succeeding and failing: the OAuth refresh token (and the access
+/// token it is exchanged for), the SSO access token and the External
+/// command's secret never appear in any output.
+#[test]
+fn login_tokens_and_external_secrets_never_appear() {
+    let rt = runtime();
+    let emulator = rt.block_on(async {
+        Emulator::builder()
+            .data(DataSet::demo())
+            .access_key(AccessKey::new("ExtKeyId", EXTERNAL_SECRET))
+            .oauth_refresh_token(OAUTH_REFRESH)
+            .sso_access_token(SSO_TOKEN)
+            .start()
+            .await
+            .unwrap()
+    });
+    let url = emulator.url();
+    let home = std::env::temp_dir().join(format!("ecs-cli-secrets-login-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&home);
+    std::fs::create_dir_all(home.join(".aliyun")).unwrap();
+    let script = |name: &str, stdout: &str| {
+        let path = home.join(name);
+        std::fs::write(&path, format!("#!/bin/sh\ncat <<'EOF'\n{stdout}\nEOF\n")).unwrap();
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt as _;
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o700)).unwrap();
+        }
+        path
+    };
+    let good = format!(
+        r#"{{"mode":"AK","access_key_id":"ExtKeyId","access_key_secret":"{EXTERNAL_SECRET}"}}"#
+    );
+    let external = |name: &str, stdout: &str| serde_json::json!({"name": name, "mode": "External", "process_command": script(name, stdout)});
+    let oauth = |name: &str, refresh: &str| {
+        serde_json::json!({"name": name, "mode": "OAuth", "oauth_site_type": "CN",
+            "oauth_access_token": "expired", "oauth_access_token_expire": 1,
+            "oauth_refresh_token": refresh})
+    };
+    let sso = |name: &str, token: &str, expire: i64| {
+        serde_json::json!({"name": name, "mode": "CloudSSO",
+            "cloud_sso_sign_in_url": url, "cloud_sso_account_id": "1",
+            "cloud_sso_access_config": "ac", "access_token": token,
+            "cloud_sso_access_token_expire": expire})
+    };
+    let config = serde_json::json!({"current": "oauth", "profiles": [
+        oauth("oauth", OAUTH_REFRESH),
+        oauth("oauth-wrong", &format!("{OAUTH_REFRESH}-revoked")),
+        sso("sso", SSO_TOKEN, 4_102_444_800),
+        sso("sso-wrong", &format!("{SSO_TOKEN}-revoked"), 4_102_444_800),
+        sso("sso-expired", SSO_TOKEN, 1),
+        external("external", &good),
+        external("external-cut", &good[..good.len() - 2]),
+        external("external-text", &format!("access_key_secret = {EXTERNAL_SECRET}")),
+        external("external-no-token", &good.replace("\"AK\"", "\"StsToken\"")),
+    ]});
+    std::fs::write(home.join(".aliyun/config.json"), config.to_string()).unwrap();
+
+    let mut printed = Vec::new();
+    let cases = [
+        ("oauth", true),
+        ("oauth-wrong", false),
+        ("sso", true),
+        ("sso-wrong", false),
+        ("sso-expired", false),
+        ("external", true),
+        ("external-cut", false),
+        ("external-text", false),
+        ("external-no-token", false),
+    ];
+    for (profile, ok) in cases {
+        let mut cmd = clean_command();
+        cmd.env_remove("ALIBABA_CLOUD_CLI_PROFILE_DISABLED")
+            .env("HOME", &home)
+            .env("ALIBABA_CLOUD_PROFILE", profile)
+            .env("ECS_ASSIST_OAUTH_SIGN_IN_URL", &url)
+            .args(["--endpoint", &url, "--region", "cn-hangzhou", "-vv"])
+            .args(["results", "--invoke-id", "t-hz0jdfwd9f1234"]);
+        let out = output(&mut cmd);
+        let shown = text(&out);
+        assert_eq!(out.status.success(), ok, "{profile}: {shown}");
+        printed.push(format!("== {profile}\n{shown}"));
+    }
+    let printed = printed.join("\n");
+    assert!(
+        printed.contains("ecs_assist.attempt"),
+        "trace logging was on: {printed}"
+    );
+    // The access token the refresh gave, as written back into the profile.
+    let written: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(home.join(".aliyun/config.json")).unwrap())
+            .unwrap();
+    let access = written["profiles"][0]["oauth_access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let sts_secret = written["profiles"][0]["access_key_secret"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(access.starts_with("oauth-"), "{access}");
+    for (what, secret) in [
+        ("the OAuth refresh token", OAUTH_REFRESH),
+        ("the OAuth access token", access.as_str()),
+        ("the OAuth STS secret", sts_secret.as_str()),
+        ("the SSO access token", SSO_TOKEN),
+        ("the External command's secret", EXTERNAL_SECRET),
+    ] {
+        assert!(!printed.contains(secret), "{what} was printed: {printed}");
+    }
+    let _ = std::fs::remove_dir_all(&home);
+    rt.block_on(emulator.shutdown());
+}

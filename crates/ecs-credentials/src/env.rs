@@ -83,6 +83,15 @@ pub const ENV_VPC_ENDPOINT_ENABLED: &str = "ALIBABA_CLOUD_VPC_ENDPOINT_ENABLED";
 /// (`scheme://host[:port]`), instead of the site type's (ours, not the
 /// official library's: for tests and private deployments).
 pub const ENV_OAUTH_SIGN_IN_URL: &str = "ECS_ASSIST_OAUTH_SIGN_IN_URL";
+/// `ECS_ASSIST_STS_ENDPOINT`: the STS endpoint URL (`scheme://host[:port]`)
+/// of every STS call, instead of `https://sts[-vpc].<region>.aliyuncs.com`
+/// (ours, not the official library's, which has no such variable: for
+/// tests, emulators and private deployments).
+pub const ENV_STS_ENDPOINT: &str = "ECS_ASSIST_STS_ENDPOINT";
+/// `ECS_ASSIST_METADATA_ENDPOINT`: the metadata service's URL instead of
+/// `http://100.100.100.200` (ours, not the official library's: for tests
+/// and emulators).
+pub const ENV_METADATA_ENDPOINT: &str = "ECS_ASSIST_METADATA_ENDPOINT";
 
 /// Every variable the credentials chain reads, plus the home directory.
 const CHAIN_VARS: &[&str] = &[
@@ -103,6 +112,8 @@ const CHAIN_VARS: &[&str] = &[
     ENV_STS_REGION,
     ENV_VPC_ENDPOINT_ENABLED,
     ENV_OAUTH_SIGN_IN_URL,
+    ENV_STS_ENDPOINT,
+    ENV_METADATA_ENDPOINT,
     "HOME",
     "USERPROFILE",
 ];

@@ -137,14 +137,14 @@ impl ImdsFetcher {
     ) -> Result<http::Request<Bytes>, Error> {
         let mut builder = http::Request::builder()
             .method(method)
-            .uri(format!("{}{path}", self.config.imds_endpoint));
+            .uri(format!("{}{path}", self.config.imds_url()));
         if let Some(token) = token {
             builder = builder.header(TOKEN_HEADER, token);
         }
         builder.body(Bytes::new()).map_err(|e| {
             Error::new(format!(
                 "the metadata service endpoint `{}` is not a valid URL",
-                self.config.imds_endpoint
+                self.config.imds_url()
             ))
             .with_source(e)
         })

@@ -12,7 +12,9 @@ use ecs_transport::{SharedTransport, Transport};
 
 use ecs_transport::{AsyncSleep, SharedAsyncSleep};
 
-use crate::env::{EnvSnapshot, Environment, ProcessEnvironment};
+use crate::env::{
+    ENV_METADATA_ENDPOINT, ENV_STS_ENDPOINT, EnvSnapshot, Environment, ProcessEnvironment,
+};
 use crate::fs::{FileSystem, OsFileSystem};
 
 /// The ECS instance metadata service (docs/api/describe-invocation-results.md#ecs-ram-role).
@@ -157,14 +159,16 @@ impl ProviderConfig {
         self
     }
 
-    /// The metadata service (default `http://100.100.100.200`); for tests.
+    /// The metadata service (default `http://100.100.100.200`, or
+    /// `ECS_ASSIST_METADATA_ENDPOINT` when set); for tests.
     pub fn imds_endpoint(mut self, endpoint: impl Into<String>) -> Self {
         self.imds_endpoint = endpoint.into().trim_end_matches('/').to_owned();
         self
     }
 
     /// An STS endpoint URL used instead of `https://sts[-vpc].<region>.aliyuncs.com`
-    /// (e.g. `http://127.0.0.1:8082` in tests).
+    /// (e.g. `http://127.0.0.1:8082` in tests); without it,
+    /// `ECS_ASSIST_STS_ENDPOINT` when set.
     pub fn sts_endpoint(mut self, endpoint: impl Into<String>) -> Self {
         self.sts_endpoint = Some(endpoint.into().trim_end_matches('/').to_owned());
         self
@@ -206,11 +210,25 @@ impl ProviderConfig {
         }
     }
 
+    /// The metadata service's URL: [`imds_endpoint`](Self::imds_endpoint)
+    /// when set, else `ECS_ASSIST_METADATA_ENDPOINT`, else the default.
+    pub(crate) fn imds_url(&self) -> String {
+        match self.env.get(ENV_METADATA_ENDPOINT) {
+            Some(url) if self.imds_endpoint == DEFAULT_IMDS_ENDPOINT => {
+                url.trim_end_matches('/').to_owned()
+            }
+            _ => self.imds_endpoint.clone(),
+        }
+    }
+
     /// The STS endpoint URL for `region` (`None`: the central
     /// `sts.aliyuncs.com`), VPC or not.
     pub(crate) fn sts_url(&self, region: Option<&str>, vpc: bool) -> String {
         if let Some(url) = &self.sts_endpoint {
             return url.clone();
+        }
+        if let Some(url) = self.env.get(ENV_STS_ENDPOINT) {
+            return url.trim_end_matches('/').to_owned();
         }
         match (region, vpc) {
             (Some(region), true) => format!("https://sts-vpc.{region}.aliyuncs.com"),
@@ -284,5 +302,32 @@ mod tests {
         assert_eq!(c.sts_url(None, true), "https://sts.aliyuncs.com");
         let c = c.sts_endpoint("http://127.0.0.1:9/");
         assert_eq!(c.sts_url(Some("cn-beijing"), true), "http://127.0.0.1:9");
+    }
+
+    /// `ECS_ASSIST_STS_ENDPOINT` and `ECS_ASSIST_METADATA_ENDPOINT` point
+    /// STS and the metadata service elsewhere; the builder's settings win.
+    #[test]
+    fn endpoint_overrides_from_the_environment() {
+        let env: HashMap<String, String> = [
+            (
+                "ECS_ASSIST_STS_ENDPOINT".to_owned(),
+                "http://127.0.0.1:7/".to_owned(),
+            ),
+            (
+                "ECS_ASSIST_METADATA_ENDPOINT".to_owned(),
+                "http://127.0.0.1:8/".to_owned(),
+            ),
+        ]
+        .into();
+        let c = ProviderConfig::new().environment(&env);
+        assert_eq!(c.sts_url(Some("cn-beijing"), true), "http://127.0.0.1:7");
+        assert_eq!(c.imds_url(), "http://127.0.0.1:8");
+        let c = c
+            .sts_endpoint("http://127.0.0.1:9")
+            .imds_endpoint("http://127.0.0.1:10");
+        assert_eq!(c.sts_url(None, false), "http://127.0.0.1:9");
+        assert_eq!(c.imds_url(), "http://127.0.0.1:10");
+        let c = ProviderConfig::new().environment(&HashMap::new());
+        assert_eq!(c.imds_url(), DEFAULT_IMDS_ENDPOINT);
     }
 }

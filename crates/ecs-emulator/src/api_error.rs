@@ -154,6 +154,30 @@ impl ApiError {
         )
     }
 
+    pub(crate) fn security_token_expired() -> Self {
+        Self::new(
+            400,
+            "InvalidSecurityToken.Expired",
+            "Specified SecurityToken is expired.",
+        )
+    }
+
+    /// A credential service refused the caller's token or secret (`what`
+    /// says which, never its value).
+    pub(crate) fn not_authorized(status: u16, code: &str, what: &str) -> Self {
+        Self::new(status, code, format!("{what} is not valid."))
+    }
+
+    pub(crate) fn invalid_duration(value: &str) -> Self {
+        Self::new(
+            400,
+            "InvalidParameter.DurationSeconds",
+            format!(
+                "The parameter DurationSeconds {value:?} is not valid; give whole seconds from 900 to 43200."
+            ),
+        )
+    }
+
     pub(crate) fn timestamp_expired(presented: &str) -> Self {
         Self::new(
             400,

@@ -6,9 +6,11 @@
 //! [`Fault::from_str`](std::str::FromStr)), where `KIND` is one of
 //! `throttle`, `error500`, `error503`, `reset`, `truncate`, `delay`, `html`,
 //! `badjson`, `badxml`, and each `ARG` is a probability (`0.05`), a count of
-//! the next requests (`x3`), or a duration (`200ms`, `2s`: the delay of
-//! `delay`, the `x-acs-retry-after` of `throttle`, default 1000 ms). With
-//! neither a probability nor a count, the fault hits every request.
+//! the next requests (`x3`), a duration (`200ms`, `2s`: the delay of
+//! `delay`, the `x-acs-retry-after` of `throttle`, default 1000 ms), or the
+//! service it hits (`on=ecs`, `on=sts`, `on=imds`, `on=uri`, `on=sso`,
+//! `on=oauth`; every service when absent). With neither a probability nor a
+//! count, the fault hits every request (of its service).
 
 use std::fmt;
 use std::str::FromStr;
@@ -54,6 +56,55 @@ pub enum Trigger {
     Next(u64),
 }
 
+/// The services the emulator serves on its listener, for faults aimed at
+/// one of them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Service {
+    /// `DescribeInvocationResults`.
+    Ecs,
+    /// STS `AssumeRole` and `AssumeRoleWithOIDC`.
+    Sts,
+    /// The metadata service (`/latest/...`).
+    Imds,
+    /// The credentials URI (`/credentials-uri`).
+    Uri,
+    /// CloudSSO (`/cloud-credentials`).
+    Sso,
+    /// OAuth (`/v1/token`, `/v1/exchange`).
+    OAuth,
+}
+
+impl Service {
+    /// The service a request is for, by its path and `Action`.
+    pub(crate) fn of(path: &str, action: Option<&str>) -> Self {
+        if path.starts_with("/latest/") {
+            Self::Imds
+        } else if path == "/credentials-uri" {
+            Self::Uri
+        } else if path == "/cloud-credentials" {
+            Self::Sso
+        } else if path.starts_with("/v1/") {
+            Self::OAuth
+        } else if action.is_some_and(|a| a.starts_with("AssumeRole")) {
+            Self::Sts
+        } else {
+            Self::Ecs
+        }
+    }
+
+    fn parse(name: &str) -> Option<Self> {
+        Some(match name.to_ascii_lowercase().as_str() {
+            "ecs" => Self::Ecs,
+            "sts" => Self::Sts,
+            "imds" => Self::Imds,
+            "uri" => Self::Uri,
+            "sso" => Self::Sso,
+            "oauth" => Self::OAuth,
+            _ => return None,
+        })
+    }
+}
+
 /// One fault and when it fires.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Fault {
@@ -61,6 +112,8 @@ pub struct Fault {
     pub kind: FaultKind,
     /// When.
     pub trigger: Trigger,
+    /// The service it hits; `None`: every request.
+    pub service: Option<Service>,
 }
 
 /// A `--fault` that cannot be read.
@@ -96,15 +149,22 @@ impl FromStr for Fault {
             FaultParseError(format!(
                 "fault `{spec}`: {why}; write KIND[:ARG]..., KIND one of throttle, error500, \
                  error503, reset, truncate, delay, html, badjson, badxml, and ARG a probability \
-                 (0.05), a count (x3) or a duration (200ms)"
+                 (0.05), a count (x3), a duration (200ms) or a service (on=sts: ecs, sts, imds, \
+                 uri, sso, oauth)"
             ))
         };
         let mut parts = spec.split(':');
         let kind = parts.next().unwrap_or_default().trim().to_ascii_lowercase();
         let mut trigger = Trigger::Always;
         let mut duration = None;
+        let mut service = None;
         for arg in parts.map(str::trim) {
-            if let Some(count) = arg.strip_prefix('x') {
+            if let Some(name) = arg.strip_prefix("on=") {
+                service = Some(
+                    Service::parse(name)
+                        .ok_or_else(|| err(&format!("`{name}` is not a service")))?,
+                );
+            } else if let Some(count) = arg.strip_prefix('x') {
                 let n: u64 = count
                     .parse()
                     .map_err(|_| err("a count is x followed by a number"))?;
@@ -136,7 +196,11 @@ impl FromStr for Fault {
             "badxml" => FaultKind::BadXml,
             other => return Err(err(&format!("unknown kind `{other}`"))),
         };
-        Ok(Self { kind, trigger })
+        Ok(Self {
+            kind,
+            trigger,
+            service,
+        })
     }
 }
 
@@ -186,11 +250,14 @@ impl Faults {
         (splitmix(self.rng) >> 11) as f64 / (1u64 << 53) as f64
     }
 
-    /// Draws the faults for one request.
-    pub(crate) fn decide(&mut self) -> Decision {
+    /// Draws the faults for one request to `service`.
+    pub(crate) fn decide(&mut self, service: Service) -> Decision {
         let mut decision = Decision::default();
         for i in 0..self.faults.len() {
             let (fault, _) = self.faults[i];
+            if fault.service.is_some_and(|s| s != service) {
+                continue;
+            }
             let fires = match fault.trigger {
                 Trigger::Always => true,
                 Trigger::Probability(p) => self.next_unit() < p,
@@ -258,9 +325,43 @@ mod tests {
     }
 
     #[test]
+    fn a_fault_on_one_service_spares_the_others() {
+        let f: Fault = "error503:on=sts:x2".parse().unwrap();
+        assert_eq!(f.service, Some(Service::Sts));
+        let mut faults = Faults::new(vec![f], 1);
+        assert_eq!(faults.decide(Service::Ecs).action, None, "not its service");
+        assert_eq!(
+            faults.decide(Service::Sts).action,
+            Some(FaultKind::Error503)
+        );
+        assert_eq!(
+            faults.decide(Service::Sts).action,
+            Some(FaultKind::Error503)
+        );
+        assert_eq!(
+            faults.decide(Service::Sts).action,
+            None,
+            "x2 used up on STS only"
+        );
+        let err = "reset:on=ftp".parse::<Fault>().unwrap_err().to_string();
+        assert!(err.contains("`ftp` is not a service"), "{err}");
+        assert_eq!(Service::of("/latest/api/token", None), Service::Imds);
+        assert_eq!(Service::of("/", Some("AssumeRoleWithOIDC")), Service::Sts);
+        assert_eq!(
+            Service::of("/", Some("DescribeInvocationResults")),
+            Service::Ecs
+        );
+        assert_eq!(Service::of("/v1/exchange", None), Service::OAuth);
+        assert_eq!(Service::of("/cloud-credentials", None), Service::Sso);
+        assert_eq!(Service::of("/credentials-uri", None), Service::Uri);
+    }
+
+    #[test]
     fn next_n_fires_exactly_n_times() {
         let mut faults = Faults::new(vec!["reset:x2".parse().unwrap()], 1);
-        let fired: Vec<bool> = (0..5).map(|_| faults.decide().action.is_some()).collect();
+        let fired: Vec<bool> = (0..5)
+            .map(|_| faults.decide(Service::Ecs).action.is_some())
+            .collect();
         assert_eq!(fired, [true, true, false, false, false]);
     }
 
@@ -269,7 +370,7 @@ mod tests {
         let draw = |seed| {
             let mut faults = Faults::new(vec!["error503:0.25".parse().unwrap()], seed);
             (0..4000)
-                .map(|_| faults.decide().action.is_some())
+                .map(|_| faults.decide(Service::Ecs).action.is_some())
                 .collect::<Vec<_>>()
         };
         assert_eq!(draw(9), draw(9));
@@ -288,7 +389,7 @@ mod tests {
             ],
             0,
         );
-        let d = faults.decide();
+        let d = faults.decide(Service::Ecs);
         assert_eq!(d.delay, Some(Duration::from_millis(150)));
         assert_eq!(d.action, Some(FaultKind::Html));
     }

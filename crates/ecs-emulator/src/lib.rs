@@ -48,12 +48,14 @@ mod data;
 mod faults;
 mod filter;
 mod generated;
+mod identity;
 mod index;
 mod nonce;
 mod positions;
 mod query;
 mod response;
 mod server;
+mod sessions;
 mod store;
 mod tokens;
 
@@ -68,8 +70,12 @@ use tokio::task::JoinHandle;
 
 pub use auth::{AccessKey, AccessKeyParseError, DEMO_ACCESS_KEY_ID, DEMO_ACCESS_KEY_SECRET};
 pub use data::{DataError, DataSet, InvocationSpec, RepeatMode, ResultSpec, Status};
-pub use faults::{Fault, FaultKind, FaultParseError, Trigger};
+pub use faults::{Fault, FaultKind, FaultParseError, Service, Trigger};
 pub use generated::MAX_GENERATED;
+pub use identity::{
+    DEFAULT_INSTANCE_ROLE, DEFAULT_OAUTH_REFRESH_TOKEN, DEFAULT_OIDC_TOKEN,
+    DEFAULT_SSO_ACCESS_TOKEN,
+};
 
 use ecs_sign::{SystemTimeSource, TimeSource};
 
@@ -147,6 +153,7 @@ pub struct EmulatorBuilder {
     time: Option<Arc<dyn TimeSource>>,
     request_read_timeout: Duration,
     max_connections: usize,
+    identity: identity::IdentityConfig,
     #[cfg(test)]
     query_hook: Option<server::QueryHook>,
 }
@@ -165,6 +172,7 @@ impl Default for EmulatorBuilder {
             time: None,
             request_read_timeout: DEFAULT_REQUEST_READ_TIMEOUT,
             max_connections: DEFAULT_MAX_CONNECTIONS,
+            identity: identity::IdentityConfig::default(),
             #[cfg(test)]
             query_hook: None,
         }
@@ -261,6 +269,50 @@ impl EmulatorBuilder {
         self
     }
 
+    /// The OIDC token `AssumeRoleWithOIDC` accepts (default
+    /// [`DEFAULT_OIDC_TOKEN`]); any other is refused with
+    /// `AuthenticationFail.OIDCToken.Invalid`.
+    pub fn oidc_token(mut self, token: impl Into<String>) -> Self {
+        self.identity.oidc_token = token.into();
+        self
+    }
+
+    /// The RAM role the metadata service lists (default
+    /// [`DEFAULT_INSTANCE_ROLE`]).
+    pub fn instance_role(mut self, role: impl Into<String>) -> Self {
+        self.identity.instance_role = role.into();
+        self
+    }
+
+    /// Whether the metadata service answers without an IMDSv2 token
+    /// (IMDSv1; default true). When false, such requests get HTTP 403.
+    pub fn imdsv1(mut self, allowed: bool) -> Self {
+        self.identity.imdsv1 = allowed;
+        self
+    }
+
+    /// The access token `POST /cloud-credentials` accepts as its Bearer
+    /// (default [`DEFAULT_SSO_ACCESS_TOKEN`]).
+    pub fn sso_access_token(mut self, token: impl Into<String>) -> Self {
+        self.identity.sso_access_token = token.into();
+        self
+    }
+
+    /// The refresh token `POST /v1/token` accepts (default
+    /// [`DEFAULT_OAUTH_REFRESH_TOKEN`]).
+    pub fn oauth_refresh_token(mut self, token: impl Into<String>) -> Self {
+        self.identity.oauth_refresh_token = token.into();
+        self
+    }
+
+    /// At most this lifetime for every credential the credential services
+    /// issue (STS sessions live `DurationSeconds`, else an hour), so that
+    /// tests see them expire and refresh within seconds.
+    pub fn max_session_lifetime(mut self, lifetime: Duration) -> Self {
+        self.identity.max_lifetime = Some(lifetime);
+        self
+    }
+
     /// Binds and starts serving on the current tokio runtime.
     ///
     /// # Errors
@@ -291,6 +343,7 @@ impl EmulatorBuilder {
             self.time.unwrap_or_else(|| Arc::new(SystemTimeSource)),
             self.seed,
             self.request_read_timeout,
+            self.identity,
         );
         #[cfg(test)]
         {
@@ -355,6 +408,12 @@ impl EmulatorHandle {
     /// handed out stay valid).
     pub fn add_invocations(&self, invocations: Vec<InvocationSpec>) {
         self.state.append(invocations);
+    }
+
+    /// How many STS sessions its credential services have issued (one per
+    /// credentials fetch or refresh).
+    pub fn issued_sessions(&self) -> u64 {
+        self.state.issued_sessions()
     }
 
     /// How many requests it has received.
@@ -433,3 +492,6 @@ mod tests {
 
 #[cfg(test)]
 mod serving_tests;
+
+#[cfg(test)]
+mod identity_tests;

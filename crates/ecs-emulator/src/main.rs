@@ -53,7 +53,8 @@ struct Args {
 
     /// A fault to inject, KIND[:ARG]... (throttle:0.1, error500:x3,
     /// delay:200ms, reset:0.02, truncate:0.01, html, badjson, badxml,
-    /// error503); repeatable.
+    /// error503), on every request or one service's (on=ecs, sts, imds, uri,
+    /// sso, oauth: error503:on=sts:x2); repeatable.
     #[arg(long = "fault", value_name = "SPEC")]
     faults: Vec<Fault>,
 
@@ -82,6 +83,31 @@ struct Args {
         value_parser = clap::value_parser!(u64).range(1..)
     )]
     max_connections: u64,
+
+    /// The OIDC token STS AssumeRoleWithOIDC accepts.
+    #[arg(long, value_name = "TOKEN", default_value = ecs_emulator::DEFAULT_OIDC_TOKEN)]
+    oidc_token: String,
+
+    /// The RAM role the metadata service lists and serves.
+    #[arg(long, value_name = "ROLE", default_value = ecs_emulator::DEFAULT_INSTANCE_ROLE)]
+    instance_role: String,
+
+    /// Refuse metadata requests without an IMDSv2 token (HTTP 403).
+    #[arg(long)]
+    imdsv1_disabled: bool,
+
+    /// The access token CloudSSO's POST /cloud-credentials accepts.
+    #[arg(long, value_name = "TOKEN", default_value = ecs_emulator::DEFAULT_SSO_ACCESS_TOKEN)]
+    sso_access_token: String,
+
+    /// The refresh token OAuth's POST /v1/token accepts.
+    #[arg(long, value_name = "TOKEN", default_value = ecs_emulator::DEFAULT_OAUTH_REFRESH_TOKEN)]
+    oauth_refresh_token: String,
+
+    /// At most this many seconds of life for every credential the
+    /// credential services issue (to watch them expire and refresh).
+    #[arg(long, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..))]
+    max_session_lifetime: Option<u64>,
 }
 
 /// `--generate N`: a count of at most `MAX_GENERATED`.
@@ -125,7 +151,15 @@ fn run(args: Args) -> Result<()> {
             .seed(args.seed)
             .data_seed(args.data_seed)
             .max_connections(usize::try_from(args.max_connections).unwrap_or(usize::MAX))
-            .generate_region(args.generate_region);
+            .generate_region(args.generate_region)
+            .oidc_token(args.oidc_token)
+            .instance_role(args.instance_role)
+            .imdsv1(!args.imdsv1_disabled)
+            .sso_access_token(args.sso_access_token)
+            .oauth_refresh_token(args.oauth_refresh_token);
+        if let Some(secs) = args.max_session_lifetime {
+            builder = builder.max_session_lifetime(Duration::from_secs(secs));
+        }
         if let Some(n) = args.generate {
             builder = builder.generate(n);
         }

@@ -20,12 +20,14 @@ use time::OffsetDateTime;
 
 use crate::api_error::ApiError;
 use crate::auth::{self, Keys};
-use crate::faults::{FaultKind, Faults};
+use crate::faults::{FaultKind, Faults, Service};
 use crate::generated::splitmix;
+use crate::identity::{self, IdentityConfig};
 use crate::nonce::{NONCE_MEMORY, NonceCache};
 use crate::positions::Matches;
 use crate::query::Query;
 use crate::response;
+use crate::sessions::Sessions;
 use crate::store::Store;
 use crate::tokens::Tokens;
 
@@ -55,6 +57,9 @@ pub(crate) struct State {
     keys: Keys,
     nonces: Mutex<NonceCache>,
     tokens: Tokens,
+    /// The credentials the credential services issued.
+    sessions: Sessions,
+    identity: IdentityConfig,
     time: Arc<dyn TimeSource>,
     started: OffsetDateTime,
     seed: u64,
@@ -63,6 +68,28 @@ pub(crate) struct State {
     read_timeout: Duration,
     #[cfg(test)]
     pub(crate) query_hook: Option<QueryHook>,
+}
+
+impl identity::Host for State {
+    fn identity(&self) -> &IdentityConfig {
+        State::identity(self)
+    }
+
+    fn sessions(&self) -> &Sessions {
+        State::sessions(self)
+    }
+
+    fn now(&self) -> OffsetDateTime {
+        State::now(self)
+    }
+
+    fn authenticate_v1(
+        &self,
+        method: &Method,
+        params: &[(String, String)],
+    ) -> Result<(), ApiError> {
+        State::authenticate_v1(self, method, params)
+    }
 }
 
 impl std::fmt::Debug for State {
@@ -83,6 +110,7 @@ impl State {
         time: Arc<dyn TimeSource>,
         seed: u64,
         read_timeout: Duration,
+        identity: IdentityConfig,
     ) -> Self {
         let started = time.now();
         Self {
@@ -92,6 +120,8 @@ impl State {
             keys,
             nonces: Mutex::new(NonceCache::new(NONCE_MEMORY)),
             tokens: Tokens::new(seed),
+            sessions: Sessions::new(seed),
+            identity,
             time,
             started,
             seed,
@@ -118,6 +148,67 @@ impl State {
         if let Ok(mut store) = self.store.write() {
             *store = next;
         }
+    }
+
+    pub(crate) fn identity(&self) -> &IdentityConfig {
+        &self.identity
+    }
+
+    pub(crate) fn sessions(&self) -> &Sessions {
+        &self.sessions
+    }
+
+    pub(crate) fn now(&self) -> OffsetDateTime {
+        self.time.now()
+    }
+
+    /// The secret of a configured key or of an issued session.
+    fn secret_of(&self, id: &str) -> Option<String> {
+        self.keys
+            .secret(id)
+            .map(str::to_owned)
+            .or_else(|| self.sessions.secret(id))
+    }
+
+    /// Verifies a V1-signed request (`params`: query and form) as the
+    /// service does, and accepts its caller ([`accept`](Self::accept)).
+    pub(crate) fn authenticate_v1(
+        &self,
+        method: &Method,
+        params: &[(String, String)],
+    ) -> Result<(), ApiError> {
+        let verified = ecs_sign::rpc_v1::verify(method.as_str(), params, |id| self.secret_of(id))
+            .map_err(|e| auth::verify_error(&e))?;
+        self.accept(&verified)
+    }
+
+    /// The checks after the signature: the token (an issued session's
+    /// must not have expired), the clock window and the nonce.
+    fn accept(&self, verified: &ecs_sign::Verified) -> Result<(), ApiError> {
+        let now = self.time.now();
+        let id = verified.access_key_id();
+        if self.sessions.contains(id) {
+            self.sessions.check(id, verified.security_token(), now)?;
+        } else {
+            self.keys.check_token(id, verified.security_token())?;
+        }
+        auth::check_time(verified.timestamp(), now)?;
+        auth::check_nonce(verified.nonce())?;
+        let fresh = self
+            .nonces
+            .lock()
+            .map(|mut n| n.insert(verified.nonce(), now.unix_timestamp()))
+            .unwrap_or(false);
+        if fresh {
+            Ok(())
+        } else {
+            Err(ApiError::nonce_used())
+        }
+    }
+
+    /// How many STS sessions the credential services have issued.
+    pub(crate) fn issued_sessions(&self) -> u64 {
+        self.sessions.issued()
     }
 
     pub(crate) fn requests(&self) -> u64 {
@@ -255,10 +346,24 @@ pub(crate) async fn handle(state: Arc<State>, request: Request<Incoming>) -> Ans
     let query_params = ecs_sign::parse_query(raw_query);
     let format = requested_format(query_params.as_deref().unwrap_or_default(), &parts.headers);
 
+    let action = query_params
+        .as_deref()
+        .unwrap_or_default()
+        .iter()
+        .find(|(k, _)| k == "Action")
+        .map(|(_, v)| v.as_str())
+        .or_else(|| {
+            body.as_ref()
+                .ok()
+                .and_then(|b| std::str::from_utf8(b).ok())
+                .filter(|b| b.contains("Action=AssumeRole"))
+                .map(|_| "AssumeRole")
+        });
+    let service = Service::of(parts.uri.path(), action);
     let decision = state
         .faults
         .lock()
-        .map(|mut f| f.decide())
+        .map(|mut f| f.decide(service))
         .unwrap_or_default();
     if let Some(delay) = decision.delay {
         tokio::time::sleep(delay).await;
@@ -296,18 +401,34 @@ pub(crate) async fn handle(state: Arc<State>, request: Request<Incoming>) -> Ans
         _ => {}
     }
 
-    let served = match admit(&state, &parts, query_params, body) {
-        Ok(admitted) => answer(&state, admitted, format, &request_id).await,
-        Err(e) => Err(e),
+    let params = request_params(&parts.headers, query_params, body);
+    let action = params
+        .as_ref()
+        .ok()
+        .and_then(|(params, _)| params.iter().find(|(k, _)| k == "Action"))
+        .map(|(_, v)| v.as_str());
+    let served = if identity::is_credential_route(parts.uri.path(), action) {
+        params
+            .and_then(|(params, body)| {
+                identity::serve(state.as_ref(), &parts, &params, &body, &request_id)
+            })
+            .map(|reply| (reply.status, reply.content_type, reply.body))
+    } else {
+        match admit(&state, &parts, params) {
+            Ok(admitted) => answer(&state, admitted, format, &request_id)
+                .await
+                .map(|body| (200, format.content_type(), body)),
+            Err(e) => Err(e),
+        }
     };
-    let (status, body) = match served {
-        Ok(body) => (200, body),
+    let (status, content_type, body) = match served {
+        Ok(served) => served,
         Err(e) => return Ok(error(&e)),
     };
     Ok(match decision.action {
         Some(FaultKind::Truncate) => {
             let half = body.slice(..body.len() / 2);
-            let mut response = respond(status, format.content_type(), Bytes::new(), &request_id);
+            let mut response = respond(status, content_type, Bytes::new(), &request_id);
             *response.body_mut() = EmuBody::Truncated {
                 half: Some(half),
                 pause: None,
@@ -331,7 +452,7 @@ pub(crate) async fn handle(state: Arc<State>, request: Request<Incoming>) -> Ans
             ),
             &request_id,
         ),
-        _ => respond(status, format.content_type(), body, &request_id),
+        _ => respond(status, content_type, body, &request_id),
     })
 }
 
@@ -349,8 +470,7 @@ struct Admitted {
 fn admit(
     state: &State,
     parts: &http::request::Parts,
-    query_params: Result<Vec<(String, String)>, ecs_sign::SignError>,
-    body: Result<Bytes, ApiError>,
+    params: Result<(Vec<(String, String)>, Bytes), ApiError>,
 ) -> Result<Admitted, ApiError> {
     let (method, path, headers) = (&parts.method, parts.uri.path(), &parts.headers);
     if method != Method::GET && method != Method::POST {
@@ -361,20 +481,7 @@ fn admit(
     if path != "/" {
         return Err(ApiError::unsupported_action(path));
     }
-    let body = body?;
-    let mut params = query_params.map_err(|e| ApiError::bad_request(&format!("query: {e}")))?;
-    let form = headers
-        .get(CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|ct| ct.starts_with("application/x-www-form-urlencoded"));
-    if form && !body.is_empty() {
-        let text = std::str::from_utf8(&body)
-            .map_err(|_| ApiError::bad_request("the form body is not UTF-8"))?;
-        params.extend(
-            ecs_sign::parse_query(text)
-                .map_err(|e| ApiError::bad_request(&format!("form body: {e}")))?,
-        );
-    }
+    let (params, body) = params?;
 
     let v3 = headers.contains_key(http::header::AUTHORIZATION);
     let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
@@ -402,7 +509,7 @@ fn admit(
         return Err(ApiError::unsupported_version(version));
     }
 
-    let lookup = |id: &str| state.keys.secret(id).map(str::to_owned);
+    let lookup = |id: &str| state.secret_of(id);
     let verified = if v3 {
         let header_pairs: Vec<(&str, &str)> = headers
             .iter()
@@ -422,20 +529,8 @@ fn admit(
         ecs_sign::rpc_v1::verify(method.as_str(), &params, lookup)
     }
     .map_err(|e| auth::verify_error(&e))?;
-    state
-        .keys
-        .check_token(verified.access_key_id(), verified.security_token())?;
+    state.accept(&verified)?;
     let now = state.time.now();
-    auth::check_time(verified.timestamp(), now)?;
-    auth::check_nonce(verified.nonce())?;
-    let fresh = state
-        .nonces
-        .lock()
-        .map(|mut n| n.insert(verified.nonce(), now.unix_timestamp()))
-        .unwrap_or(false);
-    if !fresh {
-        return Err(ApiError::nonce_used());
-    }
 
     let elapsed_ms = u64::try_from((now - state.started).whole_milliseconds()).unwrap_or(0);
     let store = state.store().ok_or_else(ApiError::internal_error)?;
@@ -445,6 +540,30 @@ fn admit(
         store,
         elapsed_ms,
     })
+}
+
+/// A request's parameters, from its query and its form body, with the
+/// body; the body's failure to arrive comes first.
+fn request_params(
+    headers: &HeaderMap,
+    query_params: Result<Vec<(String, String)>, ecs_sign::SignError>,
+    body: Result<Bytes, ApiError>,
+) -> Result<(Vec<(String, String)>, Bytes), ApiError> {
+    let body = body?;
+    let mut params = query_params.map_err(|e| ApiError::bad_request(&format!("query: {e}")))?;
+    let form = headers
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ct| ct.starts_with("application/x-www-form-urlencoded"));
+    if form && !body.is_empty() {
+        let text = std::str::from_utf8(&body)
+            .map_err(|_| ApiError::bad_request("the form body is not UTF-8"))?;
+        params.extend(
+            ecs_sign::parse_query(text)
+                .map_err(|e| ApiError::bad_request(&format!("form body: {e}")))?,
+        );
+    }
+    Ok((params, body))
 }
 
 /// Runs an admitted query: its positions at once when the store finds them

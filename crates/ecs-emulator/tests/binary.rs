@@ -9,7 +9,7 @@ use std::io::Read as _;
 use std::process::Command;
 use std::time::Duration;
 
-use support::{BIN, exit_within, post, run_within, start};
+use support::{BIN, exchange, exit_within, post, run_within, serving, start};
 
 #[test]
 fn it_announces_its_url_answers_and_stops_cleanly_on_sigterm() {
@@ -220,4 +220,35 @@ fn a_faulty_run_and_a_clean_run_serve_the_same_data() {
             .collect::<Vec<_>>()
     };
     assert_eq!(same_ids(&other_rows), same_ids(&clean_rows));
+}
+
+/// The credential services' flags: the instance's role, IMDSv1 refused,
+/// and every credential's lifetime capped.
+#[test]
+fn the_credential_service_flags_take_effect() {
+    let running = serving(&[
+        "--instance-role",
+        "FlagRole",
+        "--imdsv1-disabled",
+        "--max-session-lifetime",
+        "120",
+    ]);
+    let addr = running.addr.as_str();
+    let list = "/latest/meta-data/ram/security-credentials/";
+    let refused = exchange(addr, "GET", list, &[]);
+    assert!(refused.starts_with("HTTP/1.1 403"), "{refused}");
+    let ttl = [("X-aliyun-ecs-metadata-token-ttl-seconds", "60")];
+    let reply = exchange(addr, "PUT", "/latest/api/token", &ttl);
+    assert!(reply.starts_with("HTTP/1.1 200"), "{reply}");
+    let token = reply.split_once("\r\n\r\n").unwrap().1.to_owned();
+    let with = [("X-aliyun-ecs-metadata-token", token.as_str())];
+    let roles = exchange(addr, "GET", list, &with);
+    assert!(roles.ends_with("\r\n\r\nFlagRole"), "{roles}");
+    let document = exchange(addr, "GET", &format!("{list}FlagRole"), &with);
+    let body: serde_json::Value =
+        serde_json::from_str(document.split_once("\r\n\r\n").unwrap().1).unwrap();
+    let expiration = ecs_sign::parse_timestamp(body["Expiration"].as_str().unwrap()).unwrap();
+    let left = expiration - ecs_sign::TimeSource::now(&ecs_sign::SystemTimeSource);
+    assert!(left <= time::Duration::seconds(120), "{left}");
+    assert!(left > time::Duration::seconds(60), "{left}");
 }

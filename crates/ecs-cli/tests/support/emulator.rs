@@ -3,7 +3,7 @@
 
 use std::process::Command;
 
-use ecs_emulator::{AccessKey, DataSet, Emulator, EmulatorHandle};
+use ecs_emulator::{AccessKey, DataSet, Emulator, EmulatorBuilder, EmulatorHandle};
 
 use crate::support::clean_command;
 
@@ -18,6 +18,17 @@ pub(crate) fn start(
     data: DataSet,
     generate: Option<u64>,
 ) -> EmulatorHandle {
+    start_with(rt, data, generate, |builder| builder)
+}
+
+/// [`start`], with the builder adjusted by `adjust` first (credential
+/// services' settings, faults).
+pub(crate) fn start_with(
+    rt: &tokio::runtime::Runtime,
+    data: DataSet,
+    generate: Option<u64>,
+    adjust: impl FnOnce(EmulatorBuilder) -> EmulatorBuilder,
+) -> EmulatorHandle {
     rt.block_on(async {
         let mut builder = Emulator::builder()
             .data(data)
@@ -26,7 +37,7 @@ pub(crate) fn start(
         if let Some(n) = generate {
             builder = builder.generate(n);
         }
-        builder.start().await.unwrap()
+        adjust(builder).start().await.unwrap()
     })
 }
 

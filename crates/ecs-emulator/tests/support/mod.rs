@@ -83,13 +83,23 @@ pub(crate) fn serving(args: &[&str]) -> Running {
     running
 }
 
-/// A plain HTTP/1.1 exchange with `Connection: close`: the whole reply.
+/// A plain HTTP/1.1 POST with `Connection: close`: the whole reply.
 pub(crate) fn post(addr: &str, target: &str) -> String {
+    exchange(addr, "POST", target, &[])
+}
+
+/// A plain HTTP/1.1 exchange with `Connection: close` and no body: the
+/// whole reply.
+pub(crate) fn exchange(addr: &str, method: &str, target: &str, headers: &[(&str, &str)]) -> String {
     let mut stream = TcpStream::connect(addr).unwrap();
     stream.set_read_timeout(Some(EXCHANGE_LIMIT)).unwrap();
+    let headers: String = headers
+        .iter()
+        .map(|(k, v)| format!("{k}: {v}\r\n"))
+        .collect();
     write!(
         stream,
-        "POST {target} HTTP/1.1\r\nHost: {addr}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+        "{method} {target} HTTP/1.1\r\nHost: {addr}\r\n{headers}Content-Length: 0\r\nConnection: close\r\n\r\n"
     )
     .unwrap();
     let mut reply = String::new();
