@@ -293,15 +293,13 @@ pub(crate) fn run(steps: &mut Steps, run: &MutantsRun) -> Result<Outcomes> {
         "--output".into(),
         dir.display().to_string(),
     ]);
-    let mut cmd = Cmd::cargo(args);
-    // The mutated copies build into one directory kept between runs, so the
-    // dependencies are compiled once; without debug info the many test
-    // builds link faster.
-    let build_dir = dir.join("target");
-    if std::env::var_os("CARGO_TARGET_DIR").is_none() {
-        cmd = cmd.env("CARGO_TARGET_DIR", &build_dir.display().to_string());
-    }
-    cmd = cmd.env("CARGO_PROFILE_DEV_DEBUG", "0");
+    // cargo-mutants builds a copy of the workspace; in the workspace's own
+    // target directory, the dependencies built by `cargo test` are reused
+    // (only the two crates are compiled again, under the copy's path).
+    let cmd = Cmd::cargo(args).env(
+        "CARGO_TARGET_DIR",
+        &crate::target_dir(&root).display().to_string(),
+    );
     let name = match run.shard {
         Some(shard) => format!("mutants shard {shard}"),
         None => "mutants".to_owned(),

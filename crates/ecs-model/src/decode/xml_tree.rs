@@ -288,4 +288,17 @@ mod tests {
         );
         assert!(parse(b"").unwrap_err().is_unexpected_document());
     }
+
+    #[test]
+    fn positions_after_a_byte_order_mark_count_its_bytes() {
+        // The mark is 3 bytes; `x` is the body's sixth byte.
+        let err = parse("\u{feff}  x".as_bytes()).unwrap_err();
+        assert!(err.is_unexpected_document(), "{err}");
+        assert_eq!(
+            err.position(),
+            Some(Position::LineColumn { line: 1, column: 6 })
+        );
+        let root = parse("\u{feff}<a>t</a>".as_bytes()).unwrap();
+        assert_eq!((root.name.as_str(), root.offset), ("a", 3));
+    }
 }
