@@ -301,4 +301,15 @@ mod tests {
         let root = parse("\u{feff}<a>t</a>".as_bytes()).unwrap();
         assert_eq!((root.name.as_str(), root.offset), ("a", 3));
     }
+
+    #[test]
+    fn names_lose_their_prefix_and_empty_elements_keep_their_offset() {
+        let root = parse(b"<ns:A>\n <x:B>t</x:B><y:C/></ns:A>").unwrap();
+        assert_eq!(root.name, "A");
+        let b = root.child("B").unwrap();
+        assert_eq!((b.text.as_str(), b.offset), ("t", 8));
+        assert_eq!(root.child("C").unwrap().offset, 20);
+        let empty_root = parse(b"<?xml version=\"1.0\"?>\n<Other/>").unwrap();
+        assert_eq!((empty_root.name.as_str(), empty_root.offset), ("Other", 22));
+    }
 }
