@@ -250,6 +250,55 @@ pub(crate) fn read_outcomes(json: &Value) -> Result<Outcomes> {
     Ok(outcomes)
 }
 
+/// The arguments of `cargo mutants` for `run` over `packages`, writing its
+/// report under `output`.
+fn cargo_mutants_args(run: &MutantsRun, packages: &[&str], output: &Path) -> Vec<String> {
+    let mut args: Vec<String> = vec!["mutants".into()];
+    for package in packages {
+        args.extend(["--package".into(), (*package).to_owned()]);
+    }
+    // cargo-mutants adds `--file` globs to those of the config file rather
+    // than narrowing them; a regex on the mutants' names (which start with
+    // their file) narrows.
+    for file in &run.files {
+        args.extend(["--re".into(), file_name_re(file)]);
+    }
+    if let Some(shard) = run.shard {
+        // Every N-th mutant, a sample across every file of both crates.
+        args.extend([
+            "--shard".into(),
+            shard.to_string(),
+            "--sharding".into(),
+            "round-robin".into(),
+        ]);
+    }
+    args.extend([
+        // One build at a time: the machines have two cores.
+        "--jobs".into(),
+        "1".into(),
+        "--timeout".into(),
+        run.timeout.to_string(),
+        "--build-timeout".into(),
+        BUILD_TIMEOUT_SECS.to_string(),
+        "--output".into(),
+        output.display().to_string(),
+    ]);
+    // cargo-mutants builds a copy of the workspace. In the workspace's own
+    // target directory the dependencies `cargo test` built are reused, so a
+    // sample does not start with a cold build of every dependency. But
+    // cargo names a workspace crate's artifacts after its path *within* the
+    // workspace: a mutated copy would overwrite the crate's own test
+    // binaries, which cargo would then take as up to date. A profile setting
+    // of the two crates alone (less debug info, which also links faster)
+    // gives their builds other names; the dependencies keep theirs.
+    for package in PACKAGES {
+        args.push(format!(
+            "--cargo-arg=--config=profile.dev.package.{package}.debug=1"
+        ));
+    }
+    args
+}
+
 /// Runs cargo-mutants over `run`'s scope and fails when a mutant is missed.
 pub(crate) fn run(steps: &mut Steps, run: &MutantsRun) -> Result<Outcomes> {
     for package in &run.packages {
@@ -268,36 +317,7 @@ pub(crate) fn run(steps: &mut Steps, run: &MutantsRun) -> Result<Outcomes> {
     } else {
         run.packages.iter().map(String::as_str).collect()
     };
-    let mut args: Vec<String> = vec!["mutants".into()];
-    for package in &packages {
-        args.extend(["--package".into(), (*package).to_owned()]);
-    }
-    // cargo-mutants adds `--file` globs to those of the config file rather
-    // than narrowing them; a regex on the mutants' names (which start with
-    // their file) narrows.
-    for file in &run.files {
-        args.extend(["--re".into(), file_name_re(file)]);
-    }
-    if let Some(shard) = run.shard {
-        args.extend(["--shard".into(), shard.to_string()]);
-    }
-    args.extend([
-        // One build at a time: the machines have two cores.
-        "--jobs".into(),
-        "1".into(),
-        "--timeout".into(),
-        run.timeout.to_string(),
-        "--build-timeout".into(),
-        BUILD_TIMEOUT_SECS.to_string(),
-        // A shard takes every N-th mutant, a sample across every file.
-        "--sharding".into(),
-        "round-robin".into(),
-        "--output".into(),
-        dir.display().to_string(),
-    ]);
-    // cargo-mutants builds a copy of the workspace; in the workspace's own
-    // target directory, the dependencies built by `cargo test` are reused
-    // (only the two crates are compiled again, under the copy's path).
+    let args = cargo_mutants_args(run, &packages, &dir);
     let cmd = Cmd::cargo(args).env(
         "CARGO_TARGET_DIR",
         &crate::target_dir(&root).display().to_string(),
@@ -355,7 +375,42 @@ mod tests {
     }
 
     #[test]
+    fn the_command_narrows_by_name_and_keeps_the_crates_own_builds_apart() {
+        let run = MutantsRun {
+            files: vec!["crates/ecs-model/src/retry.rs".into()],
+            shard: Some(Shard { index: 2, count: 5 }),
+            timeout: 30,
+            ..MutantsRun::default()
+        };
+        let args = cargo_mutants_args(&run, &["ecs-model"], Path::new("/t/mutants"));
+        let has = |pair: [&str; 2]| args.windows(2).any(|w| w == pair);
+        assert!(has(["--package", "ecs-model"]), "{args:?}");
+        assert!(!args.iter().any(|a| a == "ecs-sign"), "{args:?}");
+        assert!(
+            has(["--re", "^crates/ecs-model/src/retry\\.rs:"]),
+            "{args:?}"
+        );
+        assert!(
+            !args.iter().any(|a| a == "--file"),
+            "--file widens: {args:?}"
+        );
+        assert!(has(["--shard", "2/5"]), "{args:?}");
+        assert!(has(["--sharding", "round-robin"]), "{args:?}");
+        assert!(has(["--jobs", "1"]), "{args:?}");
+        assert!(has(["--timeout", "30"]), "{args:?}");
+        assert!(has(["--output", "/t/mutants"]), "{args:?}");
+        // Without a profile of their own, the mutated crates' builds would
+        // replace the workspace's in the shared target directory.
+        for package in PACKAGES {
+            let config = format!("--cargo-arg=--config=profile.dev.package.{package}.debug=1");
+            assert!(args.contains(&config), "{args:?}");
+        }
+    }
+
+    #[test]
     fn shards_are_read_as_k_of_n() {
+        let whole = cargo_mutants_args(&MutantsRun::default(), PACKAGES, Path::new("/t"));
+        assert!(!whole.iter().any(|a| a.starts_with("--shard")), "{whole:?}");
         assert_eq!(
             "3/40".parse::<Shard>(),
             Ok(Shard {
