@@ -434,7 +434,7 @@ mod tests {
             shard.index,
             u32::try_from(0xc704_614e_3f0a_1b2c_u64 % 40).unwrap()
         );
-        let mut seen = vec![false; 40];
+        let mut seen = [false; 40];
         for n in 0u64..4_000 {
             // Hex strings spread like commit ids.
             let commit = format!("{:016x}", n.wrapping_mul(0x9e37_79b9_7f4a_7c15));
