@@ -12,6 +12,7 @@ mod bench;
 mod deps;
 mod emulator;
 mod modules;
+mod mutants;
 mod step;
 
 use std::ffi::OsStr;
@@ -101,6 +102,26 @@ enum Verb {
         #[arg(long)]
         seed: Option<u64>,
     },
+    /// Mutation testing of the sans-IO core (cargo-mutants): every viable
+    /// mutant of ecs-sign and of ecs-model's paginator, decoders, retry
+    /// classification and validation must be caught by its crate's own tests
+    /// (scope and the uncatchable ones in .cargo/mutants.toml). About an
+    /// hour on two cores; narrow it with --package, --file or --shard.
+    Mutants {
+        /// Only this crate (ecs-sign or ecs-model); repeatable.
+        #[arg(long = "package", short = 'p')]
+        packages: Vec<String>,
+        /// Only mutants in files matching this glob (as cargo-mutants'
+        /// --file), such as crates/ecs-model/src/retry.rs; repeatable.
+        #[arg(long = "file", short = 'f')]
+        files: Vec<String>,
+        /// Only shard K of N (K/N, K from 0), as `cargo xtask ci` runs one.
+        #[arg(long)]
+        shard: Option<mutants::Shard>,
+        /// Seconds a mutant's tests may run before it counts as a timeout.
+        #[arg(long, default_value_t = mutants::TEST_TIMEOUT_SECS)]
+        timeout: u64,
+    },
     /// The main job for a new user: the CLI against the bundled emulator.
     Demo,
     /// Every check, in the order a failure is cheapest to find.
@@ -145,6 +166,21 @@ fn run(verb: Verb) -> Result<()> {
             },
         ),
         Verb::Interop { seed } => interop(&mut steps, seed),
+        Verb::Mutants {
+            packages,
+            files,
+            shard,
+            timeout,
+        } => mutants::run(
+            &mut steps,
+            &mutants::MutantsRun {
+                packages,
+                files,
+                shard,
+                timeout,
+            },
+        )
+        .map(drop),
         Verb::Demo => demo(&mut steps),
         Verb::Ci => ci(&mut steps),
     }?;
@@ -617,6 +653,22 @@ fn ci(steps: &mut Steps) -> Result<()> {
     package(steps)?;
     deny(steps, false)?;
     interop(steps, None)?;
+    // A sample of the mutants, so that the tests' strength cannot silently
+    // fall; whole runs are `cargo xtask mutants`.
+    let shard = mutants::ci_shard(steps.root());
+    println!(
+        "\nxtask ci: mutants shard {shard}, chosen from the commit (commits spread over \
+         all {} shards)",
+        mutants::CI_SHARDS
+    );
+    mutants::run(
+        steps,
+        &mutants::MutantsRun {
+            shard: Some(shard),
+            timeout: mutants::CI_TEST_TIMEOUT_SECS,
+            ..mutants::MutantsRun::default()
+        },
+    )?;
     // A smoke of every fuzz target; long runs are `cargo xtask fuzz`.
     fuzz(
         steps,

@@ -144,6 +144,12 @@ impl Steps {
 
     /// Runs `cmd` as the step `name`; a failure names the step and the command.
     pub(crate) fn run(&mut self, name: &str, cmd: Cmd) -> Result<()> {
+        self.run_allowing(name, cmd, &[]).map(drop)
+    }
+
+    /// Runs `cmd` as the step `name`, taking the exit codes in `also_ok` as
+    /// answers to read rather than failures; returns the exit code.
+    pub(crate) fn run_allowing(&mut self, name: &str, cmd: Cmd, also_ok: &[i32]) -> Result<i32> {
         println!("\n==> [{name}] {}", cmd.display());
         #[allow(clippy::disallowed_methods)] // Wall time of a step, for the summary.
         let started = Instant::now();
@@ -151,17 +157,16 @@ impl Steps {
             .command(&self.root)
             .status()
             .map_err(|err| anyhow!("step `{name}` could not start `{}`: {err}", cmd.display()))?;
-        if !status.success() {
-            let code = status
-                .code()
-                .map_or_else(|| "a signal".to_owned(), |c| c.to_string());
+        let code = status.code();
+        if !status.success() && !code.is_some_and(|c| also_ok.contains(&c)) {
+            let code = code.map_or_else(|| "a signal".to_owned(), |c| c.to_string());
             return Err(anyhow!(
                 "step `{name}` failed: `{}` exited with {code}",
                 cmd.display()
             ));
         }
         self.done.push((name.to_owned(), started.elapsed()));
-        Ok(())
+        Ok(code.unwrap_or(0))
     }
 
     /// Runs an in-process check as the step `name`.
@@ -214,5 +219,19 @@ mod tests {
             .to_string();
         assert!(err.contains("step `nonsense` failed"), "got {err}");
         assert!(err.contains("no-such-cargo-subcommand-xyz"), "got {err}");
+    }
+
+    #[test]
+    fn exit_codes_allowed_by_the_caller_are_returned_not_failures() {
+        let mut steps = Steps::new(&std::env::temp_dir());
+        let exit = |code: &str| Cmd::new("sh").args(["-c", &format!("exit {code}")]);
+        assert_eq!(steps.run_allowing("two", exit("2"), &[2, 3]).unwrap(), 2);
+        assert_eq!(steps.run_allowing("zero", exit("0"), &[2]).unwrap(), 0);
+        let err = steps
+            .run_allowing("four", exit("4"), &[2, 3])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("step `four` failed"), "got {err}");
+        assert!(err.contains("exited with 4"), "got {err}");
     }
 }

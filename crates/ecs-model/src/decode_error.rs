@@ -300,5 +300,38 @@ mod tests {
         assert!(describe_start(b"<!DOCTYPE html><html>").starts_with("an HTML page"));
         assert_eq!(describe_start(b"[1, 2]"), "JSON starting `[1, 2]`");
         assert!(describe_start(&[b'x'; 100]).ends_with("...`"));
+        // 48 bytes are shown whole; one more is cut.
+        let whole = describe_start(&[b'x'; 48]);
+        assert_eq!(whole, format!("text starting `{}`", "x".repeat(48)));
+        let cut = describe_start(&[b'x'; 49]);
+        assert_eq!(cut, format!("text starting `{}...`", "x".repeat(48)));
+    }
+
+    #[test]
+    fn each_error_answers_only_its_own_questions() {
+        let at = Position::LineColumn { line: 1, column: 2 };
+        let malformed = DecodeError::malformed(ResponseFormat::Xml, "bad", at);
+        let unexpected = DecodeError::unexpected(ResponseFormat::Json, "an object", "an array", at);
+        let error_document = DecodeError::error_document(ResponseFormat::Xml, "an error", at);
+        let output = DecodeError::output("i-1", "t-1", "bad Base64");
+        let answers = |e: &DecodeError| {
+            (
+                e.is_malformed(),
+                e.is_unexpected_document(),
+                e.is_error_document(),
+                e.is_invalid_output(),
+            )
+        };
+        assert_eq!(answers(&malformed), (true, false, false, false));
+        assert_eq!(answers(&unexpected), (false, true, false, false));
+        assert_eq!(answers(&error_document), (false, true, true, false));
+        assert_eq!(answers(&output), (false, false, false, true));
+        assert_eq!(malformed.format(), Some(ResponseFormat::Xml));
+        assert_eq!(unexpected.format(), Some(ResponseFormat::Json));
+        assert_eq!(output.format(), None);
+        assert_eq!(malformed.position(), Some(at));
+        assert_eq!(output.position(), None);
+        assert_eq!(output.instance_id(), Some("i-1"));
+        assert_eq!(malformed.instance_id(), None);
     }
 }

@@ -166,6 +166,12 @@ mod tests {
             (None, None, Final),
             (None, Some("Gateway.Upstream.Timeout"), Final),
             (Some(502), Some("  "), Transient),
+            // The transient codes are transient by themselves, on any status.
+            (Some(400), Some("ServiceUnavailable"), Transient),
+            (Some(400), Some("UnknownError"), Transient),
+            (None, Some("InternalError"), Transient),
+            (None, Some("internalerror.dispatch"), Transient),
+            (None, Some("Throttling.User"), Throttling),
         ];
         for &(status, code, expected) in cases {
             assert_eq!(classify(status, code), expected, "{status:?} {code:?}");

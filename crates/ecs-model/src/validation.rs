@@ -122,3 +122,46 @@ impl<'a> IntoIterator for &'a ValidationErrors {
         self.errors.iter()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn errors() -> ValidationErrors {
+        let first = ValidationError::new("RegionId", "is required");
+        let second = ValidationError::new("Tag.1.Key", "must not be empty");
+        ValidationErrors::check(vec![first, second]).unwrap_err()
+    }
+
+    #[test]
+    fn no_problem_is_ok_and_every_problem_is_kept_in_order() {
+        assert_eq!(ValidationErrors::check(Vec::new()), Ok(()));
+        let errors = errors();
+        assert_eq!(errors.len(), 2);
+        assert!(!errors.is_empty());
+        let params: Vec<&str> = errors.iter().map(ValidationError::parameter).collect();
+        assert_eq!(params, ["RegionId", "Tag.1.Key"]);
+        let borrowed: Vec<&str> = (&errors).into_iter().map(|e| e.message()).collect();
+        assert_eq!(borrowed, ["is required", "must not be empty"]);
+        assert_eq!(errors.errors().len(), 2);
+        assert!(errors.concerns("Tag.1.Key"));
+        assert!(!errors.concerns("Tag.1"), "wire names match exactly");
+        let owned = errors.into_vec();
+        assert_eq!(owned.len(), 2);
+        assert_eq!(owned[1].parameter(), "Tag.1.Key");
+    }
+
+    #[test]
+    fn display_counts_and_separates_the_problems() {
+        assert_eq!(
+            errors().to_string(),
+            "invalid request (2 problems): RegionId: is required; Tag.1.Key: must not be empty"
+        );
+        let one = ValidationErrors::from(ValidationError::new("PageSize", "must be 1 to 50"));
+        assert_eq!(one.len(), 1);
+        assert_eq!(
+            one.to_string(),
+            "invalid request (1 problem): PageSize: must be 1 to 50"
+        );
+    }
+}

@@ -193,3 +193,116 @@ fn xml_bodies_that_are_not_responses_are_clear_errors() {
         "{err}"
     );
 }
+
+#[test]
+fn values_of_the_wrong_shape_say_what_was_expected() {
+    let cases: &[(&[u8], &str)] = &[
+        (
+            br#"{"Invocation":{"InvocationResults":5}}"#,
+            "expected `InvocationResults` (an object holding `InvocationResult`)",
+        ),
+        (
+            br#"{"Invocation":{"InvocationResults":{"InvocationResult":5}}}"#,
+            "expected an array or an object",
+        ),
+        (
+            br#"{"Invocation":{"InvocationResults":{"InvocationResult":[5]}}}"#,
+            "expected an `InvocationResult` object",
+        ),
+        (
+            br#"{"Invocation":{"InvocationResults":{"InvocationResult":[{"Tags":7}]}}}"#,
+            "expected `Tags` (an object holding `Tag`)",
+        ),
+        (
+            br#"{"Invocation":{"InvocationResults":{"InvocationResult":[{"Tags":{"Tag":["k"]}}]}}}"#,
+            "expected a `Tag` object",
+        ),
+    ];
+    for (body, fragment) in cases {
+        let err = decode_json(body).unwrap_err();
+        assert!(err.is_malformed(), "{err}");
+        assert!(
+            err.to_string().contains(fragment),
+            "{err} lacks {fragment:?}"
+        );
+    }
+}
+
+#[test]
+fn other_members_beside_the_list_items_are_ignored() {
+    let body = br#"{"Invocation":{"InvocationResults":{"Count":3,"InvocationResult":[
+        {"InstanceId":"i-1","Tags":{"Total":"x","Tag":[{"Key":"k","Value":"v"}]}}
+    ]}}}"#;
+    let response = decode_json(body).unwrap();
+    let result = &response.invocation.results[0];
+    assert_eq!(result.instance_id, "i-1");
+    assert_eq!(result.tags.len(), 1);
+    assert_eq!(
+        (result.tags[0].key.as_str(), result.tags[0].value.as_str()),
+        ("k", "v")
+    );
+}
+
+#[test]
+fn only_whole_numbers_within_i64_are_integers() {
+    let exit_code = |value: &str| {
+        let body = format!(
+            r#"{{"Invocation":{{"InvocationResults":{{"InvocationResult":[{{"ExitCode":{value}}}]}}}}}}"#
+        );
+        decode_json(body.as_bytes()).map(|r| r.invocation.results[0].exit_code)
+    };
+    assert_eq!(exit_code("3.0").unwrap(), Some(3));
+    assert_eq!(exit_code("-2.0").unwrap(), Some(-2));
+    assert_eq!(
+        exit_code("9223372036854774784.0").unwrap(),
+        Some(9_223_372_036_854_774_784)
+    );
+    for (value, shown) in [
+        ("1.5", "1.5"),
+        ("-0.25", "-0.25"),
+        // 2^63, the first whole f64 above the i64 range.
+        ("9223372036854775808.0", "9223372036854776000"),
+        ("1e300", "1"),
+    ] {
+        let err = exit_code(value).unwrap_err();
+        assert!(
+            err.to_string()
+                .contains(&format!("ExitCode should be an integer, found `{shown}")),
+            "{value}: {err}"
+        );
+    }
+}
+
+#[test]
+fn an_object_that_is_not_a_response_names_at_most_five_keys() {
+    let err = decode_json(br#"{"a":1,"b":2,"c":3,"d":4,"e":5,"f":6}"#).unwrap_err();
+    let text = err.to_string();
+    assert!(
+        text.contains("found an object with keys `a`, `b`, `c`, `d`, `e` at"),
+        "{text}"
+    );
+}
+
+#[test]
+fn xml_without_the_documented_root_is_read_when_it_holds_the_paging_fields() {
+    // The seed's layout: the fields under a root of another name, without
+    // the `Invocation` wrapper; either field is enough to recognise it.
+    let results = decode_xml(
+        b"<Response><InvocationResults><InvocationResult><InstanceId>i-1</InstanceId>\
+          </InvocationResult></InvocationResults></Response>",
+    )
+    .unwrap();
+    assert_eq!(results.invocation.results[0].instance_id, "i-1");
+    let count = decode_xml(b"<Response><TotalCount>4</TotalCount></Response>").unwrap();
+    assert_eq!(count.invocation.total_count, 4);
+    // The documented root is a response even with nothing else in it.
+    let bare = decode_xml(
+        b"<DescribeInvocationResultsResponse><RequestId>r</RequestId>\
+          </DescribeInvocationResultsResponse>",
+    )
+    .unwrap();
+    assert_eq!(bare.request_id, "r");
+    assert!(bare.invocation.results.is_empty());
+    let other = decode_xml(b"<Response><RequestId>r</RequestId></Response>").unwrap_err();
+    assert!(other.is_unexpected_document(), "{other}");
+}

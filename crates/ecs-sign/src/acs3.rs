@@ -432,6 +432,40 @@ mod tests {
     }
 
     #[test]
+    fn a_host_with_spaces_or_control_characters_is_refused() {
+        for host in ["h example", "h\u{1}x", "h\n", "h\u{7f}", ""] {
+            let req = Acs3Request::new("POST", host, "/");
+            let e = sign(&req, &creds(), T, "n", &SignedHeaders::Default).unwrap_err();
+            assert!(e.is_invalid_input(), "{host:?}");
+            assert!(e.to_string().contains("the host is empty"), "{host:?}: {e}");
+        }
+    }
+
+    #[test]
+    fn canonical_request_parts_are_its_text_and_signed_headers() {
+        let query = [("RegionId", "cn-hangzhou")];
+        let headers = [("Host", "h"), ("x-acs-date", "2026-01-02T03:04:05Z")];
+        let canonical = canonical_request(
+            "POST",
+            "/",
+            &query,
+            &headers,
+            &SignedHeaders::Default,
+            canonical::EMPTY_SHA256,
+        )
+        .unwrap();
+        assert_eq!(canonical.signed_headers(), "host;x-acs-date");
+        assert!(
+            canonical
+                .as_str()
+                .starts_with("POST\n/\nRegionId=cn-hangzhou\nhost:h\n")
+        );
+        let (text, signed) = canonical.clone().into_parts();
+        assert_eq!(text, canonical.as_str());
+        assert_eq!(signed, canonical.signed_headers());
+    }
+
+    #[test]
     fn explicit_set_always_keeps_the_signer_headers() {
         let headers = [("User-Agent", "ua"), ("accept", "application/json")];
         let req = Acs3Request::new("POST", "h", "/").with_headers(&headers);

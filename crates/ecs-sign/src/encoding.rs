@@ -318,6 +318,26 @@ mod tests {
     }
 
     #[test]
+    fn encodes_empty_names_and_values() {
+        assert_eq!(encode_query(&[("", "")]), "=");
+        assert_eq!(encode_query(&[("a", ""), ("", "b")]), "a=&=b");
+        assert_eq!(encode_query::<&str, &str>(&[]), "");
+    }
+
+    #[test]
+    fn a_lone_percent_or_plus_is_decoded_not_passed_through() {
+        // Strings of only `%` or only `+` have nothing else to decode.
+        assert!(percent_decode("%").is_err());
+        assert!(percent_decode("%%").is_err());
+        assert!(parse_query("a=%").is_err());
+        assert_eq!(percent_decode("+").unwrap(), "+");
+        assert_eq!(
+            parse_query("+=++").unwrap(),
+            vec![(" ".to_owned(), "  ".to_owned())]
+        );
+    }
+
+    #[test]
     fn decodes_strictly() {
         assert_eq!(percent_decode("a%20b+c%2a").unwrap(), "a b+c*");
         let e = percent_decode("a%2").unwrap_err();

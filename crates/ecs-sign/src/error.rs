@@ -181,4 +181,35 @@ mod tests {
         assert!(SignError::time("x").is_time());
         assert!(SignError::random().is_random());
     }
+
+    #[test]
+    fn each_error_answers_only_its_own_kind() {
+        let errors = [
+            SignError::credentials("access key id", "is empty"),
+            SignError::input("the host", "is empty"),
+            SignError::query("a", "is bad"),
+            SignError::time("the year is after 9999"),
+            SignError::random(),
+        ];
+        for (i, e) in errors.iter().enumerate() {
+            let kinds = [
+                e.is_credentials(),
+                e.is_invalid_input(),
+                e.is_query(),
+                e.is_time(),
+                e.is_random(),
+            ];
+            let expected: [bool; 5] = core::array::from_fn(|k| k == i);
+            assert_eq!(kinds, expected, "{e}");
+        }
+    }
+
+    #[test]
+    fn debug_shows_the_message() {
+        let e = SignError::input("the host", "is empty");
+        assert_eq!(
+            alloc::format!("{e:?}"),
+            "SignError { message: cannot sign the request: the host is empty }"
+        );
+    }
 }

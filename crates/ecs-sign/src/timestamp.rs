@@ -151,6 +151,27 @@ mod tests {
     }
 
     #[test]
+    fn every_separator_and_the_length_are_checked_on_their_own() {
+        let good = "2026-01-02T03:04:05Z";
+        assert!(parse_timestamp(good).is_some());
+        for at in [4, 7, 10, 13, 16, 19] {
+            let mut bad = good.as_bytes().to_vec();
+            bad[at] = b'x';
+            let bad = String::from_utf8(bad).unwrap();
+            assert_eq!(parse_timestamp(&bad), None, "{bad:?}");
+        }
+        for longer in ["2026-01-02T03:04:05Z ", "2026-01-02T03:04:05ZZ"] {
+            assert_eq!(parse_timestamp(longer), None, "{longer:?}");
+        }
+    }
+
+    #[test]
+    fn the_last_writable_year_is_written() {
+        let t = datetime!(9999-12-31 23:59:59 UTC);
+        assert_eq!(format_timestamp(t).unwrap(), "9999-12-31T23:59:59Z");
+    }
+
+    #[test]
     fn rejects_unwritable_years() {
         let e = format_timestamp(datetime!(-0001-01-01 00:00:00 UTC)).unwrap_err();
         assert!(e.is_time());

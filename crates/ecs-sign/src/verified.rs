@@ -222,6 +222,11 @@ mod tests {
                 .starts_with("the request signature does not match")
         );
         assert!(e.to_string().contains("POST&%2F&a"));
+        assert_eq!(
+            format!("{e:?}"),
+            format!("VerifyError({e})"),
+            "Debug shows the message"
+        );
         let m = VerifyError::missing("the Signature parameter");
         assert_eq!(
             m.to_string(),

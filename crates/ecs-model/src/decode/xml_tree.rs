@@ -294,4 +294,28 @@ mod tests {
         );
         assert!(parse(b"").unwrap_err().is_unexpected_document());
     }
+
+    #[test]
+    fn positions_after_a_byte_order_mark_count_its_bytes() {
+        // The mark is 3 bytes; `x` is the body's sixth byte.
+        let err = parse("\u{feff}  x".as_bytes()).unwrap_err();
+        assert!(err.is_unexpected_document(), "{err}");
+        assert_eq!(
+            err.position(),
+            Some(Position::LineColumn { line: 1, column: 6 })
+        );
+        let root = parse("\u{feff}<a>t</a>".as_bytes()).unwrap();
+        assert_eq!((root.name.as_str(), root.offset), ("a", 3));
+    }
+
+    #[test]
+    fn names_lose_their_prefix_and_empty_elements_keep_their_offset() {
+        let root = parse(b"<ns:A>\n <x:B>t</x:B><y:C/></ns:A>").unwrap();
+        assert_eq!(root.name, "A");
+        let b = root.child("B").unwrap();
+        assert_eq!((b.text.as_str(), b.offset), ("t", 8));
+        assert_eq!(root.child("C").unwrap().offset, 20);
+        let empty_root = parse(b"<?xml version=\"1.0\"?>\n<Other/>").unwrap();
+        assert_eq!((empty_root.name.as_str(), empty_root.offset), ("Other", 22));
+    }
 }

@@ -625,3 +625,76 @@ fn a_repeated_token_of_any_age_stops_paging() {
     }
     assert!(paginator.next_request().unwrap_err().is_repeated_token());
 }
+
+#[test]
+fn a_short_page_that_total_count_says_is_exactly_the_last_stops() {
+    // Pages of 3: page 1 is short, and TotalCount (3) is no more than the
+    // pages asked so far hold (1 x 3), so the count agrees it is the last.
+    let mut paginator = numbered(3);
+    paginator
+        .handle_page(numbered_page(vec![result(0), result(1)], 3, 3))
+        .unwrap();
+    assert_eq!(paginator.next_request(), Ok(None));
+    // One counted result more: a second page follows.
+    let mut paginator = numbered(3);
+    paginator
+        .handle_page(numbered_page(vec![result(0), result(1)], 3, 4))
+        .unwrap();
+    assert_eq!(
+        paginator.next_request().unwrap().unwrap().page_number,
+        Some(2)
+    );
+}
+
+#[test]
+fn counters_and_style_follow_the_pages() {
+    let mut paginator = Paginator::new(base(), PageStyle::Number);
+    assert_eq!(paginator.style(), PageStyle::Number);
+    assert_eq!(
+        Paginator::new(base(), PageStyle::Token).style(),
+        PageStyle::Token
+    );
+    assert!(!paginator.is_finished());
+    assert_eq!(paginator.pages_handled(), 0);
+    for page in 0..2 {
+        let results = (page * 50..page * 50 + 50).map(result).collect();
+        paginator
+            .handle_page(numbered_page(results, 50, 500))
+            .unwrap();
+        assert!(!paginator.is_finished(), "page {page}: more follow");
+    }
+    assert_eq!(paginator.pages_handled(), 2);
+    assert_eq!(paginator.items_yielded(), 100);
+    assert!(!paginator.position().finished);
+    paginator
+        .handle_page(numbered_page(vec![], 50, 500))
+        .unwrap();
+    assert!(paginator.is_finished());
+    assert!(paginator.position().finished);
+    assert_eq!(paginator.pages_handled(), 3);
+}
+
+#[test]
+fn each_error_answers_only_its_own_question() {
+    let token = PaginationError::repeated_token("A", 2);
+    let page = PaginationError::repeated_page(3, PageStyle::Token);
+    let finished = PaginationError::finished();
+    let answers =
+        |e: &PaginationError| (e.is_repeated_token(), e.is_repeated_page(), e.is_finished());
+    assert_eq!(answers(&token), (true, false, false));
+    assert_eq!(answers(&page), (false, true, false));
+    assert_eq!(answers(&finished), (false, false, true));
+    assert_eq!(
+        page.to_string(),
+        "page 3 held only results already returned; stopped paging instead of looping"
+    );
+    assert_eq!(
+        PaginationError::repeated_page(3, PageStyle::Number).to_string(),
+        "page 3 held only results already returned; stopped paging instead of looping \
+         (results may be changing faster than page numbers can follow; use token paging)"
+    );
+    assert_eq!(
+        finished.to_string(),
+        "the paginator has already stopped; ask next_request() before handling a page"
+    );
+}

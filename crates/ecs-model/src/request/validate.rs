@@ -370,6 +370,11 @@ mod tests {
                 |r| r.tags = vec![Tag::new("k", "v".repeat(129))],
                 &[("Tag.1.Value", "at most 128")],
             ),
+            (
+                "value 128 multibyte",
+                |r| r.tags = vec![Tag::new("k", "é".repeat(128))],
+                &[],
+            ),
             ("value empty", |r| r.tags = vec![Tag::new("k", "")], &[]),
             ("key only", |r| r.tags = vec![Tag::key_only("k")], &[]),
             (

@@ -160,6 +160,10 @@ mod tests {
         let (text, signed) = write("GET", "/", &[], &[], "h");
         assert_eq!(text, "GET\n/\n\n\n\nh");
         assert_eq!(signed, "");
+        // A one-letter header with an empty value.
+        let (text, signed) = write("GET", "/", &[], &[(Cow::Borrowed("a"), "")], "h");
+        assert_eq!(text, "GET\n/\n\na:\n\na\nh");
+        assert_eq!(signed, "a");
     }
 
     #[test]

@@ -371,6 +371,34 @@ mod tests {
             matches!(e, VerifyError::Missing { ref part } if part.contains("user-agent")),
             "{e:?}"
         );
+        let empty_credential = auth.replace("Credential=AK", "Credential=");
+        let e = verify(
+            "POST",
+            "/",
+            &query,
+            &replace(&headers, "authorization", &empty_credential),
+            b"",
+            lookup,
+        )
+        .unwrap_err();
+        assert!(
+            matches!(e, VerifyError::Missing { ref part } if part.contains("Credential")),
+            "{e:?}"
+        );
+        let empty_name = auth.replace("SignedHeaders=", "SignedHeaders=;");
+        let e = verify(
+            "POST",
+            "/",
+            &query,
+            &replace(&headers, "authorization", &empty_name),
+            b"",
+            lookup,
+        )
+        .unwrap_err();
+        assert!(
+            matches!(e, VerifyError::Malformed { ref reason, .. } if reason.contains("lower-case header names")),
+            "{e:?}"
+        );
         let none: Pairs = Vec::new();
         let e = verify("POST", "/", &query, &none, b"", lookup).unwrap_err();
         assert_eq!(e, VerifyError::missing(AUTH));

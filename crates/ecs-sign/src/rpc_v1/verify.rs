@@ -196,6 +196,11 @@ mod tests {
                 Err(VerifyError::Missing { part }) => assert!(part.contains(name), "{part}"),
                 other => panic!("{name}: {other:?}"),
             }
+            // An empty value is as missing as no value.
+            match verify("POST", &with(name, ""), ok) {
+                Err(VerifyError::Missing { part }) => assert!(part.contains(name), "{part}"),
+                other => panic!("{name} empty: {other:?}"),
+            }
         }
         assert!(matches!(
             verify("POST", &with("SignatureMethod", "HMAC-SHA256"), ok),
