@@ -76,7 +76,7 @@ mod error;
 pub mod oss_v4;
 pub mod rpc_v1;
 mod source;
-#[cfg(feature = "test-util")]
+#[cfg(any(test, feature = "test-util"))]
 pub mod test_util;
 mod timestamp;
 mod verified;
