@@ -165,4 +165,43 @@ mod tests {
         assert_eq!(fixed.nonce().unwrap(), "n-1");
         assert_eq!(fixed.nonce().unwrap(), "n-1");
     }
+
+    #[test]
+    fn shared_and_borrowed_sources_are_the_source_itself() {
+        // Through the generic impls for `&T` and `Arc<T>`, as a client
+        // holding either calls them.
+        fn draw(source: impl NonceSource) -> String {
+            source.nonce().unwrap()
+        }
+        fn read(clock: impl TimeSource) -> OffsetDateTime {
+            clock.now()
+        }
+        let source = SequenceNonceSource::new(9);
+        assert_eq!(draw(&source), "00000000000000090000000000000000");
+        let shared = Arc::new(source);
+        assert_eq!(
+            draw(Arc::clone(&shared)),
+            "00000000000000090000000000000001"
+        );
+        assert_eq!(draw(&shared), "00000000000000090000000000000002");
+        let t0 = datetime!(2026-01-02 03:04:05 UTC);
+        let clock = ManualTimeSource::new(t0);
+        assert_eq!(read(&clock), t0);
+        clock.advance(Duration::seconds(1));
+        assert_eq!(read(Arc::new(clock)), t0 + Duration::seconds(1));
+    }
+
+    #[test]
+    fn a_manual_clock_clamps_times_outside_its_range_to_the_nearest_end() {
+        let before = ManualTimeSource::new(datetime!(1600-01-01 00:00:00 UTC));
+        let first = OffsetDateTime::from_unix_timestamp_nanos(i128::from(i64::MIN)).unwrap();
+        assert_eq!(before.now(), first);
+        assert_eq!(first.year(), 1677);
+        let after = ManualTimeSource::new(datetime!(2300-01-01 00:00:00 UTC));
+        let last = OffsetDateTime::from_unix_timestamp_nanos(i128::from(i64::MAX)).unwrap();
+        assert_eq!(after.now(), last);
+        assert_eq!(last.year(), 2262);
+        after.set(datetime!(1000-01-01 00:00:00 UTC));
+        assert_eq!(after.now(), first);
+    }
 }
