@@ -74,9 +74,7 @@ impl Fingerprinter {
             tags,
         } = result;
         let output = twox_hash::XxHash3_128::oneshot_with_seed(self.seed, output.as_bytes());
-        self.buffer.clear();
-        let mut collector = Collector(&mut self.buffer);
-        (
+        self.of(&(
             (
                 command_id,
                 invoke_id,
@@ -101,9 +99,7 @@ impl Fingerprinter {
             ),
             (oss_output_status, oss_output_uri, oss_output_error_code),
             (oss_output_error_info, tags),
-        )
-            .hash(&mut collector);
-        twox_hash::XxHash3_128::oneshot_with_seed(self.seed, &self.buffer)
+        ))
     }
 }
 
