@@ -105,8 +105,8 @@ enum Verb {
     /// Mutation testing of the sans-IO core (cargo-mutants): every viable
     /// mutant of ecs-sign and of ecs-model's paginator, decoders, retry
     /// classification and validation must be caught by its crate's own tests
-    /// (scope and the uncatchable ones in .cargo/mutants.toml). About an
-    /// hour on two cores; narrow it with --package, --file or --shard.
+    /// (scope and the uncatchable ones in .cargo/mutants.toml). About 45
+    /// minutes on two cores; narrow it with --package, --file or --shard.
     Mutants {
         /// Only this crate (ecs-sign or ecs-model); repeatable.
         #[arg(long = "package", short = 'p')]
@@ -657,8 +657,8 @@ fn ci(steps: &mut Steps) -> Result<()> {
     // fall; whole runs are `cargo xtask mutants`.
     let shard = mutants::ci_shard(steps.root());
     println!(
-        "\nxtask ci: mutants shard {shard}, chosen from the commit (commits spread over \
-         all {} shards)",
+        "\nxtask ci: mutants shard {shard}, chosen from the commit id (from the day without \
+         git); commits spread over all {} shards",
         mutants::CI_SHARDS
     );
     mutants::run(
