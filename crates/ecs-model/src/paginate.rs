@@ -236,8 +236,7 @@ impl Paginator {
         }
         self.pages += 1;
         let received = page.invocation.results.len();
-        let fingerprints = self.seen.fingerprint_results(&page.invocation.results);
-        if received > 0 && !self.seen.insert_page(&fingerprints) {
+        if !self.seen.insert_page(&page.invocation.results) {
             // Every result of an equal page was yielded (or dropped as a
             // duplicate) before: the server is going round.
             self.duplicates += received as u64;
@@ -245,11 +244,7 @@ impl Paginator {
             self.state = State::Failed(PaginationError::repeated_page(self.pages, self.style));
             return Ok(page);
         }
-        let seen = &mut self.seen;
-        let mut fingerprints = fingerprints.into_iter();
-        page.invocation
-            .results
-            .retain(|_| fingerprints.next().is_some_and(|f| seen.insert_result(f)));
+        self.seen.retain_new(&mut page.invocation.results);
         let fresh = page.invocation.results.len();
         self.duplicates += (received - fresh) as u64;
 

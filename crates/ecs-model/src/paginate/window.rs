@@ -140,27 +140,45 @@ pub(super) struct Seen {
     order: VecDeque<u128>,
     pages: FingerprintSet,
     tokens: FingerprintSet,
+    /// The fingerprints of the page being handled, in order (reused).
+    page: Vec<u128>,
 }
 
 impl Seen {
-    /// The fingerprints of a page's results, in order.
-    pub(super) fn fingerprint_results(&mut self, results: &[InvocationResult]) -> Vec<u128> {
-        results
-            .iter()
-            .map(|r| self.fingerprints.of_result(r))
-            .collect()
+    /// Fingerprints a page's results (kept for [`Seen::retain_new`]) and
+    /// remembers the page; `false` if a page with the same results, in the
+    /// same order, was handled before. An empty page is never a repeat.
+    pub(super) fn insert_page(&mut self, results: &[InvocationResult]) -> bool {
+        self.page.clear();
+        for result in results {
+            let fingerprint = self.fingerprints.of_result(result);
+            self.page.push(fingerprint);
+        }
+        if results.is_empty() {
+            return true;
+        }
+        let fingerprint = self.fingerprints.of(self.page.as_slice());
+        self.pages.insert(fingerprint)
     }
 
-    /// Remembers a page by its results' fingerprints; `false` if a page with
-    /// the same results was handled before.
-    pub(super) fn insert_page(&mut self, results: &[u128]) -> bool {
-        let fingerprint = self.fingerprints.of(results);
-        self.pages.insert(fingerprint)
+    /// Keeps, of the page last given to [`Seen::insert_page`], the results
+    /// not equal to one among the last [`DEDUP_WINDOW_RESULTS`] remembered,
+    /// and remembers them.
+    pub(super) fn retain_new(&mut self, results: &mut Vec<InvocationResult>) {
+        debug_assert_eq!(results.len(), self.page.len());
+        let page = std::mem::take(&mut self.page);
+        let mut fingerprints = page.iter();
+        results.retain(|_| {
+            fingerprints
+                .next()
+                .is_some_and(|&fingerprint| self.insert_result(fingerprint))
+        });
+        self.page = page;
     }
 
     /// Remembers a result by its fingerprint; `false` if an equal result is
     /// among the last [`DEDUP_WINDOW_RESULTS`] remembered.
-    pub(super) fn insert_result(&mut self, fingerprint: u128) -> bool {
+    fn insert_result(&mut self, fingerprint: u128) -> bool {
         if !self.results.insert(fingerprint) {
             return false;
         }
@@ -175,16 +193,19 @@ impl Seen {
 
     /// Remembers a token that was sent.
     pub(super) fn insert_token(&mut self, token: &str) {
-        self.tokens.insert(self.fingerprints.of(token));
+        let fingerprint = self.token_fingerprint(token);
+        self.tokens.insert(fingerprint);
     }
 
     /// Whether `token` was sent before.
     pub(super) fn has_token(&self, token: &str) -> bool {
-        let mut fingerprints = Fingerprinter {
-            seed: self.fingerprints.seed,
-            buffer: Vec::new(),
-        };
-        self.tokens.contains(&fingerprints.of(token))
+        self.tokens.contains(&self.token_fingerprint(token))
+    }
+
+    /// A token's fingerprint: its bytes hashed directly (tokens are only
+    /// ever compared with tokens), without the scratch buffer.
+    fn token_fingerprint(&self, token: &str) -> u128 {
+        twox_hash::XxHash3_128::oneshot_with_seed(self.fingerprints.seed, token.as_bytes())
     }
 
     #[cfg(test)]
@@ -273,13 +294,34 @@ mod tests {
     fn pages_are_the_same_only_with_the_same_results_in_order() {
         let mut seen = Seen::default();
         let (a, b) = (record("a"), record("b"));
-        let ab = seen.fingerprint_results(&[a.clone(), b.clone()]);
-        let ba = seen.fingerprint_results(&[b, a.clone()]);
+        let ab = [a.clone(), b.clone()];
         assert!(seen.insert_page(&ab));
         assert!(!seen.insert_page(&ab));
-        assert!(seen.insert_page(&ba), "another order is another page");
-        let only_a = seen.fingerprint_results(&[a]);
-        assert!(seen.insert_page(&only_a));
+        assert!(
+            seen.insert_page(&[b, a.clone()]),
+            "another order is another page"
+        );
+        assert!(seen.insert_page(&[a]));
+        assert!(seen.insert_page(&[]), "an empty page is never a repeat");
+        assert!(seen.insert_page(&[]));
+    }
+
+    #[test]
+    fn only_results_not_seen_before_are_kept() {
+        let mut seen = Seen::default();
+        let (a, b, c) = (record("a"), record("b"), record("c"));
+        let mut first = vec![a.clone(), b.clone(), a.clone()];
+        assert!(seen.insert_page(&first));
+        seen.retain_new(&mut first);
+        assert_eq!(
+            first,
+            [a.clone(), b.clone()],
+            "a repeat within a page is dropped"
+        );
+        let mut second = vec![c.clone(), b, a];
+        assert!(seen.insert_page(&second));
+        seen.retain_new(&mut second);
+        assert_eq!(second, [c]);
     }
 
     #[test]
