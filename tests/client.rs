@@ -625,3 +625,31 @@ async fn a_request_read_ahead_that_is_not_the_next_one_is_dropped() {
         "the decoy was read ahead, then the real next page was asked for"
     );
 }
+
+#[tokio::test]
+async fn paging_reads_ahead_by_default_and_not_when_turned_off() {
+    for (read_ahead, expected) in [
+        (None, vec![None, Some("decoy"), Some("real")]),
+        (Some(true), vec![None, Some("decoy"), Some("real")]),
+        (Some(false), vec![None, Some("real")]),
+    ] {
+        let transport = Arc::new(DecoyPages::default());
+        let client = Client::builder()
+            .region("cn-hangzhou")
+            .access_key("AKID", "SECRET")
+            .transport(Arc::clone(&transport))
+            .build()
+            .unwrap();
+        let mut paginator = client.describe_invocation_results().into_paginator();
+        if let Some(read_ahead) = read_ahead {
+            paginator = paginator.read_ahead(read_ahead);
+        }
+        let items = bounded("the client call", paginator.items().try_collect::<Vec<_>>())
+            .await
+            .unwrap();
+        assert_eq!(items.len(), 2, "{read_ahead:?}");
+        let tokens = transport.tokens.lock().unwrap().clone();
+        let tokens: Vec<_> = tokens.iter().map(Option::as_deref).collect();
+        assert_eq!(tokens, expected, "read_ahead {read_ahead:?}");
+    }
+}

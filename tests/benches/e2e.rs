@@ -1,10 +1,10 @@
 //! End to end: fetch 10,000 results (MaxResults 50, 200 requests) from the
 //! emulator over loopback with `ecs-assist`, in the same run as the limit: a
 //! bare hyper-util loop sending the same 200 requests, pre-signed, on one
-//! keep-alive connection. Target: the client at least 0.8 of the bare loop.
-//! `ecs_assist_items` pages lazily (the default); `..._read_ahead` asks for
+//! keep-alive connection. Target: the client's default paginator at least
+//! 0.9 of the bare loop. `ecs_assist_items_read_ahead` (the default) asks for
 //! each next page while it decodes the current one, in `block_on` and in a
-//! spawned task.
+//! spawned task; `ecs_assist_items` pages lazily (`.read_ahead(false)`).
 //! `bare_hyper_presigned_serde_value` is the bare loop that also parses each
 //! page into a `serde_json::Value` (the bare loop never parses a body).
 //! `hyper_transport_presigned` sends the same pre-signed requests through

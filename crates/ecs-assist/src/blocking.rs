@@ -260,12 +260,14 @@ impl DescribeInvocationResults {
         self.driver.block_on(self.inner.prepare())
     }
 
-    /// Pages through every result.
+    /// Pages through every result (reading ahead where that helps; see
+    /// [`Paginator::read_ahead`]).
     pub fn into_paginator(self) -> Paginator {
         Paginator {
             inner: self.inner.into_paginator(),
             driver: self.driver,
         }
+        .read_ahead(true)
     }
 }
 
@@ -296,8 +298,8 @@ impl Paginator {
         self
     }
 
-    /// Asks for the next page while the current one is decoded and used;
-    /// see [`crate::DescribeInvocationResultsPaginator::read_ahead`]. With
+    /// Asks for the next page while the current one is decoded and used
+    /// (on by default); see [`crate::DescribeInvocationResultsPaginator::read_ahead`]. With
     /// the built-in runtime the request goes out before the page is
     /// decoded, and the service works while the caller handles the page.
     /// A [`BlockingTransport`] does its IO in one piece when called, which

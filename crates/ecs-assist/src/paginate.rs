@@ -47,7 +47,7 @@ impl DescribeInvocationResultsPaginator {
             style: PageStyle::Token,
             max_items: None,
             resume: None,
-            read_ahead: false,
+            read_ahead: true,
         }
     }
 
@@ -70,21 +70,25 @@ impl DescribeInvocationResultsPaginator {
         self
     }
 
-    /// Asks for the next page while it decodes this one (off by default).
+    /// Asks for the next page while it decodes this one (on by default;
+    /// `read_ahead(false)` pages lazily, one request at a time, each sent
+    /// only when the stream is polled past the page before).
     ///
     /// With token paging, the paginator finds the page's `NextToken` by a
     /// scan of the body, sends the next request, and only then decodes the
     /// page, so decoding overlaps the service's time instead of adding to
-    /// it. The decoded page stays the truth: the answer read ahead is used
-    /// only if the request it answers is the one paging needs next, and is
-    /// dropped otherwise. Results, order and errors are the same as without
-    /// it.
+    /// it. A next page is asked for only when the page names a `NextToken`:
+    /// the last page costs nothing more. The decoded page stays the truth:
+    /// the answer read ahead is used only if the request it answers is the
+    /// one paging needs next, and is dropped otherwise. Results, order and
+    /// errors are the same either way.
     ///
-    /// The cost: a stream dropped before its end may leave one request
-    /// sent that nobody reads; and an answer waits for the stream to be
-    /// polled, so a consumer that stalls for longer than the attempt
-    /// timeout pays a retry. Nothing is read ahead with a
-    /// [`max_items`](Self::max_items) limit or page-number paging.
+    /// The cost: a stream dropped before its end (say after `take(n)`) may
+    /// leave one request sent that nobody reads; and an answer waits for
+    /// the stream to be polled, so a consumer that stalls for longer than
+    /// the attempt timeout pays one more request. Nothing is read ahead with
+    /// a [`max_items`](Self::max_items) limit (set it rather than `take(n)`)
+    /// or page-number paging.
     pub fn read_ahead(mut self, read_ahead: bool) -> Self {
         self.read_ahead = read_ahead;
         self

@@ -218,8 +218,9 @@ async fn results(
         paginator = paginator.max_items(max);
     }
     let raw_headers = args.filters.instance_id.is_none();
-    // Buffered, flushed after every page: output streams page by page.
-    let stdout = io::BufWriter::new(io::stdout());
+    // Buffered, flushed after every page: output streams page by page, in
+    // about one write a page.
+    let stdout = stdout_writer();
     let mut printer = Printer::new(stdout, format, encoding(&args.filters), colour);
     if !raw_headers {
         printer = printer.without_raw_headers();
@@ -346,7 +347,7 @@ async fn wait(
         Err(err) => return Err(err),
     };
     warn_truncated(ui, outcome.results());
-    let stdout = io::BufWriter::new(io::stdout());
+    let stdout = stdout_writer();
     let mut printer = Printer::new(stdout, format, encoding(&args.filters), colour);
     let printed = printer
         .begin()
@@ -478,4 +479,14 @@ fn hint(code: &str) -> Option<&'static str> {
         "InvalidInvokeId.NotFound" => "check --invoke-id; results are kept for 4 weeks",
         _ => return None,
     })
+}
+
+/// Bytes of stdout buffered between flushes: more than a page of 50
+/// results of typical size, so a page goes out in one write, not one a
+/// line (stdout alone writes each line) or one each 8 KiB.
+const STDOUT_BUFFER: usize = 64 * 1024;
+
+/// Stdout, locked once and buffered.
+fn stdout_writer() -> io::BufWriter<io::StdoutLock<'static>> {
+    io::BufWriter::with_capacity(STDOUT_BUFFER, io::stdout().lock())
 }
