@@ -486,7 +486,8 @@ fn hint(code: &str) -> Option<&'static str> {
 /// line (stdout alone writes each line) or one each 8 KiB.
 const STDOUT_BUFFER: usize = 64 * 1024;
 
-/// Stdout, locked once and buffered.
-fn stdout_writer() -> io::BufWriter<io::StdoutLock<'static>> {
-    io::BufWriter::with_capacity(STDOUT_BUFFER, io::stdout().lock())
+/// Stdout, buffered. (Not locked once for the whole run: the lock is not
+/// `Send`, and the buffer already makes it one lock a page.)
+fn stdout_writer() -> io::BufWriter<io::Stdout> {
+    io::BufWriter::with_capacity(STDOUT_BUFFER, io::stdout())
 }
