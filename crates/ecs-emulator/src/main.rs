@@ -170,11 +170,14 @@ fn run(args: Args) -> Result<()> {
             builder = builder.fault(fault);
         }
         let emulator = builder.start().await?;
+        // Watch the signals before the URL is announced: whoever reads it
+        // may stop the server at once.
+        let stop = Shutdown::watch()?;
         let mut stdout = std::io::stdout().lock();
         writeln!(stdout, "ecs-emulator listening on {}", emulator.url())?;
         stdout.flush()?;
         drop(stdout);
-        shutdown_signal().await?;
+        stop.wait().await?;
         eprintln!("ecs-emulator: shutting down");
         emulator.shutdown().await;
         Ok(())
@@ -185,20 +188,40 @@ fn run(args: Args) -> Result<()> {
     served
 }
 
-/// Waits for SIGINT (Ctrl-C) or SIGTERM.
-async fn shutdown_signal() -> Result<()> {
+/// SIGINT (Ctrl-C) and SIGTERM, watched from when [`Shutdown::watch`]
+/// returns (a signal before that would end the process at once).
+struct Shutdown {
     #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        let mut term = signal(SignalKind::terminate()).context("cannot watch SIGTERM")?;
-        tokio::select! {
-            result = tokio::signal::ctrl_c() => result.context("cannot watch SIGINT")?,
-            _ = term.recv() => {}
+    interrupt: tokio::signal::unix::Signal,
+    #[cfg(unix)]
+    terminate: tokio::signal::unix::Signal,
+}
+
+impl Shutdown {
+    fn watch() -> Result<Self> {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{SignalKind, signal};
+            Ok(Self {
+                interrupt: signal(SignalKind::interrupt()).context("cannot watch SIGINT")?,
+                terminate: signal(SignalKind::terminate()).context("cannot watch SIGTERM")?,
+            })
         }
+        #[cfg(not(unix))]
+        Ok(Self {})
     }
-    #[cfg(not(unix))]
-    tokio::signal::ctrl_c()
-        .await
-        .context("cannot watch Ctrl-C")?;
-    Ok(())
+
+    /// Waits for either signal.
+    async fn wait(mut self) -> Result<()> {
+        #[cfg(unix)]
+        tokio::select! {
+            _ = self.interrupt.recv() => {}
+            _ = self.terminate.recv() => {}
+        }
+        #[cfg(not(unix))]
+        tokio::signal::ctrl_c()
+            .await
+            .context("cannot watch Ctrl-C")?;
+        Ok(())
+    }
 }
