@@ -11,6 +11,7 @@
 mod bench;
 mod deps;
 mod emulator;
+mod fresh;
 mod modules;
 mod mutants;
 mod step;
@@ -58,6 +59,11 @@ enum Verb {
     Test,
     /// Build the docs with warnings denied.
     Doc,
+    /// The library crates built and tested, warnings denied, against the
+    /// newest dependencies their requirements allow (a fresh lockfile in a
+    /// temporary copy of the workspace), as a library's users resolve them.
+    /// Needs the registry. DURATION_TBD
+    FreshDeps,
     /// Package every publishable crate as crates.io would receive it and
     /// build each from its package alone.
     Package,
@@ -148,6 +154,7 @@ fn run(verb: Verb) -> Result<()> {
         Verb::Deps => deps_step(&mut steps),
         Verb::Test => test(&mut steps),
         Verb::Doc => doc(&mut steps),
+        Verb::FreshDeps => fresh::run(&mut steps, LIGHT_CRATES),
         Verb::Package => package(&mut steps),
         Verb::Deny { advisories } => deny(&mut steps, advisories),
         Verb::Bench { no_criterion } => bench(&mut steps, !no_criterion),
@@ -650,6 +657,7 @@ fn ci(steps: &mut Steps) -> Result<()> {
     deps_step(steps)?;
     test(steps)?;
     doc(steps)?;
+    fresh::run(steps, LIGHT_CRATES)?;
     package(steps)?;
     deny(steps, false)?;
     interop(steps, None)?;
