@@ -218,7 +218,7 @@ fn one() -> u32 {
 }
 
 /// One of the twelve `InvocationStatus` values the API documents (the
-/// known values of [`InvocationStatus`]), in the exact spelling; a cheap
+/// known values of `ecs_model::InvocationStatus`), in the exact spelling; a cheap
 /// copy of it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Status(&'static InvocationStatus);

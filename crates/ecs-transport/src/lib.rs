@@ -31,7 +31,7 @@
 //! # Example
 //!
 //! Any type can be a transport; here one that answers from memory, used
-//! through the shared wrapper a client would hold. [`http`] and [`bytes`]
+//! through the shared wrapper a client would hold. `http` and `bytes`
 //! are re-exported, so a transport needs no version of its own of either.
 //! For one over a real HTTP client see the `ureq_transport` example
 //! ([`examples/ureq_transport.rs`](https://github.com/ecs-assist/ecs-assist/blob/main/crates/ecs-transport/examples/ureq_transport.rs)).

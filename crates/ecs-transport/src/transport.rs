@@ -39,7 +39,7 @@ pub type TransportFuture<'a> =
 /// | `x-acs-date`, `x-acs-signature-nonce`, `x-acs-content-sha256`; `x-acs-accesskey-id` and `x-acs-security-token` with STS credentials | added by the V3 signer | yes (V3) |
 /// | `authorization` | `ACS3-HMAC-SHA256 Credential=...,SignedHeaders=...,Signature=...` (V3 only) | carries the signature |
 /// | `user-agent`, `accept` | the client's | no |
-/// | body | empty ([`Bytes::new`]), its SHA-256 in `x-acs-content-sha256` | yes (V3) |
+/// | body | empty (`Bytes::new()`), its SHA-256 in `x-acs-content-sha256` | yes (V3) |
 ///
 /// With V1 signatures the signature and common parameters are in the query
 /// instead (`Signature=...`), and changing any query byte breaks it.
