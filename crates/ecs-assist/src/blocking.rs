@@ -37,17 +37,79 @@ use ecs_credentials::{Environment, ProcessEnvironment};
 
 /// Runs the futures of the async client to completion.
 enum Driver {
+    /// The internal runtime; `None` only while it is dropped.
     #[cfg(feature = "hyper")]
-    Runtime(tokio::runtime::Runtime),
+    Runtime(Option<tokio::runtime::Runtime>),
     Inline,
 }
 
 impl Driver {
-    fn block_on<F: Future>(&self, future: F) -> F::Output {
+    /// Runs `future` until it completes, blocking the calling thread.
+    ///
+    /// On a thread where a tokio runtime is current, tokio forbids starting
+    /// another (it panics), and blocking the thread could stall the very
+    /// runtime that serves the request: in the body of a runtime's
+    /// `block_on` (`#[tokio::main]`, `#[tokio::test]`) the call is refused;
+    /// in a task (a `spawn_blocking` closure, or an async task, which it
+    /// then blocks as any blocking call does) it runs on a helper thread.
+    ///
+    /// # Errors
+    /// [`ErrorKind::InvalidConfig`](crate::ErrorKind::InvalidConfig) in the
+    /// body of a runtime's `block_on`.
+    fn block_on<F>(&self, future: F) -> Result<F::Output, Error>
+    where
+        F: Future + Send,
+        F::Output: Send,
+    {
         match self {
             #[cfg(feature = "hyper")]
-            Self::Runtime(runtime) => runtime.block_on(future),
-            Self::Inline => futures::executor::block_on(future),
+            Self::Runtime(runtime) => {
+                let Some(runtime) = runtime else {
+                    return Err(inside_a_runtime());
+                };
+                if tokio::runtime::Handle::try_current().is_err() {
+                    return Ok(runtime.block_on(future));
+                }
+                if tokio::task::try_id().is_none() {
+                    return Err(inside_a_runtime());
+                }
+                std::thread::scope(|scope| {
+                    scope
+                        .spawn(|| runtime.block_on(future))
+                        .join()
+                        .map_err(|_| {
+                            Error::invalid_config(&[
+                                "the blocking client's helper thread panicked".to_owned()
+                            ])
+                        })
+                })
+            }
+            Self::Inline => Ok(futures::executor::block_on(future)),
+        }
+    }
+}
+
+/// The error of a blocking call made on a tokio runtime's thread.
+#[cfg(feature = "hyper")]
+fn inside_a_runtime() -> Error {
+    Error::invalid_config(&[
+        "the blocking client was called on a thread that runs a tokio runtime, where it \
+         cannot block: use the async ecs_assist::Client there, or move the blocking call \
+         off the runtime (tokio::task::spawn_blocking or a thread of its own)"
+            .to_owned(),
+    ])
+}
+
+#[cfg(feature = "hyper")]
+impl Drop for Driver {
+    fn drop(&mut self) {
+        // Dropping a runtime where blocking is not allowed (inside another
+        // runtime) panics; there it is shut down without waiting.
+        if let Self::Runtime(runtime) = self
+            && tokio::runtime::Handle::try_current().is_ok()
+            && let Some(runtime) = runtime.take()
+        {
+            runtime.shutdown_background();
         }
     }
 }
@@ -161,7 +223,7 @@ impl ClientBuilder {
             let _guard = runtime.enter();
             builder.build()?
         };
-        Ok(Client::new(inner, Driver::Runtime(runtime)))
+        Ok(Client::new(inner, Driver::Runtime(Some(runtime))))
     }
 
     #[cfg(not(feature = "hyper"))]
@@ -249,7 +311,7 @@ impl DescribeInvocationResults {
     /// # Errors
     /// As [`crate::DescribeInvocationResults::send`].
     pub fn send(self) -> Result<DescribeInvocationResultsResponse, Error> {
-        self.driver.block_on(self.inner.send())
+        self.driver.block_on(self.inner.send())?
     }
 
     /// The signed first attempt, not sent.
@@ -257,7 +319,7 @@ impl DescribeInvocationResults {
     /// # Errors
     /// As [`crate::DescribeInvocationResults::prepare`].
     pub fn prepare(self) -> Result<PreparedRequest, Error> {
-        self.driver.block_on(self.inner.prepare())
+        self.driver.block_on(self.inner.prepare())?
     }
 
     /// Pages through every result (reading ahead where that helps; see
@@ -319,6 +381,7 @@ impl Paginator {
         Pages {
             stream: self.inner.pages(),
             driver: self.driver,
+            failed: false,
         }
     }
 
@@ -327,6 +390,7 @@ impl Paginator {
         Items {
             stream: self.inner.items(),
             driver: self.driver,
+            failed: false,
         }
     }
 }
@@ -336,13 +400,15 @@ impl Paginator {
 pub struct Pages {
     stream: PageStream,
     driver: Arc<Driver>,
+    /// Set once the driver refused to run: the iterator then ends.
+    failed: bool,
 }
 
 impl Iterator for Pages {
     type Item = Result<Page, Error>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        self.driver.block_on(self.stream.next())
+        next_of(&self.driver, &mut self.stream, &mut self.failed)
     }
 }
 
@@ -351,23 +417,74 @@ impl Iterator for Pages {
 pub struct Items {
     stream: ItemStream,
     driver: Arc<Driver>,
+    /// Set once the driver refused to run: the iterator then ends.
+    failed: bool,
 }
 
 impl Iterator for Items {
     type Item = Result<InvocationResult, Error>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        self.driver.block_on(self.stream.next())
+        next_of(&self.driver, &mut self.stream, &mut self.failed)
     }
 }
 
-/// A blocking waiter; see [`crate::WaitForInvocation`] for the settings,
-/// reached through [`configure`](Self::configure).
+/// The next item of `stream`; when the driver cannot run, its error once
+/// and then the end.
+fn next_of<S, T>(driver: &Driver, stream: &mut S, failed: &mut bool) -> Option<Result<T, Error>>
+where
+    S: futures::Stream<Item = Result<T, Error>> + Unpin + Send,
+    T: Send,
+{
+    if *failed {
+        return None;
+    }
+    match driver.block_on(stream.next()) {
+        Ok(next) => next,
+        Err(err) => {
+            *failed = true;
+            Some(Err(err))
+        }
+    }
+}
+
+/// A blocking waiter, with the settings of [`crate::WaitForInvocation`]
+/// under the same names (any other through [`configure`](Self::configure)).
+///
+/// ```no_run
+/// # fn main() -> Result<(), ecs_assist::Error> {
+/// use std::time::Duration;
+///
+/// let client = ecs_assist::blocking::Client::from_env()?;
+/// let outcome = client
+///     .wait_for_invocation("t-hz0jdfwe1uy5678")
+///     .poll_interval(Duration::from_millis(500))
+///     .max_poll_interval(Duration::from_secs(5))
+///     .timeout(Duration::from_secs(60))
+///     .fail_fast(true)
+///     .on_progress(|seen| eprintln!("{}", seen.summary()))
+///     .send()?;
+/// assert!(outcome.is_success());
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use]
 pub struct WaitForInvocation {
     inner: AsyncWaitForInvocation,
     driver: Arc<Driver>,
+}
+
+/// Blocking setters that forward to the async waiter's namesakes.
+macro_rules! forward_to_async_waiter {
+    ($($(#[$doc:meta])* fn $name:ident($arg:ident: $ty:ty);)*) => {
+        $(
+            $(#[$doc])*
+            pub fn $name(self, $arg: $ty) -> Self {
+                self.configure(|w| w.$name($arg))
+            }
+        )*
+    };
 }
 
 impl WaitForInvocation {
@@ -380,14 +497,37 @@ impl WaitForInvocation {
         self
     }
 
-    /// Waits only for this instance (call again for more).
-    pub fn instance_id(self, instance_id: impl Into<String>) -> Self {
-        self.configure(|w| w.instance_id(instance_id))
-    }
-
-    /// Gives up after this long.
-    pub fn timeout(self, timeout: std::time::Duration) -> Self {
-        self.configure(|w| w.timeout(timeout))
+    forward_to_async_waiter! {
+        /// `RegionId` (defaults to the client's); see
+        /// [`crate::WaitForInvocation::region_id`].
+        fn region_id(region: impl Into<String>);
+        /// Waits only for this instance (call again for more); see
+        /// [`crate::WaitForInvocation::instance_id`].
+        fn instance_id(instance_id: impl Into<String>);
+        /// Gives up after this long (default 10 minutes); see
+        /// [`crate::WaitForInvocation::timeout`].
+        fn timeout(timeout: std::time::Duration);
+        /// First interval between polls (default 1 s); see
+        /// [`crate::WaitForInvocation::poll_interval`].
+        fn poll_interval(interval: std::time::Duration);
+        /// Longest interval between polls (default 10 s); see
+        /// [`crate::WaitForInvocation::max_poll_interval`].
+        fn max_poll_interval(interval: std::time::Duration);
+        /// How long "no results yet" is polled through (default 30 s); see
+        /// [`crate::WaitForInvocation::not_found_grace`].
+        fn not_found_grace(grace: std::time::Duration);
+        /// Ends the wait as soon as one instance is in a failure state; see
+        /// [`crate::WaitForInvocation::fail_fast`].
+        fn fail_fast(fail_fast: bool);
+        /// Called after every poll with what was seen; see
+        /// [`crate::WaitForInvocation::on_progress`].
+        fn on_progress(progress: impl Fn(&WaitOutcome) + Send + Sync + 'static);
+        /// Attempts per poll's call; see
+        /// [`crate::WaitForInvocation::with_max_attempts`].
+        fn with_max_attempts(attempts: u32);
+        /// Deadline of each poll's calls (`None`: none); see
+        /// [`crate::WaitForInvocation::with_operation_timeout`].
+        fn with_operation_timeout(timeout: Option<std::time::Duration>);
     }
 
     /// Polls until done.
@@ -395,6 +535,6 @@ impl WaitForInvocation {
     /// # Errors
     /// As [`crate::WaitForInvocation::send`].
     pub fn send(self) -> Result<WaitOutcome, Error> {
-        self.driver.block_on(self.inner.send())
+        self.driver.block_on(self.inner.send())?
     }
 }

@@ -5,7 +5,8 @@
 //! replaces one finds its trait here.
 //!
 //! Nothing in the crate depends on this module; it only gathers names.
-//! Credentials have their own module, [`crate::credentials`].
+//! Credentials have their own module, `ecs_assist::credentials` (the
+//! `ecs-credentials` crate).
 
 pub use crate::builder::{ENV_REGION_ID, ENV_USER_AGENT};
 pub use crate::endpoint::{Endpoint, EndpointType, Scheme};

@@ -18,10 +18,10 @@
 //!   and the transport, clock, nonce source and sleep as inputs (their
 //!   traits are in [`config`]).
 //! - Credentials: without explicit ones the client uses
-//!   [`credentials::DefaultCredentialsChain`] in the official order
+//!   `credentials::DefaultCredentialsChain` in the official order
 //!   (environment, OIDC, aliyun CLI profile, ini file, ECS RAM role,
 //!   credentials URI), with STS `AssumeRole`/`AssumeRoleWithOIDC`, cached
-//!   and refreshed before expiry; [`credentials`] is the `ecs-credentials`
+//!   and refreshed before expiry; `credentials` is the `ecs-credentials`
 //!   crate, usable by any Alibaba Cloud client.
 //! - [`Client::describe_invocation_results`]: one page with `send()`, a
 //!   signed request without sending with `prepare()`, every page or result
@@ -38,8 +38,9 @@
 //!   attempt, status, RequestId, latency); secrets are never logged.
 //!
 //! The root holds what ordinary code names; the rest is in [`config`]
-//! (settings and the capability traits), [`credentials`], [`error`] and
-//! [`model`] (every type of the API).
+//! (settings and the capability traits), `credentials` (the
+//! `ecs-credentials` crate), [`error`] and `model` (the `ecs-model` crate:
+//! every type of the API).
 //!
 //! # Example
 //!

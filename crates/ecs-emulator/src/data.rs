@@ -218,7 +218,7 @@ fn one() -> u32 {
 }
 
 /// One of the twelve `InvocationStatus` values the API documents (the
-/// known values of [`InvocationStatus`]), in the exact spelling; a cheap
+/// known values of `ecs_model::InvocationStatus`), in the exact spelling; a cheap
 /// copy of it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Status(&'static InvocationStatus);
@@ -332,10 +332,23 @@ impl DataSet {
         Self::from_json(&text).map_err(|err| DataError::new(format!("{}: {err}", path.display())))
     }
 
-    /// The demo data set shipped with the crate.
+    /// The demo data set shipped with the crate, in region `cn-hangzhou`:
+    /// four invocations, named in [`demo`](crate::demo).
+    ///
+    /// | invocation | results |
+    /// |---|---|
+    /// | [`demo::DISK_CHECK`](crate::demo::DISK_CHECK) `t-hz0jdfwd9f1234` | 3 instances: 2 `Success`, 1 `Failed` (exit 1); tags `env=prod`, `team=web`, resource group `rg-acfm2abc` |
+    /// | [`demo::DEPLOYMENT`](crate::demo::DEPLOYMENT) `t-hz0jdfwe1uy5678` | 2 instances `Running` for 3 s and 5 s after the emulator starts, then `Success`: a waiter's case |
+    /// | [`demo::PERIODIC`](crate::demo::PERIODIC) `t-hz0jdfwg2ab9abc` | a `Period` invocation: 3 runs (`repeats` 1-3) on one instance |
+    /// | [`demo::BINARY_OUTPUT`](crate::demo::BINARY_OUTPUT) `t-hz0jdfwj3ef0def` | 1 `Success` whose output is binary (a JPEG head), 1 `Failed` (`InstanceNotRunning`) |
     pub fn demo() -> Self {
         // The file is part of the crate and checked by a test, so it parses.
         Self::from_json(include_str!("../data/demo.json")).unwrap_or_default()
+    }
+
+    /// The invocation ids of this data set, in order.
+    pub fn invoke_ids(&self) -> impl Iterator<Item = &str> {
+        self.invocations.iter().map(|i| i.invoke_id.as_str())
     }
 
     /// Checks what the types cannot: unique runs, one output form.
@@ -470,6 +483,40 @@ pub(crate) fn flatten(invocations: Vec<InvocationSpec>) -> Vec<Record> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_demo_constants_name_the_demo_invocations() {
+        let data = DataSet::demo();
+        assert_eq!(
+            data.invoke_ids().collect::<Vec<_>>(),
+            crate::demo::INVOKE_IDS
+        );
+        let results = |id: &str| {
+            let inv = data.invocations.iter().find(|i| i.invoke_id == id).unwrap();
+            inv.results
+                .iter()
+                .map(|r| r.status.as_str())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            results(crate::demo::DISK_CHECK),
+            ["Success", "Success", "Failed"]
+        );
+        assert_eq!(results(crate::demo::DEPLOYMENT), ["Success", "Success"]);
+        let deployment = data
+            .invocations
+            .iter()
+            .find(|i| i.invoke_id == crate::demo::DEPLOYMENT);
+        let running: Vec<u64> = deployment
+            .unwrap()
+            .results
+            .iter()
+            .map(|r| r.running_for_ms)
+            .collect();
+        assert_eq!(running, [3000, 5000]);
+        assert_eq!(results(crate::demo::PERIODIC).len(), 3);
+        assert_eq!(results(crate::demo::BINARY_OUTPUT), ["Success", "Failed"]);
+    }
 
     #[test]
     fn the_demo_data_set_parses() {

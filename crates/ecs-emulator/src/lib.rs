@@ -14,7 +14,12 @@
 //! tested for real; and fails on demand ([`Fault`]), reproducibly.
 //!
 //! Without configured keys it accepts the demo pair
-//! [`DEMO_ACCESS_KEY_ID`] / [`DEMO_ACCESS_KEY_SECRET`].
+//! [`DEMO_ACCESS_KEY_ID`] / [`DEMO_ACCESS_KEY_SECRET`]. [`DataSet::demo`]
+//! serves four invocations, whose ids the [`demo`] module names.
+//!
+//! [`Emulator::builder`] configures it; `start().await` serves on the
+//! current tokio runtime ([`EmulatorHandle`]), `start_blocking()` on a
+//! thread of its own for code without a runtime ([`BlockingEmulatorHandle`]).
 //!
 //! # Example
 //!
@@ -45,6 +50,7 @@ mod api_error;
 mod auth;
 mod connections;
 mod data;
+pub mod demo;
 mod faults;
 mod filter;
 mod generated;
@@ -100,6 +106,17 @@ enum StartErrorKind {
     TooManyGenerated {
         count: u64,
     },
+    Runtime {
+        source: std::io::Error,
+    },
+}
+
+impl StartError {
+    fn runtime(source: std::io::Error) -> Self {
+        Self {
+            kind: StartErrorKind::Runtime { source },
+        }
+    }
 }
 
 impl std::fmt::Display for StartError {
@@ -113,6 +130,9 @@ impl std::fmt::Display for StartError {
                 f,
                 "cannot generate {count} results: generate at most {MAX_GENERATED}"
             ),
+            StartErrorKind::Runtime { .. } => f.write_str(
+                "cannot start the emulator's own runtime thread: is the process out of threads or memory?",
+            ),
         }
     }
 }
@@ -120,13 +140,21 @@ impl std::fmt::Display for StartError {
 impl std::error::Error for StartError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match &self.kind {
-            StartErrorKind::Bind { source, .. } => Some(source),
+            StartErrorKind::Bind { source, .. } | StartErrorKind::Runtime { source } => {
+                Some(source)
+            }
             StartErrorKind::TooManyGenerated { .. } => None,
         }
     }
 }
 
-/// The emulator: configure it with [`Emulator::builder`].
+/// The emulator's entry point: [`Emulator::builder`] gives an
+/// [`EmulatorBuilder`] (the settings); its [`start`](EmulatorBuilder::start)
+/// serves on the current tokio runtime and returns an [`EmulatorHandle`],
+/// its [`start_blocking`](EmulatorBuilder::start_blocking) serves on a
+/// thread of its own and returns a [`BlockingEmulatorHandle`]. A builder
+/// configures; a handle controls a running server (its URL, faults, data,
+/// shutdown).
 #[derive(Debug)]
 pub struct Emulator;
 
@@ -368,6 +396,105 @@ impl EmulatorBuilder {
             stop,
             task: Some(task),
         })
+    }
+
+    /// Binds and starts serving on a runtime of its own, on a thread of its
+    /// own, for tests and programs without an async runtime (a plain
+    /// `#[test]`, the blocking client). The returned handle works from any
+    /// thread; [`BlockingEmulatorHandle::shutdown`] stops the server and the
+    /// thread.
+    ///
+    /// ```
+    /// use ecs_emulator::{DataSet, Emulator};
+    ///
+    /// let emulator = Emulator::builder().data(DataSet::demo()).start_blocking()?;
+    /// assert!(emulator.url().starts_with("http://127.0.0.1:"));
+    /// emulator.shutdown();
+    /// # Ok::<(), ecs_emulator::StartError>(())
+    /// ```
+    ///
+    /// # Errors
+    /// As [`start`](Self::start), and [`StartError`] when the runtime or its
+    /// thread cannot be created.
+    pub fn start_blocking(self) -> Result<BlockingEmulatorHandle, StartError> {
+        let (started_tx, started_rx) = std::sync::mpsc::channel();
+        let thread = std::thread::Builder::new()
+            .name("ecs-emulator".to_owned())
+            .spawn(move || {
+                let runtime = match tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                {
+                    Ok(runtime) => runtime,
+                    Err(source) => {
+                        let _ = started_tx.send(Err(StartError::runtime(source)));
+                        return;
+                    }
+                };
+                runtime.block_on(async move {
+                    match self.start().await {
+                        Ok(mut handle) => {
+                            // The server task stays on this runtime; the
+                            // handle (state, stop signal) goes to the caller.
+                            let task = handle.task.take();
+                            let _ = started_tx.send(Ok(handle));
+                            if let Some(task) = task {
+                                let _ = task.await;
+                            }
+                        }
+                        Err(err) => {
+                            let _ = started_tx.send(Err(err));
+                        }
+                    }
+                });
+            })
+            .map_err(StartError::runtime)?;
+        match started_rx.recv() {
+            Ok(Ok(handle)) => Ok(BlockingEmulatorHandle {
+                handle,
+                thread: Some(thread),
+            }),
+            Ok(Err(err)) => {
+                let _ = thread.join();
+                Err(err)
+            }
+            Err(_) => {
+                let _ = thread.join();
+                Err(StartError::runtime(std::io::Error::other(
+                    "the emulator's thread ended before it started serving",
+                )))
+            }
+        }
+    }
+}
+
+/// A running emulator started with [`EmulatorBuilder::start_blocking`]: its
+/// server runs on a runtime and thread of its own. It derefs to
+/// [`EmulatorHandle`] for [`url`](EmulatorHandle::url),
+/// [`set_faults`](EmulatorHandle::set_faults) and the rest. Dropping it
+/// stops the server without waiting; [`shutdown`](Self::shutdown) waits.
+#[derive(Debug)]
+pub struct BlockingEmulatorHandle {
+    handle: EmulatorHandle,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl BlockingEmulatorHandle {
+    /// Stops accepting, lets requests in flight finish (up to 5 s), and
+    /// returns when the server and its thread have stopped.
+    pub fn shutdown(mut self) {
+        let _ = self.handle.stop.send(true);
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+impl std::ops::Deref for BlockingEmulatorHandle {
+    type Target = EmulatorHandle;
+
+    fn deref(&self) -> &EmulatorHandle {
+        &self.handle
     }
 }
 

@@ -481,6 +481,18 @@ fn admit(
     if path != "/" {
         return Err(ApiError::unsupported_action(path));
     }
+    // HTTP/1.1 allows one Host line and a server must refuse more with a 400
+    // (as the service's front end does). Two come from a transport that
+    // writes its own Host besides the request's; said plainly here rather
+    // than as the SignatureDoesNotMatch that checking the signature gives.
+    let hosts = headers.get_all(HOST).iter().count();
+    if hosts > 1 {
+        return Err(ApiError::bad_request(&format!(
+            "the request has {hosts} Host headers where HTTP/1.1 allows one: the HTTP \
+             transport adds its own Host besides the request's; send the request's \
+             headers unchanged and add no Host"
+        )));
+    }
     let (params, body) = params?;
 
     let v3 = headers.contains_key(http::header::AUTHORIZATION);

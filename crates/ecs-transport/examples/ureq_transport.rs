@@ -4,7 +4,9 @@
 //! This is how to plug a different HTTP client (an embedded stack, a corporate
 //! client, a custom runtime) under ecs-assist: implement one method, map the
 //! client's errors onto `TransportErrorKind` so retries behave, bound the
-//! body size and the time.
+//! body size and the time, and send the signed request as it is (see the
+//! contract in `ecs_transport::Transport`'s docs: ureq takes the request's
+//! `host` header rather than adding a second one).
 //!
 //! Run it against any local HTTP server, for instance the emulator:
 //!
@@ -17,8 +19,8 @@
 
 use std::time::Duration;
 
-use bytes::Bytes;
-use ecs_transport::{BlockingTransport, TransportError, TransportErrorKind};
+use ecs_transport::bytes::Bytes;
+use ecs_transport::{BlockingTransport, TransportError, TransportErrorKind, http};
 
 /// A [`BlockingTransport`] over a `ureq::Agent`, which pools connections.
 #[derive(Debug, Clone)]

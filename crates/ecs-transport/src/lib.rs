@@ -13,6 +13,8 @@
 //!
 //! - [`Transport`]: `send(http::Request<Bytes>) -> TransportFuture<'_>`, a
 //!   named boxed `Send` future, so clients are not generic over the transport.
+//!   Its docs hold [the contract](Transport#the-contract) a transport keeps:
+//!   which headers arrive signed and go out unchanged, what it may add.
 //! - [`BlockingTransport`]: the same, synchronous.
 //! - [`HyperTransport`] (feature `hyper`, on by default): pooled keep-alive
 //!   connections, HTTP/2 through ALPN, rustls with the ring provider and
@@ -29,11 +31,14 @@
 //! # Example
 //!
 //! Any type can be a transport; here one that answers from memory, used
-//! through the shared wrapper a client would hold:
+//! through the shared wrapper a client would hold. `http` and `bytes`
+//! are re-exported, so a transport needs no version of its own of either.
+//! For one over a real HTTP client see the `ureq_transport` example
+//! ([`examples/ureq_transport.rs`](https://github.com/ecs-assist/ecs-assist/blob/main/crates/ecs-transport/examples/ureq_transport.rs)).
 //!
 //! ```
-//! use bytes::Bytes;
-//! use ecs_transport::{BlockingTransport, SharedBlockingTransport, TransportError};
+//! use ecs_transport::bytes::Bytes;
+//! use ecs_transport::{BlockingTransport, SharedBlockingTransport, TransportError, http};
 //!
 //! #[derive(Debug)]
 //! struct Canned(&'static str);
@@ -72,6 +77,13 @@ mod sleep;
 #[cfg(feature = "test-util")]
 pub mod test_util;
 mod transport;
+
+/// The `bytes` crate, whose [`Bytes`](bytes::Bytes) are the request and
+/// response bodies: a transport names the same version as this crate.
+pub use bytes;
+/// The `http` crate, whose `Request` and `Response` a transport takes and
+/// returns: a transport names the same version as this crate.
+pub use http;
 
 pub use error::{TransportError, TransportErrorKind};
 #[cfg(feature = "hyper")]

@@ -25,13 +25,61 @@ pub type TransportFuture<'a> =
 /// and do not follow redirects; retries belong to the client, which uses
 /// [`TransportError::is_retryable`].
 ///
+/// # The contract
+///
+/// The request arrives signed: the signature covers its method, path, query
+/// and headers, so a transport sends them **unchanged**. What the
+/// `ecs-assist` client hands over:
+///
+/// | part | what it holds | signed |
+/// |---|---|---|
+/// | method, URI | `POST`, `https://ENDPOINT/?PARAMS` (absolute; the query already percent-encoded) | yes |
+/// | `host` | the endpoint's authority (`host[:port]`), the URI's | yes (V3) |
+/// | `x-acs-action`, `x-acs-version` | the API's action and version | yes (V3) |
+/// | `x-acs-date`, `x-acs-signature-nonce`, `x-acs-content-sha256`; `x-acs-accesskey-id` and `x-acs-security-token` with STS credentials | added by the V3 signer | yes (V3) |
+/// | `authorization` | `ACS3-HMAC-SHA256 Credential=...,SignedHeaders=...,Signature=...` (V3 only) | carries the signature |
+/// | `user-agent`, `accept` | the client's | no |
+/// | body | empty (`Bytes::new()`), its SHA-256 in `x-acs-content-sha256` | yes (V3) |
+///
+/// With V1 signatures the signature and common parameters are in the query
+/// instead (`Signature=...`), and changing any query byte breaks it.
+///
+/// A transport:
+///
+/// - sends every header once, with its value as given: it must not add a
+///   second `host` (an HTTP/1.1 client that writes its own `Host` line from
+///   the URI must skip the request's one, or take it from the request), nor
+///   change the case of values, re-encode the query or re-order query
+///   parameters;
+/// - may add headers the signature does not cover and HTTP needs:
+///   `content-length`, `connection`, `transfer-encoding`, `accept-encoding`
+///   (if it then decompresses the body it returns), proxy headers on the
+///   connection to a proxy. Over HTTP/2 the URI's authority travels as
+///   `:authority`, which is the same value as `host`;
+/// - sends the body as it is (here empty) and returns the response body
+///   whole, decoded of any transfer or content coding it asked for, so the
+///   client reads the service's JSON or XML bytes.
+///
+/// A transport that breaks this gets the service's `SignatureDoesNotMatch`
+/// (V3) or an HTTP 400; a duplicate `Host` is the usual cause, and the
+/// `ecs-emulator` crate names it in its error. The `ureq_transport` example
+/// of this crate
+/// ([`examples/ureq_transport.rs`](https://github.com/ecs-assist/ecs-assist/blob/main/crates/ecs-transport/examples/ureq_transport.rs))
+/// is a complete [`BlockingTransport`] over another HTTP client: its error
+/// mapping, its body limit and its settings.
+///
 /// # Example
 ///
-/// A transport that answers every request with `204 No Content`:
+/// A transport that answers every request with `204 No Content`. The future
+/// it returns is ready at once, so `block_on_ready` below (a few lines, no
+/// runtime) can drive it; under a runtime, `.await` it instead.
 ///
 /// ```
-/// use bytes::Bytes;
-/// use ecs_transport::{SharedTransport, Transport, TransportFuture};
+/// use std::future::Future;
+/// use std::task::{Context, Poll, Waker};
+///
+/// use ecs_transport::bytes::Bytes;
+/// use ecs_transport::{SharedTransport, Transport, TransportFuture, http};
 ///
 /// #[derive(Debug)]
 /// struct NoContent;
@@ -46,19 +94,19 @@ pub type TransportFuture<'a> =
 ///     }
 /// }
 ///
+/// /// Polls a future that never waits, once.
+/// fn block_on_ready<F: Future>(future: F) -> F::Output {
+///     let mut future = std::pin::pin!(future);
+///     match future.as_mut().poll(&mut Context::from_waker(Waker::noop())) {
+///         Poll::Ready(output) => output,
+///         Poll::Pending => panic!("this future waits; drive it with a runtime"),
+///     }
+/// }
+///
 /// let transport = SharedTransport::new(NoContent);
 /// let request = http::Request::new(Bytes::new());
-/// let response = futures_lite_block_on(transport.send(request)).unwrap();
+/// let response = block_on_ready(transport.send(request)).unwrap();
 /// assert_eq!(response.status(), 204);
-/// # fn futures_lite_block_on<F: std::future::Future>(f: F) -> F::Output {
-/// #     // The future above never waits, so one poll with a no-op waker completes it.
-/// #     let mut f = std::pin::pin!(f);
-/// #     let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
-/// #     match f.as_mut().poll(&mut cx) {
-/// #         std::task::Poll::Ready(v) => v,
-/// #         std::task::Poll::Pending => unreachable!(),
-/// #     }
-/// # }
 /// ```
 pub trait Transport: Send + Sync + fmt::Debug {
     /// Sends `request` and resolves to the complete response, or to an error
@@ -115,14 +163,18 @@ impl Transport for SharedTransport {
 /// The synchronous counterpart of [`Transport`], for programs without an
 /// async runtime and for embedded targets.
 ///
-/// The same contract applies: an absolute request URI, the whole response
-/// body read and bounded, no retries, no redirects.
+/// The same contract applies (see [the contract](Transport#the-contract)):
+/// an absolute request URI, signed headers sent once and unchanged (no
+/// second `host`), the body as given, the whole response body read and
+/// bounded, no retries, no redirects. The `ureq_transport` example
+/// ([`examples/ureq_transport.rs`](https://github.com/ecs-assist/ecs-assist/blob/main/crates/ecs-transport/examples/ureq_transport.rs))
+/// implements it over `ureq`.
 ///
 /// # Example
 ///
 /// ```
-/// use bytes::Bytes;
-/// use ecs_transport::{BlockingTransport, SharedBlockingTransport, TransportError};
+/// use ecs_transport::bytes::Bytes;
+/// use ecs_transport::{BlockingTransport, SharedBlockingTransport, TransportError, http};
 ///
 /// #[derive(Debug)]
 /// struct Echo;

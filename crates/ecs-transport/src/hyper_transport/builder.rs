@@ -26,6 +26,20 @@ pub(crate) const DEFAULT_MAX_BODY_SIZE: usize = 8 * 1024 * 1024;
 /// How long an idle pooled connection is kept.
 const DEFAULT_POOL_IDLE_TIMEOUT: Duration = Duration::from_secs(90);
 
+/// rustls' *ring* provider: its cipher suites, the X25519, P-256 and P-384
+/// key exchanges, and *ring*'s random source and key loading.
+///
+/// rustls 0.23.48 deprecated `rustls::crypto::ring::default_provider`
+/// because *ring* has no post-quantum key exchange (X25519MLKEM768); that
+/// provider is aws-lc-rs, a C library this crate leaves out on purpose (no C
+/// toolchain to build). Nothing changed in what *ring* offers, so the *ring*
+/// provider stays, named in this one place; `allow` (not `expect`) keeps the build warning-free on the locked
+/// rustls, where the function is not deprecated, and on the newest.
+#[allow(deprecated)]
+fn ring_provider() -> rustls::crypto::CryptoProvider {
+    rustls::crypto::ring::default_provider()
+}
+
 /// Which root certificates a [`HyperTransport`] trusts, before any added with
 /// [`HyperTransportBuilder::add_root_certificate`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -206,7 +220,7 @@ impl HyperTransportBuilder {
         let matcher = proxy.to_matcher()?.map(Arc::new);
 
         let roots = self.root_store()?;
-        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let provider = Arc::new(ring_provider());
         // hyper-rustls sets the ALPN list (h2, http/1.1) from the enabled
         // protocols below, and refuses a config that already has one.
         let tls = rustls::ClientConfig::builder_with_provider(provider)
