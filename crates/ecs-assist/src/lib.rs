@@ -38,8 +38,12 @@
 //!   attempt, status, RequestId, latency); secrets are never logged.
 //!
 //! The root holds what ordinary code names; the rest is in [`config`]
-//! (settings and the capability traits), [`credentials`], [`error`] and
-//! [`model`] (every type of the API).
+//! (settings and the capability traits), [`credentials`], [`error`] (every
+//! error type the API returns or carries: [`error::DecodeError`],
+//! [`error::ValidationErrors`], [`error::SignError`], ...), [`model`] (every
+//! type of the API) and the [`http`] and [`bytes`] crates that
+//! [`PreparedRequest`] and the transports speak. Every type a public item
+//! returns can be named from this crate.
 //!
 //! # Example
 //!
@@ -141,12 +145,17 @@ mod timeouts;
 mod wait_outcome;
 mod waiter;
 
+/// The `bytes` crate: the bodies of [`PreparedRequest`] and the transports.
+pub use bytes;
 /// The credentials: the default chain, its providers, and the trait to
 /// write one (the `ecs-credentials` crate).
 pub use ecs_credentials as credentials;
 /// The API's types: requests, responses, wire enums, decoding (the
 /// `ecs-model` crate).
 pub use ecs_model as model;
+/// The `http` crate: the requests and responses of [`PreparedRequest`] and
+/// the transports.
+pub use http;
 
 pub use builder::ClientBuilder;
 pub use client::Client;
@@ -163,6 +172,6 @@ pub use waiter::WaitForInvocation;
 pub use ecs_model::{
     ContentEncoding, DescribeInvocationResultsRequest, DescribeInvocationResultsResponse,
     InvocationResult, InvocationStatus, InvokeRecordStatus, PageStyle, PaginatorPosition,
-    ResponseFormat, ServiceError, TagFilter,
+    ResponseFormat, ServiceError, TagFilter, Timestamp, Truncation,
 };
 pub use ecs_sign::SignatureVersion;
