@@ -47,13 +47,9 @@ pub(crate) fn build(
             encode_query(&signed)
         }
         SignatureVersion::V3 => {
-            let borrowed: Vec<(&str, &str)> = params
-                .iter()
-                .map(|(k, v)| (k.as_str(), v.as_str()))
-                .collect();
             let unsigned = [("x-acs-action", ACTION), ("x-acs-version", API_VERSION)];
             let request = acs3::Acs3Request::new("POST", authority, "/")
-                .with_query(&borrowed)
+                .with_query(params)
                 .with_headers(&unsigned);
             let added = acs3::sign(
                 &request,

@@ -27,97 +27,12 @@ use time::OffsetDateTime;
 use zeroize::Zeroize;
 
 use crate::encoding::{is_token, percent_encode_into, percent_encode_twice_into};
-use crate::{Credentials, SignError, timestamp};
+use crate::{Credentials, ParamList, SignError, timestamp};
 
 /// The only `SignatureMethod` of V1.
 pub const SIGNATURE_METHOD: &str = "HMAC-SHA1";
 /// The only `SignatureVersion` of V1.
 pub const SIGNATURE_VERSION: &str = "1.0";
-
-/// API parameters to sign, borrowed from the caller: pairs of `&str` or of
-/// `String` (what `ecs_model`'s `to_query()` returns), as a slice, an array
-/// of `&str` pairs or a `Vec`.
-///
-/// ```
-/// use ecs_sign::rpc_v1::ParamList;
-///
-/// let owned: Vec<(String, String)> = vec![("RegionId".into(), "cn-hangzhou".into())];
-/// let borrowed = [("RegionId", "cn-hangzhou")];
-/// let (a, b) = (ParamList::from(&owned), ParamList::from(&borrowed));
-/// assert!(a.iter().eq(b.iter()));
-/// assert_eq!(ParamList::from(&[]).len(), 0);
-/// ```
-#[derive(Debug, Clone, Copy)]
-pub struct ParamList<'a>(Pairs<'a>);
-
-#[derive(Debug, Clone, Copy)]
-enum Pairs<'a> {
-    Borrowed(&'a [(&'a str, &'a str)]),
-    Owned(&'a [(String, String)]),
-}
-
-impl<'a> ParamList<'a> {
-    /// The pairs, in the caller's order.
-    pub fn iter(&self) -> impl Iterator<Item = (&'a str, &'a str)> + 'a {
-        let (borrowed, owned): (&'a [(&'a str, &'a str)], &'a [(String, String)]) = match self.0 {
-            Pairs::Borrowed(pairs) => (pairs, &[]),
-            Pairs::Owned(pairs) => (&[], pairs),
-        };
-        borrowed
-            .iter()
-            .copied()
-            .chain(owned.iter().map(|(k, v)| (k.as_str(), v.as_str())))
-    }
-
-    /// How many pairs there are.
-    pub fn len(&self) -> usize {
-        match self.0 {
-            Pairs::Borrowed(pairs) => pairs.len(),
-            Pairs::Owned(pairs) => pairs.len(),
-        }
-    }
-
-    /// Whether there are none.
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-}
-
-impl Default for ParamList<'_> {
-    fn default() -> Self {
-        Self(Pairs::Borrowed(&[]))
-    }
-}
-
-impl<'a> From<&'a [(&'a str, &'a str)]> for ParamList<'a> {
-    fn from(pairs: &'a [(&'a str, &'a str)]) -> Self {
-        Self(Pairs::Borrowed(pairs))
-    }
-}
-
-impl<'a, const N: usize> From<&'a [(&'a str, &'a str); N]> for ParamList<'a> {
-    fn from(pairs: &'a [(&'a str, &'a str); N]) -> Self {
-        Self(Pairs::Borrowed(pairs))
-    }
-}
-
-impl<'a> From<&'a Vec<(&'a str, &'a str)>> for ParamList<'a> {
-    fn from(pairs: &'a Vec<(&'a str, &'a str)>) -> Self {
-        Self(Pairs::Borrowed(pairs))
-    }
-}
-
-impl<'a> From<&'a [(String, String)]> for ParamList<'a> {
-    fn from(pairs: &'a [(String, String)]) -> Self {
-        Self(Pairs::Owned(pairs))
-    }
-}
-
-impl<'a> From<&'a Vec<(String, String)>> for ParamList<'a> {
-    fn from(pairs: &'a Vec<(String, String)>) -> Self {
-        Self(Pairs::Owned(pairs))
-    }
-}
 
 /// A request to sign with V1, borrowed from the caller.
 ///
@@ -143,7 +58,7 @@ pub struct RpcV1Request<'a> {
 
 impl<'a> RpcV1Request<'a> {
     /// A request for `action`/`version` with API `params` in the query:
-    /// `&str` or `String` pairs (see [`ParamList`]), so a model's
+    /// `&str` or `String` pairs (see [`ParamList`](crate::ParamList)), so a model's
     /// `to_query()` goes in as it is.
     ///
     /// ```
