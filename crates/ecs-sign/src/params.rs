@@ -20,6 +20,9 @@ use alloc::vec::Vec;
 #[derive(Debug, Clone, Copy)]
 pub struct ParamList<'a>(Pairs<'a>);
 
+/// The pairs as one of the two slices, the other empty.
+type BothForms<'a> = (&'a [(&'a str, &'a str)], &'a [(String, String)]);
+
 #[derive(Debug, Clone, Copy)]
 enum Pairs<'a> {
     Borrowed(&'a [(&'a str, &'a str)]),
@@ -29,7 +32,7 @@ enum Pairs<'a> {
 impl<'a> ParamList<'a> {
     /// The pairs, in the caller's order.
     pub fn iter(&self) -> impl Iterator<Item = (&'a str, &'a str)> + 'a {
-        let (borrowed, owned): (&'a [(&'a str, &'a str)], &'a [(String, String)]) = match self.0 {
+        let (borrowed, owned): BothForms<'a> = match self.0 {
             Pairs::Borrowed(pairs) => (pairs, &[]),
             Pairs::Owned(pairs) => (&[], pairs),
         };
