@@ -383,18 +383,17 @@ impl Error {
 }
 
 /// A duration as a person reads it: `300 ms` below a second, else seconds
-/// with the milliseconds that are not zero (`1.5 s`, `90 s`).
+/// to the tenth (`1.5 s`, `90 s`).
 fn readable(duration: std::time::Duration) -> String {
     let millis = duration.as_millis();
     if millis < 1000 {
         return format!("{millis} ms");
     }
-    let (seconds, rest) = (millis / 1000, millis % 1000);
-    if rest == 0 {
-        return format!("{seconds} s");
+    let tenths = millis.saturating_add(50) / 100;
+    match tenths % 10 {
+        0 => format!("{} s", tenths / 10),
+        tenth => format!("{}.{tenth} s", tenths / 10),
     }
-    let fraction = format!("{rest:03}");
-    format!("{seconds}.{} s", fraction.trim_end_matches('0'))
 }
 
 /// The message for a service error: code, status, message, request id, and
@@ -552,7 +551,12 @@ mod tests {
         let e = Error::wait_timeout(ms(90_000), ms(90_250), WaitOutcome::new(Vec::new(), 9));
         assert!(
             e.to_string()
-                .starts_with("gave up waiting after 90.25 s (the timeout is 90 s)"),
+                .starts_with("gave up waiting after 90.3 s (the timeout is 90 s)"),
+            "{e}"
+        );
+        let e = Error::wait_timeout(ms(2_000), ms(2_003), WaitOutcome::new(Vec::new(), 2));
+        assert!(
+            e.to_string().contains("after 2 s (the timeout is 2 s)"),
             "{e}"
         );
         let e = Error::not_found("t-1", ms(1_500));
