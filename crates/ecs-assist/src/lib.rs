@@ -74,6 +74,8 @@
 //!     .send()
 //!     .await?;
 //! assert_eq!(page.invocation.results.len(), 3);
+//! // Decoded in the encoding the request asked for.
+//! assert!(page.invocation.results[0].output_text()?.starts_with("Filesystem"));
 //!
 //! // Every result, one page in memory at a time.
 //! let all: Vec<_> = client

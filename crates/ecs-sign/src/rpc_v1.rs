@@ -58,7 +58,7 @@ pub struct RpcV1Request<'a> {
 
 impl<'a> RpcV1Request<'a> {
     /// A request for `action`/`version` with API `params` in the query:
-    /// `&str` or `String` pairs (see [`ParamList`](crate::ParamList)), so a model's
+    /// `&str` or `String` pairs (see [`ParamList`]), so a model's
     /// `to_query()` goes in as it is.
     ///
     /// ```
