@@ -476,7 +476,10 @@ async fn sts_errors_carry_code_and_request_id() {
     assert!(!err.contains("secret-session-token"), "{err}");
     // The server's string to sign (the token masked in it) is kept apart
     // from the message, which stays on one line.
-    assert!(!err.contains("string to sign") && !err.contains('\n'), "{err}");
+    assert!(
+        !err.contains("string to sign") && !err.contains('\n'),
+        "{err}"
+    );
 }
 
 #[tokio::test]
