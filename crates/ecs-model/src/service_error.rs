@@ -149,7 +149,11 @@ struct OneLine<'a>(&'a str);
 
 impl fmt::Display for OneLine<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let mut lines = self.0.lines().map(str::trim).filter(|l| !l.is_empty());
+        let mut lines = self
+            .0
+            .split(['\n', '\r'])
+            .map(str::trim)
+            .filter(|l| !l.is_empty());
         if let Some(first) = lines.next() {
             f.write_str(first)?;
         }

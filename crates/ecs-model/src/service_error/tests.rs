@@ -162,12 +162,12 @@ fn a_signature_mismatch_reads_on_one_line_with_the_string_to_sign_apart() {
 
     // Any other message keeps its text, and its line breaks never reach
     // `Display`.
-    let other = r#"{"Code":"Forbidden","Message":"line one\nline two"}"#;
+    let other = r#"{"Code":"Forbidden","Message":"line one\nline two\r\nthree\rfour"}"#;
     let error = decode_error(403, Some("application/json"), other.as_bytes());
     assert_eq!(error.server_string_to_sign, None);
-    assert_eq!(error.message, "line one\nline two");
+    assert_eq!(error.message, "line one\nline two\r\nthree\rfour");
     assert_eq!(
         error.to_string(),
-        "service error Forbidden (http status 403): line one line two"
+        "service error Forbidden (http status 403): line one line two three four"
     );
 }
