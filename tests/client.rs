@@ -144,7 +144,7 @@ async fn v1_and_v3_in_json_and_xml_read_the_same_page() {
                 .filter(|r| r.invocation_status == Some(InvocationStatus::Failed))
                 .count();
             assert_eq!(failed, 1);
-            let text = results[0].output_text(&ContentEncoding::Base64).unwrap();
+            let text = results[0].output_text_as(&ContentEncoding::Base64).unwrap();
             assert!(text.starts_with("Filesystem"), "{text}");
             assert!(!page.request_id.is_empty());
         }

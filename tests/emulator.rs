@@ -81,11 +81,17 @@ async fn a_capture_changed_by_one_byte_does_not_match() {
         let reply = send(emulator.addr(), changed.request()).await;
         assert_eq!(reply.status, 400, "{}", capture.name);
         assert_eq!(reply.code(), "SignatureDoesNotMatch", "{}", capture.name);
-        let message =
-            ecs_model::decode_error(reply.status, reply.content_type(), &reply.body).message;
+        // The answer quotes the server's string to sign, which the model
+        // keeps apart from the message.
         assert!(
-            message.contains("server string to sign is:"),
-            "{}: {message}",
+            String::from_utf8_lossy(&reply.body).contains("server string to sign is:"),
+            "{}",
+            capture.name
+        );
+        let error = ecs_model::decode_error(reply.status, reply.content_type(), &reply.body);
+        assert!(
+            error.server_string_to_sign.is_some(),
+            "{}: {error:?}",
             capture.name
         );
         emulator.shutdown().await;
@@ -385,7 +391,7 @@ async fn both_signatures_and_both_formats_page_through_the_same_results() {
         .iter()
         .find(|r| r.instance_id == "i-bp1i7gg30r52z2em5678" && r.invoke_id == "t-hz0jdfwd9f1234")
         .unwrap();
-    assert!(df.output_text(&encoding).unwrap().contains("82% /"));
+    assert!(df.output_text_as(&encoding).unwrap().contains("82% /"));
     // PlainText gives the same text unencoded.
     let plain = all_results(&emulator, true, false, &[("ContentEncoding", "PlainText")]).await;
     let df_plain = plain
@@ -394,9 +400,9 @@ async fn both_signatures_and_both_formats_page_through_the_same_results() {
         .unwrap();
     assert_eq!(
         df_plain
-            .output_text(&ecs_model::ContentEncoding::PlainText)
+            .output_text_as(&ecs_model::ContentEncoding::PlainText)
             .unwrap(),
-        df.output_text(&encoding).unwrap()
+        df.output_text_as(&encoding).unwrap()
     );
     emulator.shutdown().await;
 }
@@ -472,7 +478,7 @@ async fn long_output_is_cut_at_24_kib_with_dropped() {
     let result = &page.invocation.results[0];
     assert_eq!(result.dropped, 30_000 - 24 * 1024);
     let bytes = result
-        .output_bytes(&ecs_model::ContentEncoding::Base64)
+        .output_bytes_as(&ecs_model::ContentEncoding::Base64)
         .unwrap();
     assert_eq!(bytes.len(), 24 * 1024);
     assert!(result.is_truncated());

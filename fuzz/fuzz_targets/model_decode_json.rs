@@ -22,7 +22,7 @@ libfuzzer_sys::fuzz_target!(|data: &[u8]| {
         return;
     };
     for result in &response.invocation.results {
-        let decoded = result.output_bytes(&ContentEncoding::Base64);
+        let decoded = result.output_bytes_as(&ContentEncoding::Base64);
         let compact: Vec<u8> = result
             .output
             .bytes()
@@ -35,7 +35,7 @@ libfuzzer_sys::fuzz_target!(|data: &[u8]| {
                 "Base64 decoders disagree"
             );
         }
-        let _ = result.output_text(&ContentEncoding::PlainText);
+        let _ = result.output_text_as(&ContentEncoding::PlainText);
         let _ = result.truncation();
     }
     let again = decode_json(encode_json(&response).as_bytes());

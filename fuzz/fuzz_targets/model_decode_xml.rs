@@ -13,7 +13,7 @@ libfuzzer_sys::fuzz_target!(|data: &[u8]| {
         return;
     };
     for result in &response.invocation.results {
-        let _ = result.output_bytes(&ContentEncoding::Base64);
+        let _ = result.output_bytes_as(&ContentEncoding::Base64);
     }
     // Re-encoding must always produce a document the decoder accepts.
     assert!(

@@ -154,7 +154,7 @@ fn response(case: &Value) -> Result<Value, String> {
         .invocation
         .results
         .iter()
-        .map(|r| match r.output_bytes(&encoding) {
+        .map(|r| match r.output_bytes_as(&encoding) {
             Ok(bytes) => json!(hex(&bytes)),
             Err(err) => json!({ "error": err.to_string() }),
         })

@@ -267,6 +267,49 @@ fn test(steps: &mut Steps) -> Result<()> {
     steps.run(
         "test",
         Cmd::cargo(["test", "--workspace", "--all-features", "--no-fail-fast"]),
+    )?;
+    examples(steps)
+}
+
+/// Runs the three examples a library user starts from, each of which checks
+/// its answers and exits non-zero on a wrong one: the async client and the
+/// blocking client (each with its own emulator), and the call on
+/// `ecs-model` + `ecs-sign` + a `ureq` transport against the emulator binary.
+fn examples(steps: &mut Steps) -> Result<()> {
+    for example in ["quickstart", "blocking"] {
+        steps.run(
+            &format!("example {example} (ecs-assist)"),
+            Cmd::cargo([
+                "run",
+                "--quiet",
+                "--package",
+                "ecs-assist",
+                "--example",
+                example,
+            ]),
+        )?;
+    }
+    steps.run(
+        "example ureq_transport build",
+        Cmd::cargo([
+            "build",
+            "--quiet",
+            "--package",
+            "ecs-emulator",
+            "--bin",
+            "ecs-emulator",
+            "--package",
+            "ecs-transport",
+            "--example",
+            "ureq_transport",
+        ]),
+    )?;
+    let root = steps.root().to_path_buf();
+    let emulator = emulator::Emulator::start(&root, &[])?;
+    steps.run(
+        "example ureq_transport (ecs-model + ecs-sign + ecs-transport)",
+        Cmd::new(target_dir(&root).join("debug/examples/ureq_transport"))
+            .args([format!("http://{}", emulator.host_port())]),
     )
 }
 

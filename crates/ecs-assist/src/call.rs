@@ -16,8 +16,8 @@ use std::time::Duration;
 use bytes::Bytes;
 use ecs_credentials::{CredentialsProvider as _, SharedCredentialsProvider};
 use ecs_model::{
-    ACTION, DescribeInvocationResultsRequest, DescribeInvocationResultsResponse, ResponseFormat,
-    RetryClass,
+    ACTION, ContentEncoding, DescribeInvocationResultsRequest, DescribeInvocationResultsResponse,
+    ResponseFormat, RetryClass,
 };
 use ecs_sign::{NonceSource, SignatureVersion, TimeSource};
 use ecs_transport::{
@@ -205,6 +205,7 @@ impl Caller {
         options: &CallOptions,
     ) -> Result<Undecoded, Error> {
         let request = self.complete(request)?;
+        let encoding = request.effective_content_encoding();
         let span = tracing::info_span!(
             "ecs_assist.call",
             action = ACTION,
@@ -221,6 +222,7 @@ impl Caller {
             response,
             attempts,
             span,
+            encoding,
         })
     }
 
@@ -388,6 +390,9 @@ pub(crate) struct Undecoded {
     response: http::Response<Bytes>,
     attempts: u32,
     span: tracing::Span,
+    /// The `ContentEncoding` the request asked for, recorded on every
+    /// decoded result.
+    encoding: ContentEncoding,
 }
 
 impl Undecoded {
@@ -399,7 +404,8 @@ impl Undecoded {
     /// Decodes the body, recording the outcome on the call's span.
     pub(crate) fn decode(self) -> Result<DescribeInvocationResultsResponse, Error> {
         let _entered = self.span.enter();
-        let result = http_response::read_success(&self.response, self.attempts);
+        let result = http_response::read_success(&self.response, self.attempts)
+            .map(|page| page.with_content_encoding(&self.encoding));
         match &result {
             Ok(page) => {
                 record_end(self.attempts, Some(page.request_id.as_str()));

@@ -1,10 +1,21 @@
-//! The one error type of this crate.
+//! The one error type of this crate, [`Error`], and the error types its
+//! API hands out or carries as a cause: [`DecodeError`] (from
+//! [`InvocationResult::output_text`](crate::InvocationResult::output_text)),
+//! [`ValidationErrors`], [`ServiceError`], [`PaginationError`],
+//! [`TransportError`], [`SignError`] (from a
+//! [`NonceSource`](crate::config::NonceSource)). Each converts into
+//! [`Error`] with `?`.
 
 use std::error::Error as StdError;
 use std::fmt;
 
-use ecs_model::{PaginationError, RetryClass, ServiceError, ValidationErrors};
-use ecs_transport::TransportError;
+use ecs_model::RetryClass;
+
+pub use ecs_model::{
+    DecodeError, PaginationError, Position, ServiceError, ValidationError, ValidationErrors,
+};
+pub use ecs_sign::SignError;
+pub use ecs_transport::{TransportError, TransportErrorKind};
 
 use crate::wait_outcome::WaitOutcome;
 
@@ -184,7 +195,7 @@ impl Error {
         e
     }
 
-    pub(crate) fn decode(source: ecs_model::DecodeError, request_id: Option<String>) -> Self {
+    pub(crate) fn decode(source: DecodeError, request_id: Option<String>) -> Self {
         let mut e = Self::new(
             ErrorKind::Decode,
             "the service answered 200 but the body is not a DescribeInvocationResults response",
@@ -233,9 +244,9 @@ impl Error {
         let mut e = Self::new(
             ErrorKind::WaitTimeout,
             format!(
-                "gave up waiting after {} s (the timeout is {} s): {} of {} instances finished; raise the timeout or check the instances",
-                waited.as_secs(),
-                limit.as_secs(),
+                "gave up waiting after {} (the timeout is {}): {} of {} instances finished; raise the timeout or check the instances",
+                readable(waited),
+                readable(limit),
                 summary.finished(),
                 summary.total
             ),
@@ -266,8 +277,8 @@ impl Error {
         Self::new(
             ErrorKind::NotFound,
             format!(
-                "no results for invocation {invoke_id} after {} s; check the invoke id, the region and the instance filter",
-                after.as_secs()
+                "no results for invocation {invoke_id} after {}; check the invoke id, the region and the instance filter",
+                readable(after)
             ),
         )
     }
@@ -371,6 +382,20 @@ impl Error {
     }
 }
 
+/// A duration as a person reads it: `300 ms` below a second, else seconds
+/// to the tenth (`1.5 s`, `90 s`).
+fn readable(duration: std::time::Duration) -> String {
+    let millis = duration.as_millis();
+    if millis < 1000 {
+        return format!("{millis} ms");
+    }
+    let tenths = millis.saturating_add(50) / 100;
+    match tenths % 10 {
+        0 => format!("{} s", tenths / 10),
+        tenth => format!("{}.{tenth} s", tenths / 10),
+    }
+}
+
 /// The message for a service error: code, status, message, request id, and
 /// what to do for the codes users can act on.
 fn service_message(error: &ServiceError, class: RetryClass) -> String {
@@ -410,6 +435,36 @@ fn service_message(error: &ServiceError, class: RetryClass) -> String {
         out.push_str(hint);
     }
     out
+}
+
+impl From<DecodeError> for Error {
+    /// A [`DecodeError`] from the caller's own decoding: the `Output` of a
+    /// result that is not in the encoding read, or a body decoded by hand.
+    fn from(error: DecodeError) -> Self {
+        match error.instance_id() {
+            Some(instance) if error.is_invalid_output() => Self::new(
+                ErrorKind::Decode,
+                format!("the output of instance {instance} could not be decoded"),
+            )
+            .with_source(error),
+            _ => Self::decode(error, None),
+        }
+    }
+}
+
+impl From<ValidationErrors> for Error {
+    /// A request checked by hand with
+    /// [`validate`](crate::DescribeInvocationResultsRequest::validate).
+    fn from(errors: ValidationErrors) -> Self {
+        Self::invalid_input(errors)
+    }
+}
+
+impl From<SignError> for Error {
+    /// As the client reports a request it could not sign.
+    fn from(error: SignError) -> Self {
+        Self::signing(error)
+    }
 }
 
 impl From<ecs_credentials::Error> for Error {
@@ -482,6 +537,48 @@ mod tests {
         assert_eq!(e.code(), Some("SignatureDoesNotMatch"));
         assert!(!e.is_retryable());
         assert!(e.source().is_some());
+    }
+
+    #[test]
+    fn a_short_wait_reports_the_time_it_took_not_zero_seconds() {
+        let ms = std::time::Duration::from_millis;
+        let e = Error::wait_timeout(ms(300), ms(300), WaitOutcome::new(Vec::new(), 2));
+        let text = e.to_string();
+        assert!(
+            text.starts_with("gave up waiting after 300 ms (the timeout is 300 ms)"),
+            "{text}"
+        );
+        let e = Error::wait_timeout(ms(90_000), ms(90_250), WaitOutcome::new(Vec::new(), 9));
+        assert!(
+            e.to_string()
+                .starts_with("gave up waiting after 90.3 s (the timeout is 90 s)"),
+            "{e}"
+        );
+        let e = Error::wait_timeout(ms(2_000), ms(2_003), WaitOutcome::new(Vec::new(), 2));
+        assert!(
+            e.to_string().contains("after 2 s (the timeout is 2 s)"),
+            "{e}"
+        );
+        let e = Error::not_found("t-1", ms(1_500));
+        assert!(e.to_string().contains("after 1.5 s"), "{e}");
+    }
+
+    #[test]
+    fn a_signature_mismatch_is_one_line_and_keeps_the_string_to_sign() {
+        let body = "{\"Code\":\"SignatureDoesNotMatch\",\"Message\":\"Specified signature is not \
+                    matched with our calculation. server string to sign is:ACS3-HMAC-SHA256\\n\
+                    0f1e\",\"RequestId\":\"R-2\"}";
+        let se = ecs_model::decode_error(400, Some("application/json"), body.as_bytes());
+        let e = Error::service(se, RetryClass::Final, 1);
+        let text = e.to_string();
+        assert!(!text.contains('\n'), "{text}");
+        assert!(!text.contains("ACS3-HMAC-SHA256"), "{text}");
+        assert!(text.contains("check the access key secret"), "{text}");
+        assert_eq!(
+            e.service_error()
+                .and_then(|s| s.server_string_to_sign.as_deref()),
+            Some("ACS3-HMAC-SHA256\n0f1e")
+        );
     }
 
     #[test]

@@ -33,10 +33,6 @@ pub(crate) fn build(
     params: &[(String, String)],
     signing: &Signing<'_>,
 ) -> Result<http::Request<Bytes>, Error> {
-    let borrowed: Vec<(&str, &str)> = params
-        .iter()
-        .map(|(k, v)| (k.as_str(), v.as_str()))
-        .collect();
     let authority = signing.endpoint.authority();
     let mut headers: Vec<(String, String)> = vec![
         ("x-acs-action".into(), ACTION.into()),
@@ -44,7 +40,7 @@ pub(crate) fn build(
     ];
     let query = match signing.version {
         SignatureVersion::V1 => {
-            let request = rpc_v1::RpcV1Request::new("POST", ACTION, API_VERSION, &borrowed)
+            let request = rpc_v1::RpcV1Request::new("POST", ACTION, API_VERSION, params)
                 .with_format(signing.format.as_param());
             let signed = rpc_v1::sign(&request, signing.credentials, signing.time, signing.nonce)
                 .map_err(Error::signing)?;
@@ -53,7 +49,7 @@ pub(crate) fn build(
         SignatureVersion::V3 => {
             let unsigned = [("x-acs-action", ACTION), ("x-acs-version", API_VERSION)];
             let request = acs3::Acs3Request::new("POST", authority, "/")
-                .with_query(&borrowed)
+                .with_query(params)
                 .with_headers(&unsigned);
             let added = acs3::sign(
                 &request,

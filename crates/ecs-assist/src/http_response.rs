@@ -138,12 +138,14 @@ mod tests {
         let error = read_response(&response, 1).unwrap_err();
         let shown = format!("{error} {error:?}");
         assert!(!shown.contains("CAIS"), "{shown}");
+        // The string to sign is kept apart from the message, masked.
+        let service = error.service_error().unwrap();
+        assert!(!service.message.contains("SecurityToken"));
         assert!(
-            error
-                .service_error()
-                .unwrap()
-                .message
-                .contains("SecurityToken%3D***")
+            service
+                .server_string_to_sign
+                .as_deref()
+                .is_some_and(|quoted| quoted.contains("SecurityToken%3D***"))
         );
     }
 }

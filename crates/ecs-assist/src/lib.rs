@@ -39,8 +39,12 @@
 //!
 //! The root holds what ordinary code names; the rest is in [`config`]
 //! (settings and the capability traits), `credentials` (the
-//! `ecs-credentials` crate), [`error`] and `model` (the `ecs-model` crate:
-//! every type of the API).
+//! `ecs-credentials` crate), [`error`] (every error type the API returns or
+//! carries: [`error::DecodeError`], [`error::ValidationErrors`],
+//! [`error::SignError`], ...), `model` (the `ecs-model` crate: every type of
+//! the API) and the `http` and `bytes` crates that [`PreparedRequest`] and
+//! the transports speak. Every type a public item returns can be named from
+//! this crate.
 //!
 //! # Example
 //!
@@ -71,6 +75,8 @@
 //!     .send()
 //!     .await?;
 //! assert_eq!(page.invocation.results.len(), 3);
+//! // Decoded in the encoding the request asked for.
+//! assert!(page.invocation.results[0].output_text()?.starts_with("Filesystem"));
 //!
 //! // Every result, one page in memory at a time.
 //! let all: Vec<_> = client
@@ -142,12 +148,17 @@ mod timeouts;
 mod wait_outcome;
 mod waiter;
 
+/// The `bytes` crate: the bodies of [`PreparedRequest`] and the transports.
+pub use bytes;
 /// The credentials: the default chain, its providers, and the trait to
 /// write one (the `ecs-credentials` crate).
 pub use ecs_credentials as credentials;
 /// The API's types: requests, responses, wire enums, decoding (the
 /// `ecs-model` crate).
 pub use ecs_model as model;
+/// The `http` crate: the requests and responses of [`PreparedRequest`] and
+/// the transports.
+pub use http;
 
 pub use builder::ClientBuilder;
 pub use client::Client;
@@ -164,6 +175,6 @@ pub use waiter::WaitForInvocation;
 pub use ecs_model::{
     ContentEncoding, DescribeInvocationResultsRequest, DescribeInvocationResultsResponse,
     InvocationResult, InvocationStatus, InvokeRecordStatus, PageStyle, PaginatorPosition,
-    ResponseFormat, ServiceError, TagFilter,
+    ResponseFormat, ServiceError, TagFilter, Timestamp, Truncation,
 };
 pub use ecs_sign::SignatureVersion;

@@ -3,7 +3,7 @@
 
 use std::io::{self, Write};
 
-use ecs_model::{ContentEncoding, InvocationResult};
+use ecs_model::InvocationResult;
 use serde::Serialize;
 
 use crate::sanitize::for_terminal;
@@ -72,24 +72,19 @@ pub(crate) struct ResultRecord<'a> {
 #[derive(Debug)]
 pub(crate) struct OutputError(pub(crate) String);
 
-/// The decoded bytes of a result's output.
-pub(crate) fn output_bytes(
-    result: &InvocationResult,
-    encoding: &ContentEncoding,
-) -> Result<Vec<u8>, OutputError> {
+/// The decoded bytes of a result's output (in the encoding its request
+/// asked for, which the result carries).
+pub(crate) fn output_bytes(result: &InvocationResult) -> Result<Vec<u8>, OutputError> {
     result
-        .output_bytes(encoding)
+        .output_bytes()
         .map(std::borrow::Cow::into_owned)
         .map_err(|e| OutputError(e.to_string()))
 }
 
 impl<'a> ResultRecord<'a> {
-    pub(crate) fn new(
-        result: &'a InvocationResult,
-        encoding: &ContentEncoding,
-    ) -> Result<Self, OutputError> {
+    pub(crate) fn new(result: &'a InvocationResult) -> Result<Self, OutputError> {
         use base64::Engine as _;
-        let bytes = output_bytes(result, encoding)?;
+        let bytes = output_bytes(result)?;
         let (output, output_base64) = match String::from_utf8(bytes) {
             Ok(text) => (Some(text), None),
             Err(err) => (
@@ -138,7 +133,6 @@ impl<'a> ResultRecord<'a> {
 pub(crate) struct Printer<W: Write> {
     out: W,
     format: Format,
-    encoding: ContentEncoding,
     colour: bool,
     written: u64,
     /// The instance of the last raw output (a header line when it changes).
@@ -150,11 +144,10 @@ pub(crate) struct Printer<W: Write> {
 const TABLE_OUTPUT_WIDTH: usize = 48;
 
 impl<W: Write> Printer<W> {
-    pub(crate) fn new(out: W, format: Format, encoding: ContentEncoding, colour: bool) -> Self {
+    pub(crate) fn new(out: W, format: Format, colour: bool) -> Self {
         Self {
             out,
             format,
-            encoding,
             colour,
             written: 0,
             last_raw_header: None,
@@ -219,16 +212,16 @@ impl<W: Write> Printer<W> {
             Format::Json => {
                 let separator = if self.written > 0 { ",\n  " } else { "[\n  " };
                 write!(self.out, "{separator}")?;
-                let record = ResultRecord::new(result, &self.encoding)?;
+                let record = ResultRecord::new(result)?;
                 serde_json::to_writer(&mut self.out, &record).map_err(io::Error::other)?;
             }
             Format::Ndjson => {
-                let record = ResultRecord::new(result, &self.encoding)?;
+                let record = ResultRecord::new(result)?;
                 serde_json::to_writer(&mut self.out, &record).map_err(io::Error::other)?;
                 writeln!(self.out)?;
             }
             Format::Raw => {
-                let bytes = output_bytes(result, &self.encoding)?;
+                let bytes = output_bytes(result)?;
                 let header = format!(
                     "{} ({})",
                     for_terminal(&result.instance_id),
@@ -262,7 +255,7 @@ impl<W: Write> Printer<W> {
             .finished_time
             .as_ref()
             .map_or_else(|| "-".to_owned(), ToString::to_string);
-        let bytes = output_bytes(result, &self.encoding)?;
+        let bytes = output_bytes(result)?;
         let mut first = match std::str::from_utf8(&bytes) {
             Ok(text) => first_line(text, TABLE_OUTPUT_WIDTH),
             Err(_) => format!(
@@ -376,7 +369,7 @@ mod tests {
     }
 
     fn render(format: Format, results: &[InvocationResult]) -> String {
-        let mut printer = Printer::new(Vec::new(), format, ContentEncoding::Base64, false);
+        let mut printer = Printer::new(Vec::new(), format, false);
         printer.begin().unwrap();
         printer.page(results).unwrap();
         printer.finish().unwrap();
@@ -452,7 +445,7 @@ mod tests {
 
     #[test]
     fn json_opens_with_its_first_result_and_closes_only_when_complete() {
-        let mut printer = Printer::new(Vec::new(), Format::Json, ContentEncoding::Base64, false);
+        let mut printer = Printer::new(Vec::new(), Format::Json, false);
         printer.begin().unwrap();
         printer.page(&[]).unwrap();
         assert!(printer.out.is_empty(), "nothing before the first result");
@@ -533,7 +526,7 @@ mod tests {
         full.oss_output_error_code = text("NoSuchBucket");
         full.oss_output_error_info = text("the bucket is gone");
         full.tags = vec![ecs_model::Tag::new("k", "v")];
-        let record = ResultRecord::new(&full, &ContentEncoding::Base64).unwrap();
+        let record = ResultRecord::new(&full).unwrap();
         let json = serde_json::to_value(&record).unwrap();
         let printed: std::collections::BTreeSet<String> = json
             .as_object()
@@ -547,7 +540,12 @@ mod tests {
             model.contains("OssOutputErrorInfo") && model.len() >= 25,
             "{model:?}"
         );
-        let missing: Vec<_> = model.difference(&printed).collect();
+        // The encoding a result was asked in is not a wire field: the
+        // record prints `Output` decoded with it.
+        let missing: Vec<_> = model
+            .difference(&printed)
+            .filter(|name| name.as_str() != "ContentEncoding")
+            .collect();
         assert!(
             missing.is_empty(),
             "InvocationResult fields the CLI record does not print: {missing:?}"

@@ -111,13 +111,6 @@ fn client(global: &args::Global) -> Result<Client, Error> {
     builder.load_env(&ProcessEnvironment).build()
 }
 
-fn encoding(filters: &Filters) -> ContentEncoding {
-    match filters.encoding {
-        args::Encoding::Base64 => ContentEncoding::Base64,
-        args::Encoding::Plaintext => ContentEncoding::PlainText,
-    }
-}
-
 /// The request the filters describe.
 fn request(client: &Client, filters: &Filters) -> ecs_assist::DescribeInvocationResults {
     let mut op = client.describe_invocation_results();
@@ -221,7 +214,7 @@ async fn results(
     // Buffered, flushed after every page: output streams page by page, in
     // about one write a page.
     let stdout = stdout_writer();
-    let mut printer = Printer::new(stdout, format, encoding(&args.filters), colour);
+    let mut printer = Printer::new(stdout, format, colour);
     if !raw_headers {
         printer = printer.without_raw_headers();
     }
@@ -348,7 +341,7 @@ async fn wait(
     };
     warn_truncated(ui, outcome.results());
     let stdout = stdout_writer();
-    let mut printer = Printer::new(stdout, format, encoding(&args.filters), colour);
+    let mut printer = Printer::new(stdout, format, colour);
     let printed = printer
         .begin()
         .map_err(crate::output::PrintError::from)

@@ -57,7 +57,7 @@ fn decode_page(body: &[u8]) -> usize {
         .results
         .iter()
         .map(|r| {
-            r.output_bytes(&encoding)
+            r.output_bytes_as(&encoding)
                 .expect("bench output decodes")
                 .len()
         })
@@ -96,7 +96,7 @@ fn bench(c: &mut Criterion) {
                     .results
                     .iter()
                     .map(|r| {
-                        r.output_bytes(&encoding)
+                        r.output_bytes_as(&encoding)
                             .expect("bench output decodes")
                             .len()
                     })

@@ -29,8 +29,9 @@ macro_rules! wire_enum {
             pub const KNOWN: &'static [$name] = &[ $( $name::$variant, )+ ];
 
             /// Parses a wire value. Matching ignores ASCII case and surrounding
-            /// whitespace (the API page's example sends `finished`); anything
-            /// else is kept, exactly as received, as [`Self::Unknown`].
+            /// whitespace, since servers and the API reference's examples do
+            /// not always use the canonical spelling; anything else is kept,
+            /// exactly as received, as [`Self::Unknown`].
             pub fn parse(received: &str) -> Self {
                 let value = received.trim();
                 // Exact spelling first: the common case costs one comparison.

@@ -42,11 +42,13 @@
 //! let body = br#"{"RequestId":"R-1","Invocation":{"TotalCount":1,"InvocationResults":
 //!     {"InvocationResult":[{"InstanceId":"i-1","InvokeId":"t-1","Output":"MTU6NDU6MDEK",
 //!     "InvocationStatus":"success","ExitCode":"0"}]}}}"#;
-//! let response = decode_response(Some("application/json"), body)?;
+//! // The results learn the encoding their request asked for.
+//! let response = decode_response(Some("application/json"), body)?
+//!     .with_content_encoding(&request.effective_content_encoding());
 //! let result = &response.invocation.results[0];
 //! assert!(result.invocation_status.as_ref().is_some_and(|s| s.is_final()));
 //! assert_eq!(result.exit_code, Some(0));
-//! assert_eq!(result.output_text(&request.effective_content_encoding())?, "15:45:01\n");
+//! assert_eq!(result.output_text()?, "15:45:01\n");
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!

@@ -222,7 +222,8 @@ impl Paginator {
 
     /// Feeds back the response to the last [`next_request`](Self::next_request)
     /// and returns it with results already yielded removed (and cut to the
-    /// max-items limit).
+    /// max-items limit), each marked with the request's `ContentEncoding`
+    /// (see [`InvocationResult::content_encoding`](crate::InvocationResult::content_encoding)).
     ///
     /// # Errors
     /// [`PaginationError::is_finished`] when paging had already stopped.
@@ -235,6 +236,8 @@ impl Paginator {
             State::Finished | State::Failed(_) => return Err(PaginationError::finished()),
         }
         self.pages += 1;
+        page.invocation
+            .set_content_encoding(&self.base.effective_content_encoding());
         let received = page.invocation.results.len();
         if !self.seen.insert_page(&page.invocation.results) {
             // Every result of an equal page was yielded (or dropped as a

@@ -45,6 +45,32 @@ impl DescribeInvocationResultsResponse {
             invocation,
         }
     }
+
+    /// Records on every result the `ContentEncoding` the request asked for
+    /// (its [`effective_content_encoding`](crate::DescribeInvocationResultsRequest::effective_content_encoding)),
+    /// so that [`InvocationResult::output_text`] decodes `Output` without
+    /// being told. For a body decoded by hand with
+    /// [`decode_response`](crate::decode_response); the client and the
+    /// [`Paginator`](crate::Paginator) do it themselves.
+    ///
+    /// ```
+    /// use ecs_model::{ContentEncoding, DescribeInvocationResultsRequest, decode_response};
+    ///
+    /// let request = DescribeInvocationResultsRequest::builder()
+    ///     .content_encoding(ContentEncoding::PlainText)
+    ///     .build();
+    /// let body = br#"{"RequestId":"R","Invocation":{"InvocationResults":{"InvocationResult":[
+    ///     {"InstanceId":"i-1","InvokeId":"t-1","Output":"hello\n"}]}}}"#;
+    /// let response = decode_response(Some("application/json"), body)?
+    ///     .with_content_encoding(&request.effective_content_encoding());
+    /// assert_eq!(response.invocation.results[0].output_text()?, "hello\n");
+    /// # Ok::<(), ecs_model::DecodeError>(())
+    /// ```
+    #[must_use]
+    pub fn with_content_encoding(mut self, encoding: &ContentEncoding) -> Self {
+        self.invocation.set_content_encoding(encoding);
+        self
+    }
 }
 
 /// The `Invocation` object: paging data and one page of results.
@@ -70,6 +96,13 @@ impl Invocation {
         Self {
             results,
             ..Self::default()
+        }
+    }
+
+    /// Sets [`InvocationResult::content_encoding`] on every result.
+    pub fn set_content_encoding(&mut self, encoding: &ContentEncoding) {
+        for result in &mut self.results {
+            result.content_encoding.clone_from(encoding);
         }
     }
 }
@@ -131,6 +164,13 @@ pub struct InvocationResult {
     /// `Output` exactly as received: Base64 unless the request asked for
     /// `PlainText`. See [`output_bytes`](Self::output_bytes).
     pub output: String,
+    /// The `ContentEncoding` the request asked for, which `output` is in
+    /// (not a wire field). The client and the [`Paginator`](crate::Paginator)
+    /// set it from the request; [`DescribeInvocationResultsResponse::with_content_encoding`]
+    /// sets it on a response decoded by hand; otherwise it is the service's
+    /// default, Base64.
+    #[serde(skip)]
+    pub content_encoding: ContentEncoding,
     /// `Dropped`: bytes of output the service cut off beyond 24 KB.
     pub dropped: i64,
     /// `ErrorCode`; `None` when the wire value is empty (no error).
@@ -204,17 +244,40 @@ impl InvocationResult {
         }
     }
 
-    /// The decoded output, given the request's `ContentEncoding` (see
-    /// [`DescribeInvocationResultsRequest::effective_content_encoding`](crate::DescribeInvocationResultsRequest::effective_content_encoding)).
+    /// The decoded output, in the encoding the request asked for
+    /// ([`content_encoding`](Self::content_encoding)).
     ///
     /// Base64: whitespace around (and line breaks inside) the text is
-    /// ignored, so the seed's `<Output> </Output>` is empty. PlainText: the
-    /// text is returned unchanged; its whitespace is data.
+    /// ignored, so an `<Output> </Output>` is empty. PlainText: the text is
+    /// returned unchanged; its whitespace is data.
     ///
     /// # Errors
     /// A [`DecodeError`] naming the instance when the Base64 is invalid or
     /// the encoding is unknown.
-    pub fn output_bytes(&self, encoding: &ContentEncoding) -> Result<Cow<'_, [u8]>, DecodeError> {
+    pub fn output_bytes(&self) -> Result<Cow<'_, [u8]>, DecodeError> {
+        self.output_bytes_as(&self.content_encoding)
+    }
+
+    /// The decoded output as text; bytes that are not UTF-8 are replaced by
+    /// U+FFFD (use [`output_bytes`](Self::output_bytes) for the exact bytes).
+    ///
+    /// # Errors
+    /// As [`output_bytes`](Self::output_bytes).
+    pub fn output_text(&self) -> Result<String, DecodeError> {
+        self.output_text_as(&self.content_encoding)
+    }
+
+    /// The decoded output, read as `encoding` whatever
+    /// [`content_encoding`](Self::content_encoding) says: for callers that
+    /// know better (a body decoded by hand and never marked with
+    /// [`DescribeInvocationResultsResponse::with_content_encoding`]).
+    ///
+    /// # Errors
+    /// As [`output_bytes`](Self::output_bytes).
+    pub fn output_bytes_as(
+        &self,
+        encoding: &ContentEncoding,
+    ) -> Result<Cow<'_, [u8]>, DecodeError> {
         match encoding {
             ContentEncoding::PlainText => Ok(Cow::Borrowed(self.output.as_bytes())),
             ContentEncoding::Base64 => decode_base64(&self.output)
@@ -228,13 +291,13 @@ impl InvocationResult {
         }
     }
 
-    /// The decoded output as text; bytes that are not UTF-8 are replaced by
-    /// U+FFFD (use [`output_bytes`](Self::output_bytes) for the exact bytes).
+    /// [`output_text`](Self::output_text), read as `encoding` (see
+    /// [`output_bytes_as`](Self::output_bytes_as)).
     ///
     /// # Errors
     /// As [`output_bytes`](Self::output_bytes).
-    pub fn output_text(&self, encoding: &ContentEncoding) -> Result<String, DecodeError> {
-        Ok(match self.output_bytes(encoding)? {
+    pub fn output_text_as(&self, encoding: &ContentEncoding) -> Result<String, DecodeError> {
+        Ok(match self.output_bytes_as(encoding)? {
             Cow::Borrowed(bytes) => String::from_utf8_lossy(bytes).into_owned(),
             Cow::Owned(bytes) => match String::from_utf8(bytes) {
                 Ok(text) => text,
@@ -289,27 +352,25 @@ mod tests {
     fn base64_output_decodes_ignoring_surrounding_whitespace() {
         let b64 = ContentEncoding::Base64;
         assert_eq!(
-            result_with("MTU6NDU6MDEK").output_text(&b64).unwrap(),
+            result_with("MTU6NDU6MDEK").output_text_as(&b64).unwrap(),
             "15:45:01\n"
         );
         assert_eq!(
-            result_with(" MTU6NDU6MDEK\n").output_text(&b64).unwrap(),
+            result_with(" MTU6NDU6MDEK\n").output_text_as(&b64).unwrap(),
             "15:45:01\n"
         );
-        assert_eq!(result_with(" ").output_text(&b64).unwrap(), "");
-        assert_eq!(result_with("").output_bytes(&b64).unwrap().len(), 0);
+        assert_eq!(result_with(" ").output_text_as(&b64).unwrap(), "");
+        assert_eq!(result_with("").output_bytes_as(&b64).unwrap().len(), 0);
         assert_eq!(
-            result_with("MTU6\nNDU6MDEK").output_text(&b64).unwrap(),
+            result_with("MTU6\nNDU6MDEK").output_text_as(&b64).unwrap(),
             "15:45:01\n"
         );
-        assert_eq!(result_with("YQ").output_text(&b64).unwrap(), "a");
+        assert_eq!(result_with("YQ").output_text_as(&b64).unwrap(), "a");
     }
 
     #[test]
     fn invalid_base64_names_the_instance() {
-        let err = result_with("not base64!")
-            .output_bytes(&ContentEncoding::Base64)
-            .unwrap_err();
+        let err = result_with("not base64!").output_bytes().unwrap_err();
         assert!(err.is_invalid_output());
         assert_eq!(err.instance_id(), Some("i-1"));
         let text = err.to_string();
@@ -320,7 +381,7 @@ mod tests {
             "{text}"
         );
         let err = result_with("x")
-            .output_bytes(&ContentEncoding::parse("hex"))
+            .output_bytes_as(&ContentEncoding::parse("hex"))
             .unwrap_err();
         assert!(err.to_string().contains("unknown ContentEncoding `hex`"));
     }
@@ -329,18 +390,36 @@ mod tests {
     fn plain_text_output_is_never_altered() {
         let plain = ContentEncoding::PlainText;
         for text in [" ", "  a \n", "\r\n", "MTU6NDU6MDEK"] {
-            assert_eq!(result_with(text).output_text(&plain).unwrap(), text);
+            assert_eq!(result_with(text).output_text_as(&plain).unwrap(), text);
+        }
+    }
+
+    #[test]
+    fn a_result_decodes_its_output_in_the_encoding_it_was_requested_with() {
+        let mut r = result_with("hello %\n");
+        r.content_encoding = ContentEncoding::PlainText;
+        assert_eq!(r.output_text().unwrap(), "hello %\n");
+        assert_eq!(r.output_bytes().unwrap().as_ref(), b"hello %\n");
+        // The explicit variant reads what it is told.
+        assert!(r.output_text_as(&ContentEncoding::Base64).is_err());
+
+        let response = DescribeInvocationResultsResponse::new(
+            "R",
+            Invocation::new(vec![result_with("aGk="), result_with("eW8=")]),
+        );
+        assert_eq!(response.invocation.results[0].output_text().unwrap(), "hi");
+        let plain = response.with_content_encoding(&ContentEncoding::PlainText);
+        for (r, text) in plain.invocation.results.iter().zip(["aGk=", "eW8="]) {
+            assert_eq!(r.content_encoding, ContentEncoding::PlainText);
+            assert_eq!(r.output_text().unwrap(), text);
         }
     }
 
     #[test]
     fn non_utf8_output_is_lossy_as_text_but_exact_as_bytes() {
         let r = result_with("/w==");
-        assert_eq!(
-            r.output_bytes(&ContentEncoding::Base64).unwrap().as_ref(),
-            &[0xff]
-        );
-        assert_eq!(r.output_text(&ContentEncoding::Base64).unwrap(), "\u{fffd}");
+        assert_eq!(r.output_bytes().unwrap().as_ref(), &[0xff]);
+        assert_eq!(r.output_text().unwrap(), "\u{fffd}");
     }
 
     #[test]

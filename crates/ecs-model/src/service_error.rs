@@ -18,7 +18,7 @@ pub const BODY_EXCERPT_LIMIT: usize = 512;
 /// An error answered by the service (HTTP status outside 2xx).
 ///
 /// Built by [`decode_error`] from any body: a JSON or XML error document, a
-/// malformed one (the seed's JSON example has no commas) from which `Code`,
+/// malformed one (the old API reference's JSON example has no commas) from which `Code`,
 /// `Message` and `RequestId` are recovered where they can be read, or a body
 /// that is no error document at all (an HTML 502 page), which keeps the HTTP
 /// status and a readable excerpt.
@@ -27,8 +27,15 @@ pub const BODY_EXCERPT_LIMIT: usize = 512;
 pub struct ServiceError {
     /// `Code`, e.g. `Throttling.User`; empty when the body carried none.
     pub code: String,
-    /// `Message`; empty when the body carried none.
+    /// `Message`; empty when the body carried none. The server's string to
+    /// sign that a `SignatureDoesNotMatch` message ends with is taken out,
+    /// into [`server_string_to_sign`](Self::server_string_to_sign).
     pub message: String,
+    /// The server's string to sign, quoted by a `SignatureDoesNotMatch`
+    /// message after `string to sign is:`: compare it with the client's to
+    /// find where the two requests differ. A quoted `SecurityToken` is
+    /// masked; the string holds no secret (the secret only keys the HMAC).
+    pub server_string_to_sign: Option<String>,
     /// `RequestId`, to quote to support.
     pub request_id: Option<String>,
     /// `HostId`: the endpoint that answered.
@@ -107,13 +114,14 @@ impl fmt::Display for ServiceError {
                 self.code, self.http_status
             )?;
             if !self.message.is_empty() {
-                write!(f, ": {}", self.message)?;
+                write!(f, ": {}", OneLine(&self.message))?;
             }
         } else if !self.message.is_empty() {
             write!(
                 f,
                 "service error (http status {}): {}",
-                self.http_status, self.message
+                self.http_status,
+                OneLine(&self.message)
             )?;
         } else {
             write!(
@@ -134,6 +142,52 @@ impl fmt::Display for ServiceError {
 }
 
 impl std::error::Error for ServiceError {}
+
+/// A text written on one line: each line break (and the blanks around it)
+/// becomes one space.
+struct OneLine<'a>(&'a str);
+
+impl fmt::Display for OneLine<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut lines = self
+            .0
+            .split(['\n', '\r'])
+            .map(str::trim)
+            .filter(|l| !l.is_empty());
+        if let Some(first) = lines.next() {
+            f.write_str(first)?;
+        }
+        for line in lines {
+            f.write_str(" ")?;
+            f.write_str(line)?;
+        }
+        Ok(())
+    }
+}
+
+/// What precedes the server's string to sign in a `SignatureDoesNotMatch`
+/// message (`... server string to sign is:POST&%2F&...`), in any case.
+const STRING_TO_SIGN_MARKER: &str = "string to sign is:";
+
+/// Moves the string to sign a message quotes into `server_string_to_sign`,
+/// leaving the sentence before it as the message.
+fn take_string_to_sign(error: &mut ServiceError) {
+    let lower = error.message.to_ascii_lowercase();
+    let Some(at) = lower.find(STRING_TO_SIGN_MARKER) else {
+        return;
+    };
+    let quoted = error.message[at + STRING_TO_SIGN_MARKER.len()..].to_owned();
+    let mut before = error.message[..at].trim_end();
+    // `server string to sign is:`: the word belongs to the marker.
+    if before.len() >= "server".len()
+        && before.is_char_boundary(before.len() - "server".len())
+        && before[before.len() - "server".len()..].eq_ignore_ascii_case("server")
+    {
+        before = before[..before.len() - "server".len()].trim_end();
+    }
+    error.message = before.to_owned();
+    error.server_string_to_sign = Some(quoted);
+}
 
 /// Reads a service error from an error response. Never fails: whatever the
 /// body holds, the result has the HTTP status and what could be read.
@@ -170,6 +224,7 @@ pub fn decode_error(http_status: u16, content_type: Option<&str>, body: &[u8]) -
             *text = masked;
         }
     }
+    take_string_to_sign(&mut error);
     // The mask can be longer than what it hides: keep the excerpt's bound.
     if let Some(excerpt) = error.body_excerpt.as_mut() {
         let kept = scan::truncate(excerpt, BODY_EXCERPT_LIMIT).len();

@@ -11,7 +11,7 @@ use time::{OffsetDateTime, PrimitiveDateTime};
 /// A time as the service sent it, with its parsed value when it could be read.
 ///
 /// An unparsable time never fails a page: it keeps its raw text and
-/// [`Timestamp::datetime`] returns `None`. Times without a zone (the seed's
+/// [`Timestamp::datetime`] returns `None`. Times without a zone (the old API reference's
 /// `2018-01-05 15:45:02`) are taken as UTC, which is what the current API
 /// documents for every time it returns.
 #[derive(Clone, PartialEq, Eq, Hash)]

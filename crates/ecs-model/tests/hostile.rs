@@ -27,7 +27,7 @@ fn exercise(body: &[u8]) {
         match decoded {
             Ok(response) => {
                 for result in &response.invocation.results {
-                    let _ = result.output_text(&ContentEncoding::Base64);
+                    let _ = result.output_text_as(&ContentEncoding::Base64);
                 }
                 let again = decode_json(encode_json(&response).as_bytes());
                 assert_eq!(

@@ -193,7 +193,7 @@ fn encoded_forms_use_the_wire_names() {
     let decoded = decode_xml(xml.as_bytes()).unwrap();
     assert_eq!(
         decoded.invocation.results[0]
-            .output_text(&ContentEncoding::Base64)
+            .output_text_as(&ContentEncoding::Base64)
             .unwrap(),
         "15:45:01\n"
     );
@@ -227,7 +227,7 @@ proptest! {
     fn base64_output_decodes_whatever_its_padding_and_whitespace((bytes, text) in wrapped_base64()) {
         let mut r = InvocationResult::new("t-1", "i-1");
         r.output = text;
-        let decoded = r.output_bytes(&ContentEncoding::Base64).unwrap();
+        let decoded = r.output_bytes_as(&ContentEncoding::Base64).unwrap();
         prop_assert_eq!(decoded.as_ref(), bytes.as_slice());
     }
 
@@ -240,7 +240,7 @@ proptest! {
         let mut r = InvocationResult::new("t-1", "i-bad");
         let at = at.min(text.len());
         r.output = format!("{}{bad}{}", &text[..at], &text[at..]);
-        let err = r.output_bytes(&ContentEncoding::Base64).unwrap_err().to_string();
+        let err = r.output_bytes_as(&ContentEncoding::Base64).unwrap_err().to_string();
         prop_assert!(err.contains("i-bad") && err.contains("Base64"), "{}", err);
     }
 }

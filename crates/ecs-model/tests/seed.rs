@@ -41,7 +41,7 @@ fn check(response: &DescribeInvocationResultsResponse, instance_ids: [&str; 5]) 
     let encoding = ContentEncoding::default();
     for (i, result) in invocation.results.iter().enumerate() {
         assert_eq!(
-            result.output_text(&encoding).unwrap(),
+            result.output_text_as(&encoding).unwrap(),
             OUTPUTS[i],
             "result {i}"
         );
@@ -135,7 +135,7 @@ fn the_paginator_yields_every_seed_result() {
             .invocation
             .results
             .iter()
-            .map(|r| r.output_text(&ContentEncoding::default()).unwrap())
+            .map(|r| r.output_text_as(&ContentEncoding::default()).unwrap())
             .collect();
         assert_eq!(outputs, OUTPUTS, "{style:?}");
         assert_eq!(paginator.duplicates_dropped(), 0);

@@ -53,7 +53,7 @@ fn json_names_in_any_case_numbers_as_strings_unknown_fields_and_single_objects()
     assert_eq!(result.error_info, None);
     assert_eq!(result.output, "  plain  ");
     assert_eq!(
-        result.output_text(&ContentEncoding::PlainText).unwrap(),
+        result.output_text_as(&ContentEncoding::PlainText).unwrap(),
         "  plain  "
     );
     assert!(result.start_time.as_ref().unwrap().is_parsed());
@@ -113,7 +113,7 @@ fn invalid_base64_output_is_an_error_naming_the_instance() {
     let body = br#"{"Invocation":{"InvocationResults":{"InvocationResult":[{"InstanceId":"i-bad","InvokeId":"t-1","Output":"%%%"}]}}}"#;
     let response = decode_json(body).unwrap();
     let err = response.invocation.results[0]
-        .output_bytes(&ContentEncoding::Base64)
+        .output_bytes_as(&ContentEncoding::Base64)
         .unwrap_err();
     assert_eq!(err.instance_id(), Some("i-bad"));
     assert!(err.to_string().contains("instance i-bad"));

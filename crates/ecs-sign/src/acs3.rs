@@ -22,7 +22,7 @@ use ring::{digest, hmac};
 use time::OffsetDateTime;
 
 use crate::encoding::{hex_lower_into, hex_lower_to, is_header_value, is_token};
-use crate::{Credentials, SignError, timestamp};
+use crate::{Credentials, ParamList, SignError, timestamp};
 
 pub use canonical::hashed_payload;
 pub use verify::verify;
@@ -51,7 +51,7 @@ pub struct Acs3Request<'a> {
     /// The path as sent, already percent-encoded (`/` for RPC APIs).
     pub path: &'a str,
     /// Query parameters, decoded (the API parameters for RPC APIs).
-    pub query: &'a [(&'a str, &'a str)],
+    pub query: ParamList<'a>,
     /// Headers the request will carry besides `host` and those the signer
     /// adds: typically `x-acs-action`, `x-acs-version`, and any of
     /// `content-type`, `user-agent`, `accept`.
@@ -67,15 +67,16 @@ impl<'a> Acs3Request<'a> {
             method,
             host,
             path,
-            query: &[],
+            query: ParamList::default(),
             headers: &[],
             body: &[],
         }
     }
 
-    /// Sets the query parameters.
-    pub fn with_query(mut self, query: &'a [(&'a str, &'a str)]) -> Self {
-        self.query = query;
+    /// Sets the query parameters: `&str` or `String` pairs (see
+    /// [`ParamList`]), so a model's `to_query()` goes in as it is.
+    pub fn with_query(mut self, query: impl Into<ParamList<'a>>) -> Self {
+        self.query = query.into();
         self
     }
 
@@ -341,7 +342,8 @@ pub fn sign<'a>(
         all.push((Cow::Borrowed("x-acs-security-token"), token));
     }
     let chosen = select(all, signed)?;
-    let query = canonical::sorted_query(request.query);
+    let mut query: Vec<(&str, &str)> = request.query.iter().collect();
+    query.sort_unstable();
     let (canonical, signed_headers) =
         canonical::write(request.method, request.path, &query, &chosen, &payload);
 
@@ -393,6 +395,30 @@ mod tests {
 
     fn creds() -> Credentials {
         Credentials::new("testAccessKeyId", "testAccessKeySecret").unwrap()
+    }
+
+    #[test]
+    fn owned_and_borrowed_query_pairs_sign_alike() {
+        let borrowed = [("RegionId", "cn-hangzhou"), ("InvokeId", "t-1")];
+        // What a model's `to_query()` returns.
+        let owned: Vec<(String, String)> = borrowed
+            .iter()
+            .map(|&(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        let c = creds();
+        let sign_with = |request: Acs3Request<'_>| {
+            sign(&request, &c, T, "n", &SignedHeaders::Default)
+                .unwrap()
+                .into_iter()
+                .map(|(k, v)| (k.to_string(), v.into_owned()))
+                .collect::<Vec<_>>()
+        };
+        let a = sign_with(Acs3Request::new("POST", "h", "/").with_query(&borrowed));
+        assert_eq!(
+            a,
+            sign_with(Acs3Request::new("POST", "h", "/").with_query(&owned))
+        );
+        assert_ne!(a, sign_with(Acs3Request::new("POST", "h", "/")));
     }
 
     #[test]

@@ -74,6 +74,7 @@ mod credentials;
 mod encoding;
 mod error;
 pub mod oss_v4;
+mod params;
 pub mod rpc_v1;
 mod source;
 #[cfg(any(test, feature = "test-util"))]
@@ -87,6 +88,7 @@ pub use encoding::{
     encode_query, parse_query, percent_decode, percent_encode, percent_encode_into,
 };
 pub use error::SignError;
+pub use params::ParamList;
 pub use source::{NonceSource, TimeSource};
 #[cfg(feature = "std")]
 pub use source::{SystemNonceSource, SystemTimeSource};

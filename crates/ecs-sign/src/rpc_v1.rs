@@ -27,7 +27,7 @@ use time::OffsetDateTime;
 use zeroize::Zeroize;
 
 use crate::encoding::{is_token, percent_encode_into, percent_encode_twice_into};
-use crate::{Credentials, SignError, timestamp};
+use crate::{Credentials, ParamList, SignError, timestamp};
 
 /// The only `SignatureMethod` of V1.
 pub const SIGNATURE_METHOD: &str = "HMAC-SHA1";
@@ -50,27 +50,37 @@ pub struct RpcV1Request<'a> {
     /// The `Format` parameter: `JSON` (default) or `XML`.
     pub format: &'a str,
     /// The API parameters that go in the query string (`RegionId`, ...).
-    pub params: &'a [(&'a str, &'a str)],
+    pub params: ParamList<'a>,
     /// API parameters sent in an `application/x-www-form-urlencoded` body:
     /// signed, but not returned by [`sign`] (they stay in the body).
-    pub body_params: &'a [(&'a str, &'a str)],
+    pub body_params: ParamList<'a>,
 }
 
 impl<'a> RpcV1Request<'a> {
-    /// A request for `action`/`version` with API `params` in the query.
+    /// A request for `action`/`version` with API `params` in the query:
+    /// `&str` or `String` pairs (see [`ParamList`]), so a model's
+    /// `to_query()` goes in as it is.
+    ///
+    /// ```
+    /// use ecs_sign::rpc_v1::RpcV1Request;
+    ///
+    /// let query: Vec<(String, String)> = vec![("RegionId".into(), "cn-hangzhou".into())];
+    /// let request = RpcV1Request::new("POST", "DescribeInvocationResults", "2014-05-26", &query);
+    /// assert_eq!(request.params.len(), 1);
+    /// ```
     pub fn new(
         method: &'a str,
         action: &'a str,
         version: &'a str,
-        params: &'a [(&'a str, &'a str)],
+        params: impl Into<ParamList<'a>>,
     ) -> Self {
         Self {
             method,
             action,
             version,
             format: "JSON",
-            params,
-            body_params: &[],
+            params: params.into(),
+            body_params: ParamList::default(),
         }
     }
 
@@ -80,9 +90,10 @@ impl<'a> RpcV1Request<'a> {
         self
     }
 
-    /// Sets the parameters carried in a form body.
-    pub fn with_body_params(mut self, body_params: &'a [(&'a str, &'a str)]) -> Self {
-        self.body_params = body_params;
+    /// Sets the parameters carried in a form body (`&str` or `String`
+    /// pairs, as for [`new`](Self::new)).
+    pub fn with_body_params(mut self, body_params: impl Into<ParamList<'a>>) -> Self {
+        self.body_params = body_params.into();
         self
     }
 }
@@ -179,8 +190,8 @@ pub fn sign<'a>(
 
     let mut user: Vec<(&str, &str)> =
         Vec::with_capacity(request.params.len() + request.body_params.len());
-    user.extend_from_slice(request.params);
-    user.extend_from_slice(request.body_params);
+    user.extend(request.params.iter());
+    user.extend(request.body_params.iter());
     user.sort_unstable_by(|a, b| cmp_names(a.0, b.0));
     if user.first().is_some_and(|p| p.0.is_empty()) {
         return Err(SignError::input("a parameter name", "is empty"));
@@ -269,7 +280,7 @@ pub fn sign<'a>(
         request
             .params
             .iter()
-            .map(|&(k, v)| (Cow::Borrowed(k), Cow::Borrowed(v))),
+            .map(|(k, v)| (Cow::Borrowed(k), Cow::Borrowed(v))),
     );
     out.push((Cow::Borrowed("Signature"), Cow::Owned(signature)));
     Ok(out)
@@ -430,6 +441,32 @@ mod tests {
         assert!(verify_query("POST", &query, None, lookup).is_ok());
         let err = verify("GET", &signed, lookup).unwrap_err();
         assert!(err.string_to_sign().unwrap().starts_with("GET&%2F&"));
+    }
+
+    #[test]
+    fn owned_and_borrowed_pairs_sign_alike() {
+        let borrowed = [("RegionId", "cn-hangzhou"), ("InvokeId", "t-1")];
+        // What a model's `to_query()` returns.
+        let owned: Vec<(String, String)> = borrowed
+            .iter()
+            .map(|&(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        let form = vec![("RoleArn".to_string(), "acs:ram::1:role/r".to_string())];
+        let c = creds();
+        let a = RpcV1Request::new("POST", "A", "V", &borrowed)
+            .with_body_params(&[("RoleArn", "acs:ram::1:role/r")]);
+        let b = RpcV1Request::new("POST", "A", "V", &owned).with_body_params(&form);
+        let c_slice = RpcV1Request::new("POST", "A", "V", owned.as_slice()).with_body_params(&form);
+        let signed_a = sign(&a, &c, T, "n").unwrap();
+        assert_eq!(signed_a, sign(&b, &c, T, "n").unwrap());
+        assert_eq!(signed_a, sign(&c_slice, &c, T, "n").unwrap());
+        // The query pairs come back in the caller's order, body pairs stay out.
+        let names: Vec<&str> = signed_a.iter().map(|(k, _)| k.as_ref()).collect();
+        assert_eq!(
+            names[names.len() - 3..],
+            ["RegionId", "InvokeId", "Signature"]
+        );
+        assert!(!names.contains(&"RoleArn"));
     }
 
     #[test]

@@ -1,5 +1,5 @@
 //! Field names of the wire documents, matched without regard to ASCII case
-//! (the seed spells `Invokerecordstatus`, `Exitcode`, `Pagenumber`), and the
+//! (the old API reference spells `Invokerecordstatus`, `Exitcode`, `Pagenumber`), and the
 //! conversion of one scalar value into a typed field. Shared by the JSON and
 //! XML decoders so both read values the same way.
 

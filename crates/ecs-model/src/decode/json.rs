@@ -99,7 +99,7 @@ fn map_json_error(body: &[u8], err: &serde_json::Error) -> DecodeError {
 struct RootDe {
     request_id: Option<String>,
     invocation: Option<Invocation>,
-    /// Paging fields found directly under the root (the seed's XML layout).
+    /// Paging fields found directly under the root (the old API reference's XML layout).
     flat: Invocation,
     flat_present: bool,
     code: Option<String>,

@@ -1,4 +1,4 @@
-//! XML decoding (`Format=XML`): the same tolerance as JSON, plus the seed's
+//! XML decoding (`Format=XML`): the same tolerance as JSON, plus the old API reference's
 //! layout without the `Invocation` wrapper
 //! (docs/api/describe-invocation-results.md#tolerance).
 

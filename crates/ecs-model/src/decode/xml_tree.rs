@@ -1,5 +1,5 @@
 //! A small element tree built with quick-xml. End tags are matched to their
-//! start tags without regard to ASCII case (the seed closes
+//! start tags without regard to ASCII case (the old API reference closes
 //! `<Invokerecordstatus>` with `</invokerecordstatus>`;
 //! docs/api/describe-invocation-results.md#tolerance).
 

@@ -3,6 +3,7 @@ use std::collections::HashSet;
 use proptest::prelude::*;
 
 use super::*;
+use crate::enums::ContentEncoding;
 use crate::response::{Invocation, InvocationResult};
 
 fn result(i: usize) -> InvocationResult {
@@ -211,6 +212,23 @@ proptest! {
             None => prop_assert!(yielded.len() >= len),
         }
     }
+}
+
+#[test]
+fn handled_results_know_the_encoding_their_request_asked_for() {
+    let request = DescribeInvocationResultsRequest::builder()
+        .region_id("cn-hangzhou")
+        .content_encoding(ContentEncoding::PlainText)
+        .build();
+    let mut paginator = Paginator::new(request, PageStyle::Token);
+    paginator.next_request().unwrap().unwrap();
+    let mut plain = result(0);
+    plain.output = "15:45:01 100%\n".into();
+    let page = DescribeInvocationResultsResponse::new("r", Invocation::new(vec![plain]));
+    let page = paginator.handle_page(page).unwrap();
+    let result = &page.invocation.results[0];
+    assert_eq!(result.content_encoding, ContentEncoding::PlainText);
+    assert_eq!(result.output_text().unwrap(), "15:45:01 100%\n");
 }
 
 #[test]

@@ -72,6 +72,8 @@ impl Fingerprinter {
             oss_output_error_code,
             oss_output_error_info,
             tags,
+            // The same for every result of a paginator: its request's.
+            content_encoding: _,
         } = result;
         let output = twox_hash::XxHash3_128::oneshot_with_seed(self.seed, output.as_bytes());
         self.of(&(

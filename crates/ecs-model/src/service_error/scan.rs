@@ -1,5 +1,5 @@
 //! Best-effort reading of error fields from bodies that are not well-formed
-//! documents (the seed's JSON error example has no commas;
+//! documents (the old API reference's JSON error example has no commas;
 //! docs/api/describe-invocation-results.md#error-documents), and a
 //! readable excerpt of anything else.
 

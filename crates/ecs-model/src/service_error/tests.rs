@@ -127,3 +127,47 @@ fn a_quoted_string_to_sign_never_carries_the_security_token() {
         assert!(!shown.contains("CAIS"), "{content_type}: {shown}");
     }
 }
+
+#[test]
+fn a_signature_mismatch_reads_on_one_line_with_the_string_to_sign_apart() {
+    // V3: the server's string to sign is two lines (algorithm, then hash).
+    let v3 = r#"{"Code":"SignatureDoesNotMatch","Message":"Specified signature is not matched with our calculation. server string to sign is:ACS3-HMAC-SHA256\n8a1f0c","RequestId":"R-1"}"#;
+    let error = decode_error(400, Some("application/json"), v3.as_bytes());
+    let shown = error.to_string();
+    assert_eq!(
+        shown,
+        "service error SignatureDoesNotMatch (http status 400): Specified signature is not \
+         matched with our calculation. (request id R-1)"
+    );
+    assert_eq!(
+        error.server_string_to_sign.as_deref(),
+        Some("ACS3-HMAC-SHA256\n8a1f0c")
+    );
+    assert_eq!(
+        error.message,
+        "Specified signature is not matched with our calculation."
+    );
+
+    // V1, as the STS endpoint words it: the token stays masked in the field.
+    let v1 = r#"<Error><Code>SignatureDoesNotMatch</Code><Message>The signature does not match. Server string to sign is:POST&amp;%2F&amp;AccessKeyId%3DSTS.x%26SecurityToken%3DCAISsecret%26Timestamp%3D1</Message></Error>"#;
+    let error = decode_error(400, Some("text/xml"), v1.as_bytes());
+    assert_eq!(error.message, "The signature does not match.");
+    let quoted = error.server_string_to_sign.as_deref().unwrap();
+    assert_eq!(
+        quoted,
+        "POST&%2F&AccessKeyId%3DSTS.x%26SecurityToken%3D***%26Timestamp%3D1"
+    );
+    let shown = format!("{error} {error:?}");
+    assert!(!shown.contains("CAIS"), "{shown}");
+
+    // Any other message keeps its text, and its line breaks never reach
+    // `Display`.
+    let other = r#"{"Code":"Forbidden","Message":"line one\nline two\r\nthree\rfour"}"#;
+    let error = decode_error(403, Some("application/json"), other.as_bytes());
+    assert_eq!(error.server_string_to_sign, None);
+    assert_eq!(error.message, "line one\nline two\r\nthree\rfour");
+    assert_eq!(
+        error.to_string(),
+        "service error Forbidden (http status 403): line one line two three four"
+    );
+}
