@@ -35,17 +35,7 @@ const PENDING: &[(&str, &str, &str)] = &[
     (
         "ecs-assist",
         "struct.DescribeInvocationResultsRequest.html",
-        "[`ValidationErrors`]",
-    ),
-    (
-        "ecs-assist",
-        "struct.DescribeInvocationResultsRequest.html",
         "[`MAX_TAGS`]",
-    ),
-    (
-        "ecs-assist",
-        "config/trait.NonceSource.html",
-        "[`SignError::is_random`]",
     ),
     (
         "ecs-assist",
@@ -56,18 +46,6 @@ const PENDING: &[(&str, &str, &str)] = &[
         "ecs-assist",
         "config/enum.SignatureVersion.html",
         "[`crate::rpc_v1`]",
-    ),
-    ("ecs-assist", "struct.ServiceError.html", "[`decode_error`]"),
-    (
-        "ecs-assist",
-        "struct.ServiceError.html",
-        "[`BODY_EXCERPT_LIMIT`]",
-    ),
-    ("ecs-assist", "struct.ServiceError.html", "[`classify`]"),
-    (
-        "ecs-assist",
-        "struct.InvocationResult.html",
-        "[`DecodeError`]",
     ),
     (
         "ecs-assist",

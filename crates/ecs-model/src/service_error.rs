@@ -17,7 +17,7 @@ pub const BODY_EXCERPT_LIMIT: usize = 512;
 
 /// An error answered by the service (HTTP status outside 2xx).
 ///
-/// Built by [`decode_error`] from any body: a JSON or XML error document, a
+/// Built by `ecs_model::decode_error` from any body: a JSON or XML error document, a
 /// malformed one (the old API reference's JSON example has no commas) from which `Code`,
 /// `Message` and `RequestId` are recovered where they can be read, or a body
 /// that is no error document at all (an HTML 502 page), which keeps the HTTP
@@ -46,7 +46,7 @@ pub struct ServiceError {
     pub access_denied_detail: Option<String>,
     /// HTTP status of the response.
     pub http_status: u16,
-    /// Readable start of the body (at most [`BODY_EXCERPT_LIMIT`] bytes, cut
+    /// Readable start of the body (at most `BODY_EXCERPT_LIMIT` (in `ecs_model`) bytes, cut
     /// on a character boundary) when the body was not a well-formed error
     /// document.
     pub body_excerpt: Option<String>,
@@ -91,7 +91,7 @@ impl ServiceError {
     }
 
     /// How a client should treat this error, by its status and code (see
-    /// [`classify`]).
+    /// `ecs_model::classify`).
     pub fn retry_class(&self) -> RetryClass {
         classify(
             Some(self.http_status),
