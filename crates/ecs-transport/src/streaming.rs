@@ -27,12 +27,13 @@ use bytes::Bytes;
 
 use crate::{Transport, TransportError};
 
-/// A source of body chunks: what a [`BodyStream`] reads from.
+/// A source of body chunks: what a [`BodyStream`] reads from (`Sync` so that
+/// a download holding one can be borrowed across an `await`).
 ///
 /// `poll_chunk` yields the next non-empty chunk, `None` at the end of the
 /// body, or an error when reading failed (after which it is not polled
 /// again).
-pub trait ChunkSource: Send {
+pub trait ChunkSource: Send + Sync {
     /// Polls for the next chunk of the body.
     fn poll_chunk(
         self: Pin<&mut Self>,
