@@ -81,6 +81,7 @@ impl fmt::Debug for FullOutputRequest {
 
 /// Where a [`FullOutput`] comes from.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum FullOutputSource {
     /// `Output` itself: nothing was dropped.
     Inline,
