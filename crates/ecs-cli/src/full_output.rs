@@ -95,7 +95,7 @@ impl<'a> Outputs<'a> {
         match self.fetch(result, dir).await {
             Ok((spooled, from)) => {
                 self.ui.warn(&format!(
-                    "the service truncated the output of {who} ({} bytes dropped beyond 24 KB); \
+                    "the service truncated the output of {who}: {} bytes dropped beyond 24 KB; \
                      the complete output ({} bytes) was fetched from {from}",
                     result.dropped,
                     spooled.len()
@@ -104,7 +104,7 @@ impl<'a> Outputs<'a> {
             }
             Err(why) => {
                 self.fail(&format!(
-                    "the service truncated the output of {who} ({} bytes dropped beyond 24 KB) \
+                    "the service truncated the output of {who}: {} bytes dropped beyond 24 KB, \
                      and the complete output cannot be fetched: {why}; the truncated output is \
                      given instead",
                     result.dropped
