@@ -194,7 +194,16 @@ fn child_peak_rss_kib(program: &Path, args: &[&str]) -> Option<f64> {
 /// Peak RSS of `ecs-assist results --full-output` in raw and ndjson
 /// reading a 5 MiB and a 50 MiB output from the emulator's OSS:
 /// `(MiB of output, raw KiB, ndjson KiB)`.
-fn full_output_memory(root: &Path, release: &Path) -> Result<Vec<(u64, Option<f64>, Option<f64>)>> {
+/// MiB of output, then the peak RSS (KiB) in raw and in ndjson.
+type FullOutputRow = (u64, Option<f64>, Option<f64>);
+
+/// The memory figures of a run: streaming results, and `--full-output`.
+struct MemoryFigures<'a> {
+    stream: &'a [(u64, f64, f64)],
+    full_output: &'a [FullOutputRow],
+}
+
+fn full_output_memory(root: &Path, release: &Path) -> Result<Vec<FullOutputRow>> {
     let mut rows = Vec::new();
     for mib in [5u64, 50] {
         let data = crate::target_dir(root).join(format!("bench-full-output-{mib}mib.json"));
@@ -367,8 +376,10 @@ pub(crate) fn run(steps: &mut Steps, python: Option<PathBuf>, criterion: bool) -
     let text = report(
         ran_criterion,
         &criterion,
-        &memory,
-        &full_output,
+        &MemoryFigures {
+            stream: &memory,
+            full_output: &full_output,
+        },
         sdk,
         cold_ms,
         packages.len(),
@@ -386,13 +397,13 @@ fn ratio(a: Option<&Measured>, b: Option<&Measured>) -> Option<f64> {
 fn report(
     ran_criterion: bool,
     criterion: &BTreeMap<String, Measured>,
-    memory: &[(u64, f64, f64)],
-    full_output: &[(u64, Option<f64>, Option<f64>)],
+    figures: &MemoryFigures<'_>,
     sdk_seconds: Option<f64>,
     cold_ms: f64,
     light_deps: usize,
     binary_size: u64,
 ) -> String {
+    let (memory, full_output) = (figures.stream, figures.full_output);
     let get = |id: &str| criterion.get(id);
     let mut targets = Vec::new();
 

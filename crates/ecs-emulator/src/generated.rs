@@ -343,7 +343,7 @@ impl Generated {
         );
         output.push('\n');
         let delivers = Self::delivers(invocation);
-        if delivers && k % PER_INVOCATION == 0 {
+        if delivers && k.is_multiple_of(PER_INVOCATION) {
             let line = output.clone();
             while output.len() < LONG_OUTPUT_BYTES {
                 output.push_str(&line);
