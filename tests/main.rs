@@ -14,5 +14,6 @@ mod emulator;
 mod emulator_abuse;
 mod faults;
 mod load;
+mod oss;
 mod support;
 mod tidy;

@@ -150,6 +150,94 @@ fn json_of(program: &Path, args: &[&OsStr]) -> Result<Value> {
         .with_context(|| format!("{} did not print JSON", program.display()))
 }
 
+/// A data file with one invocation delivered to OSS whose output is `mib`
+/// MiB of numbered lines.
+fn write_full_output_data(path: &Path, mib: u64) -> Result<()> {
+    let size = usize::try_from(mib << 20).context("output size")?;
+    let mut output = String::with_capacity(size + 64);
+    let mut line = 0u64;
+    while output.len() < size {
+        let _ = writeln!(output, "line {line:09} of a long command output");
+        line += 1;
+    }
+    let data = serde_json::json!({"invocations": [{
+        "invoke_id": "t-bench-full", "command_id": "c-bench",
+        "oss_output_delivery": "oss://bench-bucket/out",
+        "results": [{"instance_id": "i-bench", "status": "Success", "exit_code": 0, "output": output}]
+    }]});
+    std::fs::write(path, data.to_string())
+        .with_context(|| format!("cannot write {}", path.display()))
+}
+
+/// Peak RSS (KiB) of `program args`, its stdout discarded, read with
+/// `getrusage(RUSAGE_CHILDREN)` by a python3 parent that runs nothing else;
+/// `None` without python3 or when the program fails.
+fn child_peak_rss_kib(program: &Path, args: &[&str]) -> Option<f64> {
+    let script = "import resource, subprocess, sys\n\
+                  r = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL)\n\
+                  print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss if r.returncode == 0 else -1)";
+    let output = Command::new("python3")
+        .args(["-c", script])
+        .arg(program)
+        .args(args)
+        .env("ALIBABA_CLOUD_ACCESS_KEY_ID", "EmulatorAccessKeyId")
+        .env("ALIBABA_CLOUD_ACCESS_KEY_SECRET", "EmulatorAccessKeySecret")
+        .env("ALIBABA_CLOUD_CLI_PROFILE_DISABLED", "true")
+        .env("ALIBABA_CLOUD_ECS_METADATA_DISABLED", "true")
+        .output()
+        .ok()?;
+    let kib: f64 = String::from_utf8_lossy(&output.stdout)
+        .trim()
+        .parse()
+        .ok()?;
+    (kib > 0.0).then_some(kib)
+}
+
+/// Peak RSS of `ecs-assist results --full-output` in raw and ndjson
+/// reading a 5 MiB and a 50 MiB output from the emulator's OSS:
+/// `(MiB of output, raw KiB, ndjson KiB)`.
+/// MiB of output, then the peak RSS (KiB) in raw and in ndjson.
+type FullOutputRow = (u64, Option<f64>, Option<f64>);
+
+/// The memory figures of a run: streaming results, and `--full-output`.
+fn full_output_memory(root: &Path, release: &Path) -> Result<Vec<FullOutputRow>> {
+    let mut rows = Vec::new();
+    for mib in [5u64, 50] {
+        let data = crate::target_dir(root).join(format!("bench-full-output-{mib}mib.json"));
+        write_full_output_data(&data, mib)?;
+        let emulator = Emulator::start_binary(
+            &release.join("ecs-emulator"),
+            &[OsStr::new("--data"), data.as_os_str()],
+        )?;
+        let url = format!("http://{}", emulator.host_port());
+        let peak = |format: &str| {
+            child_peak_rss_kib(
+                &release.join("ecs-assist"),
+                &[
+                    "--endpoint",
+                    &url,
+                    "--oss-endpoint",
+                    &url,
+                    "--region",
+                    "cn-hangzhou",
+                    "--output",
+                    format,
+                    "results",
+                    "--invoke-id",
+                    "t-bench-full",
+                    "--full-output",
+                ],
+            )
+        };
+        let (raw, ndjson) = (peak("raw"), peak("ndjson"));
+        println!("bench full output {mib} MiB: peak RSS raw {raw:?} KiB, ndjson {ndjson:?} KiB");
+        rows.push((mib, raw, ndjson));
+        drop(emulator);
+        let _ = std::fs::remove_file(&data);
+    }
+    Ok(rows)
+}
+
 pub(crate) fn run(steps: &mut Steps, python: Option<PathBuf>, criterion: bool) -> Result<()> {
     let root = steps.root().to_path_buf();
     if criterion {
@@ -198,6 +286,8 @@ pub(crate) fn run(steps: &mut Steps, python: Option<PathBuf>, criterion: bool) -
             memory.push((count, peak, result["seconds"].as_f64().unwrap_or(0.0)));
         }
     }
+
+    let full_output = full_output_memory(&root, &release)?;
 
     // The official Python SDK paging 10,000 results.
     let sdk = match &python {
@@ -292,6 +382,7 @@ pub(crate) fn run(steps: &mut Steps, python: Option<PathBuf>, criterion: bool) -
     let criterion = criterion_results(&root)?;
     let probes = Probes {
         memory,
+        full_output,
         sdk_seconds: sdk,
         cpu,
         cold_ms,
@@ -312,6 +403,8 @@ fn ratio(a: Option<&Measured>, b: Option<&Measured>) -> Option<f64> {
 struct Probes {
     /// `(results, peak RSS KiB, seconds)` per stream.
     memory: Vec<(u64, f64, f64)>,
+    /// Peak RSS of `--full-output` per output size.
+    full_output: Vec<FullOutputRow>,
     /// The official SDK's 10,000 results, wall seconds.
     sdk_seconds: Option<f64>,
     cpu: Option<cpu::Figures>,
@@ -322,6 +415,7 @@ struct Probes {
 
 fn report(ran_criterion: bool, criterion: &BTreeMap<String, Measured>, probes: &Probes) -> String {
     let memory = probes.memory.as_slice();
+    let full_output = probes.full_output.as_slice();
     let sdk_seconds = probes.sdk_seconds;
     let cpu = probes.cpu.as_ref();
     let (cold_ms, light_deps, binary_size) =
@@ -589,6 +683,20 @@ fn report(ran_criterion: bool, criterion: &BTreeMap<String, Measured>, probes: &
                 c.stdout_bytes as f64 / 1e6
             );
         }
+    }
+    let mib = |kib: Option<f64>| {
+        kib.map_or_else(
+            || "not measured".to_owned(),
+            |k| format!("{:.1} MiB", k / 1024.0),
+        )
+    };
+    for (size, raw, ndjson) in full_output {
+        let _ = writeln!(
+            out,
+            "| peak RSS of `ecs-assist results --full-output` reading a {size} MiB output from the emulator's OSS (release; `xtask bench`: `getrusage` of the child) | raw {}, ndjson {} |",
+            mib(*raw),
+            mib(*ndjson)
+        );
     }
     if let Some(in_task) = get("e2e_10k_results/ecs_assist_items_read_ahead_in_a_task") {
         let _ = writeln!(

@@ -106,7 +106,7 @@ enum Verb {
         no_sanitizer: bool,
     },
     /// The official SDKs as the judge: the official Python SDKs against the
-    /// emulator, then the differential suites (signatures, endpoints,
+    /// emulator (the OSS SDK reading delivered outputs too), then the differential suites (signatures, endpoints,
     /// responses, retries) on generated inputs.
     Interop {
         /// Seed of the differential suites' inputs (printed by every run;
@@ -563,6 +563,19 @@ fn interop(steps: &mut Steps, seed: Option<u64>) -> Result<()> {
             .args(["EmulatorAccessKeyId", "EmulatorAccessKeySecret"]),
     )?;
     drop(emulator);
+    // The official OSS SDK reads the outputs that generated invocations
+    // delivered to the emulator's OSS.
+    let emulator =
+        emulator::Emulator::start(&root, &[OsStr::new("--generate"), OsStr::new("2000")])?;
+    let endpoint = emulator.host_port().to_owned();
+    steps.run(
+        "interop oss",
+        Cmd::new(&python)
+            .args([root.join("xtask/interop/oss_interop.py").as_os_str()])
+            .args([OsStr::new(&endpoint)])
+            .args(["EmulatorAccessKeyId", "EmulatorAccessKeySecret"]),
+    )?;
+    drop(emulator);
     let oracle = target_dir(&root).join("debug/interop-oracle");
     let mut differential = Cmd::new(&python)
         .args([root.join("xtask/interop/differential.py").as_os_str()])
@@ -643,11 +656,57 @@ fn demo(steps: &mut Steps) -> Result<()> {
     )?;
     demo_ram_role(steps, &cli, &endpoint)?;
     drop(emulator);
+    demo_full_output(steps, &root, &cli)?;
     println!(
         "\nTry it yourself: target/debug/ecs-emulator, then target/debug/ecs-assist \
          --endpoint http://127.0.0.1:8080 --region cn-hangzhou results \
          (with the demo key in ALIBABA_CLOUD_ACCESS_KEY_ID / _SECRET)."
     );
+    Ok(())
+}
+
+/// The demo's `--full-output` step: an emulator whose generated
+/// invocations deliver their outputs to its OSS, one output cut at 24 KB
+/// read whole, then saved to a file with a manifest line.
+fn demo_full_output(steps: &mut Steps, root: &Path, cli: &Path) -> Result<()> {
+    let emulator = emulator::Emulator::start(root, &[OsStr::new("--generate"), OsStr::new("600")])?;
+    let endpoint = format!("http://{}", emulator.host_port());
+    let saved = target_dir(root).join("demo-outputs");
+    println!(
+        "\nAn emulator on {endpoint} whose invocation t-gen00000000005 delivered its outputs to \
+         OSS (OssOutputDelivery): the listing cuts i-gen000000000000185's at 24 KB, \
+         --full-output reads all of it from OSS."
+    );
+    let run = |args: &[&OsStr]| {
+        Cmd::new(cli)
+            .args([
+                "--endpoint",
+                endpoint.as_str(),
+                "--oss-endpoint",
+                endpoint.as_str(),
+            ])
+            .args(["--region", "cn-hangzhou"])
+            .args(["results", "--invoke-id", "t-gen00000000005"])
+            .args(["--instance-id", "i-gen000000000000185", "--full-output"])
+            .args(args.iter().copied())
+            .env("ALIBABA_CLOUD_ACCESS_KEY_ID", "EmulatorAccessKeyId")
+            .env("ALIBABA_CLOUD_ACCESS_KEY_SECRET", "EmulatorAccessKeySecret")
+            .env("ALIBABA_CLOUD_CLI_PROFILE_DISABLED", "true")
+            .env("ALIBABA_CLOUD_ECS_METADATA_DISABLED", "true")
+    };
+    steps.run(
+        "demo: a truncated output fetched whole from OSS (--full-output)",
+        run(&[OsStr::new("--output"), OsStr::new("table")]),
+    )?;
+    steps.run(
+        "demo: the complete output saved to a file (--save-outputs)",
+        run(&[
+            OsStr::new("--save-outputs"),
+            saved.as_os_str(),
+            OsStr::new("--overwrite"),
+        ]),
+    )?;
+    drop(emulator);
     Ok(())
 }
 

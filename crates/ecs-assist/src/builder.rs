@@ -12,7 +12,10 @@ use ecs_credentials::{
 };
 use ecs_model::ResponseFormat;
 use ecs_sign::{NonceSource, SignatureVersion, SystemNonceSource, SystemTimeSource, TimeSource};
-use ecs_transport::{AsyncSleep, SharedAsyncSleep, SharedTransport, Transport};
+use ecs_transport::{
+    AsyncSleep, Buffered, SharedAsyncSleep, SharedStreamingTransport, SharedTransport,
+    StreamingTransport, Transport,
+};
 
 use crate::call::Settings;
 use crate::client::Client;
@@ -75,6 +78,8 @@ pub struct ClientBuilder {
     timeouts: TimeoutConfig,
     user_agent_suffix: Option<String>,
     transport: Option<SharedTransport>,
+    streaming: Option<SharedStreamingTransport>,
+    oss_endpoint: Option<String>,
     time: Option<Arc<dyn TimeSource>>,
     nonce: Option<Arc<dyn NonceSource>>,
     sleep: Option<SharedAsyncSleep>,
@@ -250,6 +255,23 @@ impl ClientBuilder {
         self
     }
 
+    /// The transport of downloads (a result's complete output from OSS),
+    /// streamed chunk by chunk. By default the hyper transport; with a
+    /// [`transport`](Self::transport) and no streaming transport, that
+    /// transport reads each object whole ([`Buffered`]).
+    pub fn streaming_transport(mut self, transport: impl StreamingTransport + 'static) -> Self {
+        self.streaming = Some(SharedStreamingTransport::new(transport));
+        self
+    }
+
+    /// Where OSS requests go (`https://oss-cn-hangzhou.aliyuncs.com`, or
+    /// `http://127.0.0.1:9000` for a local server, addressed path style)
+    /// instead of `<bucket>.oss-<region>[-internal].aliyuncs.com`.
+    pub fn oss_endpoint(mut self, endpoint: impl Into<String>) -> Self {
+        self.oss_endpoint = Some(endpoint.into());
+        self
+    }
+
     /// The clock used to sign, time attempts and enforce deadlines.
     pub fn time_source(mut self, time: impl TimeSource + 'static) -> Self {
         self.time = Some(Arc::new(time));
@@ -322,12 +344,24 @@ impl ClientBuilder {
         }
         let retry = self.retry.unwrap_or_default();
         problems.extend(retry.problems());
-        let transport = match self.transport {
-            Some(t) => Some(t),
+        let oss_endpoint = self.oss_endpoint.as_deref().and_then(|text| {
+            Endpoint::parse(text)
+                .map_err(|e| problems.push(format!("OSS {e}")))
+                .ok()
+        });
+        let transports = match self.transport {
+            Some(t) => {
+                let streaming = self
+                    .streaming
+                    .unwrap_or_else(|| SharedStreamingTransport::new(Buffered(t.clone())));
+                Some((t, streaming))
+            }
             None => default_transport(self.timeouts.connect, self.timeouts.read)
+                .map(|(t, s)| (t, self.streaming.unwrap_or(s)))
                 .map_err(|e| problems.push(e))
                 .ok(),
         };
+        let (transport, streaming) = transports.unzip();
         let sleep = match self.sleep {
             Some(s) => Some(s),
             None => default_sleep().map_err(|e| problems.push(e)).ok(),
@@ -357,8 +391,8 @@ impl ClientBuilder {
             }
             (None, _, _) => None,
         };
-        match (endpoint, credentials, transport, sleep) {
-            (Some(endpoint), Some(credentials), Some(transport), Some(sleep))
+        match (endpoint, credentials, transport, streaming, sleep) {
+            (Some(endpoint), Some(credentials), Some(transport), Some(streaming), Some(sleep))
                 if problems.is_empty() =>
             {
                 let settings = Settings {
@@ -371,6 +405,9 @@ impl ClientBuilder {
                     timeouts: self.timeouts,
                     user_agent: user_agent(self.user_agent_suffix.as_deref()),
                     transport,
+                    streaming,
+                    endpoint_type: self.endpoint_type,
+                    oss_endpoint,
                     time,
                     nonce,
                     sleep,

@@ -21,7 +21,8 @@ use ecs_model::{
 };
 use ecs_sign::{NonceSource, SignatureVersion, TimeSource};
 use ecs_transport::{
-    AsyncSleep as _, SharedAsyncSleep, SharedTransport, SleepFuture, Transport as _,
+    AsyncSleep as _, SharedAsyncSleep, SharedStreamingTransport, SharedTransport, SleepFuture,
+    Transport as _,
 };
 use futures::future::{Either, select};
 use time::OffsetDateTime;
@@ -57,6 +58,12 @@ pub(crate) struct Settings {
     pub(crate) timeouts: TimeoutConfig,
     pub(crate) user_agent: String,
     pub(crate) transport: SharedTransport,
+    /// The transport of downloads (OSS objects), streamed.
+    pub(crate) streaming: SharedStreamingTransport,
+    /// Public or VPC endpoints (OSS's `-internal` hosts too).
+    pub(crate) endpoint_type: crate::endpoint::EndpointType,
+    /// Where OSS requests go instead of `<bucket>.oss-<region>.aliyuncs.com`.
+    pub(crate) oss_endpoint: Option<Endpoint>,
     pub(crate) time: Arc<dyn TimeSource>,
     pub(crate) nonce: Arc<dyn NonceSource>,
     pub(crate) sleep: SharedAsyncSleep,
@@ -134,6 +141,15 @@ impl Caller {
     /// Waits on the client's sleep.
     pub(crate) fn sleep(&self, duration: Duration) -> SleepFuture {
         self.inner.settings.sleep.sleep(duration)
+    }
+
+    /// The backoff before retry number `retry` of a download, with this
+    /// client's retry settings and jitter.
+    pub(crate) fn backoff(&self, retry: u32, class: RetryClass) -> Duration {
+        self.inner
+            .settings
+            .retry
+            .delay(retry, class, None, &self.inner.jitter)
     }
 
     /// The client's clock.

@@ -30,6 +30,11 @@ impl Client {
         }
     }
 
+    /// The engine the client's calls go through.
+    pub(crate) fn caller(&self) -> &Caller {
+        &self.caller
+    }
+
     /// The credentials provider the client signs with.
     pub fn credentials_provider(&self) -> &SharedCredentialsProvider {
         &self.caller.settings().credentials

@@ -21,6 +21,7 @@ pub use ecs_sign::{
 #[cfg(feature = "hyper")]
 pub use ecs_transport::TokioSleep;
 pub use ecs_transport::{
-    AsyncSleep, BlockingTransport, SharedAsyncSleep, SharedBlockingTransport, SharedTransport,
-    SleepFuture, ThreadSleep, Transport, TransportError, TransportFuture,
+    AsyncSleep, BlockingTransport, BodyStream, Buffered, SharedAsyncSleep, SharedBlockingTransport,
+    SharedStreamingTransport, SharedTransport, SleepFuture, StreamingFuture, StreamingTransport,
+    ThreadSleep, Transport, TransportError, TransportFuture,
 };

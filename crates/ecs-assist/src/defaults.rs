@@ -4,19 +4,25 @@
 
 use std::time::Duration;
 
-use ecs_transport::{SharedAsyncSleep, SharedTransport};
+use ecs_transport::{SharedAsyncSleep, SharedStreamingTransport, SharedTransport};
 
-/// The hyper transport with these connect and response timeouts.
+/// The hyper transport with these connect and response timeouts, as the
+/// API's transport and as the streaming one of downloads (one pool).
 #[cfg(feature = "hyper")]
 pub(crate) fn default_transport(
     connect: Duration,
     read: Duration,
-) -> Result<SharedTransport, String> {
+) -> Result<(SharedTransport, SharedStreamingTransport), String> {
     ecs_transport::HyperTransport::builder()
         .connect_timeout(connect)
         .response_timeout(read)
         .build()
-        .map(SharedTransport::new)
+        .map(|t| {
+            (
+                SharedTransport::new(t.clone()),
+                SharedStreamingTransport::new(t),
+            )
+        })
         .map_err(|e| format!("the default transport could not be built: {e}"))
 }
 
@@ -25,7 +31,7 @@ pub(crate) fn default_transport(
 pub(crate) fn default_transport(
     _connect: Duration,
     _read: Duration,
-) -> Result<SharedTransport, String> {
+) -> Result<(SharedTransport, SharedStreamingTransport), String> {
     Err("no transport: pass .transport(..) (the default needs the `hyper` feature)".to_owned())
 }
 

@@ -27,6 +27,9 @@
 //!   signed request without sending with `prepare()`, every page or result
 //!   as a `futures::Stream` with `into_paginator()`.
 //! - [`Client::wait_for_invocation`]: polls until every instance is final.
+//! - [`Client::full_output`]: a result's complete output as a byte stream,
+//!   from OSS when the service truncated it and delivered it there
+//!   (`OssOutputDelivery`), streamed and resumed with `Range` after a cut.
 //! - Retries on by default (this API is read-only): throttling, transient
 //!   service errors and retryable transport errors, exponential backoff with
 //!   full jitter, `x-acs-retry-after` honoured, a retry budget, a deadline;
@@ -139,8 +142,11 @@ mod defaults;
 mod endpoint;
 pub mod error;
 mod fluent;
+mod full_output;
+mod full_output_error;
 mod http_request;
 mod http_response;
+mod oss_location;
 mod paginate;
 mod prepared;
 mod retry;
@@ -165,6 +171,9 @@ pub use client::Client;
 pub use endpoint::EndpointType;
 pub use error::{Error, ErrorKind};
 pub use fluent::DescribeInvocationResults;
+pub use full_output::{FullOutput, FullOutputRequest, FullOutputSource};
+pub use full_output_error::{FullOutputError, FullOutputErrorKind};
+pub use oss_location::OssObject;
 pub use paginate::{DescribeInvocationResultsPaginator, ItemStream, Page, PageStream};
 pub use prepared::PreparedRequest;
 pub use retry::RetryConfig;

@@ -20,6 +20,9 @@ Examples:
   # Wait until every instance has finished (exit 3 if one failed, 4 on timeout)
   ecs-assist --region cn-hangzhou wait --invoke-id t-hz0jdfwd9f1234 --timeout 10m
 
+  # The complete output of results cut at 24 KB (delivered to OSS), saved to files
+  ecs-assist --region cn-hangzhou results --invoke-id t-xxx --full-output --save-outputs ./outputs
+
   # Show the signed request without sending it (secrets masked)
   ecs-assist --region cn-hangzhou --dry-run results --invoke-id t-xxx
 
@@ -66,6 +69,11 @@ pub(crate) struct Global {
     /// Send to this endpoint instead of the region's, e.g. http://127.0.0.1:8080.
     #[arg(long, global = true, value_name = "URL")]
     pub(crate) endpoint: Option<String>,
+
+    /// Send OSS requests (--full-output) to this endpoint instead of
+    /// <bucket>.oss-<region>[-internal].aliyuncs.com, e.g. http://127.0.0.1:8080.
+    #[arg(long, global = true, value_name = "URL")]
+    pub(crate) oss_endpoint: Option<String>,
 
     /// Public endpoints, or the VPC ones from inside Alibaba Cloud.
     #[arg(long, global = true, value_enum, default_value_t = EndpointType::Public)]
@@ -200,6 +208,32 @@ pub(crate) struct ResultsArgs {
     /// Stop after this many results.
     #[arg(long, value_parser = clap::value_parser!(u64).range(1..), value_name = "N")]
     pub(crate) max_items: Option<u64>,
+
+    #[command(flatten)]
+    pub(crate) outputs: OutputsArgs,
+}
+
+/// What to do with complete outputs (`results` and `wait`).
+#[derive(Debug, Args)]
+pub(crate) struct OutputsArgs {
+    /// For results the service truncated at 24 KB (Dropped > 0), fetch the
+    /// complete output the invocation delivered to OSS (OssOutputDelivery)
+    /// and print it instead; a result whose output cannot be fetched keeps
+    /// the truncated one, with a warning, and the run exits 1.
+    #[arg(long)]
+    pub(crate) full_output: bool,
+
+    /// Write each result's output (the complete one with --full-output) to
+    /// DIR/<invoke-id>/<instance-id>[.<repeats>].out, atomically, and print
+    /// one line per file (path, bytes, complete or truncated) instead of
+    /// the results.
+    #[arg(long, value_name = "DIR")]
+    pub(crate) save_outputs: Option<std::path::PathBuf>,
+
+    /// With --save-outputs: replace files that exist (they are kept
+    /// otherwise, with a warning and exit 1).
+    #[arg(long, requires = "save_outputs")]
+    pub(crate) overwrite: bool,
 }
 
 /// How to page.
@@ -229,6 +263,9 @@ pub(crate) struct WaitArgs {
     /// Stop as soon as one instance fails.
     #[arg(long)]
     pub(crate) fail_fast: bool,
+
+    #[command(flatten)]
+    pub(crate) outputs: OutputsArgs,
 }
 
 /// A duration like `500ms`, `5s`, `10m`, `1h 30m`.

@@ -7,10 +7,12 @@
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
 mod args;
+mod full_output;
 mod output;
 mod progress;
 mod run;
 mod sanitize;
+mod spool;
 
 use std::process::ExitCode;
 

@@ -1,12 +1,13 @@
 //! Presentation: results written as a table, a JSON array, NDJSON or the raw
 //! output, one page at a time as they arrive (nothing is collected first).
 
-use std::io::{self, Write};
+use std::io::{self, Read, Write};
 
 use ecs_model::InvocationResult;
 use serde::Serialize;
 
 use crate::sanitize::for_terminal;
+use crate::spool::Spooled;
 
 /// The output formats of `--output`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -92,8 +93,17 @@ impl<'a> ResultRecord<'a> {
                 Some(base64::engine::general_purpose::STANDARD.encode(err.as_bytes())),
             ),
         };
+        Ok(Self::with_output(result, output, output_base64))
+    }
+
+    /// The record with `Output` (and `OutputBase64`) as given.
+    fn with_output(
+        result: &'a InvocationResult,
+        output: Option<String>,
+        output_base64: Option<String>,
+    ) -> Self {
         let opt = |s: &'a Option<String>| s.as_deref().filter(|s| !s.is_empty());
-        Ok(Self {
+        Self {
             instance_id: &result.instance_id,
             invoke_id: &result.invoke_id,
             command_id: &result.command_id,
@@ -124,7 +134,7 @@ impl<'a> ResultRecord<'a> {
             oss_output_error_code: opt(&result.oss_output_error_code),
             oss_output_error_info: opt(&result.oss_output_error_info),
             tags: &result.tags,
-        })
+        }
     }
 }
 
@@ -207,6 +217,94 @@ impl<W: Write> Printer<W> {
         Ok(())
     }
 
+    /// Writes one page of results and flushes, the outputs in `full`
+    /// (by position; `None`: the listed one) taking the place of `Output`.
+    pub(crate) fn page_with(
+        &mut self,
+        results: &[InvocationResult],
+        full: &[Option<Spooled>],
+    ) -> Result<(), PrintError> {
+        for (i, result) in results.iter().enumerate() {
+            match full.get(i).and_then(Option::as_ref) {
+                Some(spooled) => self.one_full(result, spooled)?,
+                None => self.one(result)?,
+            }
+            self.written += 1;
+        }
+        self.out.flush()?;
+        Ok(())
+    }
+
+    /// One result whose complete output is on disk: streamed into the
+    /// document, never read whole.
+    fn one_full(&mut self, result: &InvocationResult, full: &Spooled) -> Result<(), PrintError> {
+        match self.format {
+            Format::Json => {
+                let separator = if self.written > 0 { ",\n  " } else { "[\n  " };
+                write!(self.out, "{separator}")?;
+                self.record_streaming(result, full)?;
+            }
+            Format::Ndjson => {
+                self.record_streaming(result, full)?;
+                writeln!(self.out)?;
+            }
+            Format::Raw => {
+                self.raw_header(result)?;
+                io::copy(&mut full.open()?, &mut self.out)?;
+            }
+            Format::Table => self.row(result)?,
+        }
+        Ok(())
+    }
+
+    /// The JSON record with `Output` (or `OutputBase64`) streamed from
+    /// the file: the record is written without an output, and the output
+    /// goes where its `"Output":null` was (the unescaped text `"Output":`
+    /// can only be that key: inside strings every `"` is escaped).
+    fn record_streaming(
+        &mut self,
+        result: &InvocationResult,
+        full: &Spooled,
+    ) -> Result<(), PrintError> {
+        let record = ResultRecord::with_output(result, None, None);
+        let json = serde_json::to_vec(&record).map_err(io::Error::other)?;
+        let marker = b"\"Output\":null";
+        let at = json
+            .windows(marker.len())
+            .position(|w| w == marker)
+            .ok_or_else(|| io::Error::other("the record has no Output field"))?;
+        self.out.write_all(&json[..at])?;
+        let mut file = full.open()?;
+        if full.is_utf8() {
+            self.out.write_all(b"\"Output\":\"")?;
+            stream_json_text(&mut file, &mut self.out)?;
+        } else {
+            self.out.write_all(b"\"Output\":null,\"OutputBase64\":\"")?;
+            stream_base64(&mut file, &mut self.out)?;
+        }
+        self.out.write_all(b"\"")?;
+        self.out.write_all(&json[at + marker.len()..])?;
+        Ok(())
+    }
+
+    /// The `==> instance (invoke) <==` line before a raw output, when the
+    /// instance changes.
+    fn raw_header(&mut self, result: &InvocationResult) -> io::Result<()> {
+        let header = format!(
+            "{} ({})",
+            for_terminal(&result.instance_id),
+            for_terminal(&result.invoke_id)
+        );
+        if self.raw_headers && self.last_raw_header.as_deref() != Some(header.as_str()) {
+            if self.last_raw_header.is_some() {
+                writeln!(self.out)?;
+            }
+            writeln!(self.out, "==> {header} <==")?;
+            self.last_raw_header = Some(header);
+        }
+        Ok(())
+    }
+
     fn one(&mut self, result: &InvocationResult) -> Result<(), PrintError> {
         match self.format {
             Format::Json => {
@@ -222,18 +320,7 @@ impl<W: Write> Printer<W> {
             }
             Format::Raw => {
                 let bytes = output_bytes(result)?;
-                let header = format!(
-                    "{} ({})",
-                    for_terminal(&result.instance_id),
-                    for_terminal(&result.invoke_id)
-                );
-                if self.raw_headers && self.last_raw_header.as_deref() != Some(header.as_str()) {
-                    if self.last_raw_header.is_some() {
-                        writeln!(self.out)?;
-                    }
-                    writeln!(self.out, "==> {header} <==")?;
-                    self.last_raw_header = Some(header);
-                }
+                self.raw_header(result)?;
                 self.out.write_all(&bytes)?;
             }
             Format::Table => self.row(result)?,
@@ -299,6 +386,70 @@ impl<W: Write> Printer<W> {
             }
         }
         self.out.flush()
+    }
+}
+
+/// Copies UTF-8 text from `from` into `out` as the inside of a JSON
+/// string, one block at a time (a character split between blocks is
+/// carried over).
+fn stream_json_text(from: &mut impl Read, out: &mut impl Write) -> io::Result<()> {
+    let mut block = vec![0_u8; 64 * 1024];
+    let mut carry: Vec<u8> = Vec::new();
+    let mut escaped: Vec<u8> = Vec::with_capacity(80 * 1024);
+    loop {
+        let n = from.read(&mut block)?;
+        if n == 0 {
+            break;
+        }
+        carry.extend_from_slice(&block[..n]);
+        let valid = match std::str::from_utf8(&carry) {
+            Ok(_) => carry.len(),
+            Err(err) if err.error_len().is_none() => err.valid_up_to(),
+            Err(_) => {
+                return Err(io::Error::other(
+                    "the complete output changed: it is no longer UTF-8",
+                ));
+            }
+        };
+        let text = std::str::from_utf8(&carry[..valid]).map_err(io::Error::other)?;
+        escaped.clear();
+        serde_json::to_writer(&mut escaped, text).map_err(io::Error::other)?;
+        out.write_all(&escaped[1..escaped.len() - 1])?;
+        carry.drain(..valid);
+    }
+    if carry.is_empty() {
+        Ok(())
+    } else {
+        Err(io::Error::other(
+            "the complete output ends inside a UTF-8 character",
+        ))
+    }
+}
+
+/// Copies `from` into `out` as standard Base64, one block at a time.
+fn stream_base64(from: &mut impl Read, out: &mut impl Write) -> io::Result<()> {
+    use base64::Engine as _;
+    // A multiple of 3, so that blocks encode without padding between them.
+    let mut block = vec![0_u8; 48 * 1024];
+    let mut encoded = String::with_capacity(64 * 1024 + 4);
+    loop {
+        let mut filled = 0;
+        while filled < block.len() {
+            let n = from.read(&mut block[filled..])?;
+            if n == 0 {
+                break;
+            }
+            filled += n;
+        }
+        if filled == 0 {
+            return Ok(());
+        }
+        encoded.clear();
+        base64::engine::general_purpose::STANDARD.encode_string(&block[..filled], &mut encoded);
+        out.write_all(encoded.as_bytes())?;
+        if filled < block.len() {
+            return Ok(());
+        }
     }
 }
 

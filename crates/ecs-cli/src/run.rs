@@ -12,7 +12,8 @@ use ecs_assist::{
 use ecs_model::ValidationErrors;
 use futures::StreamExt as _;
 
-use crate::args::{self, Cli, Command, Filters, ResultsArgs, WaitArgs};
+use crate::args::{self, Cli, Command, Filters, OutputsArgs, ResultsArgs, WaitArgs};
+use crate::full_output::{Outputs, SaveTo};
 use crate::output::{Format, Printer};
 use crate::progress::Progress;
 use crate::sanitize::for_terminal;
@@ -38,7 +39,7 @@ pub(crate) struct Ui {
 }
 
 impl Ui {
-    fn warn(&self, message: &str) {
+    pub(crate) fn warn(&self, message: &str) {
         if !self.quiet {
             eprintln!("warning: {}", for_terminal(message));
         }
@@ -81,6 +82,9 @@ fn client(global: &args::Global) -> Result<Client, Error> {
     }
     if let Some(endpoint) = &global.endpoint {
         builder = builder.endpoint(endpoint.clone());
+    }
+    if let Some(endpoint) = &global.oss_endpoint {
+        builder = builder.oss_endpoint(endpoint.clone());
     }
     builder = builder
         .endpoint_type(match global.endpoint_type {
@@ -159,6 +163,45 @@ async fn dry_run(op: ecs_assist::DescribeInvocationResults) -> Result<ExitCode, 
     Ok(ExitCode::SUCCESS)
 }
 
+/// The full-output settings of `args`.
+fn outputs<'a>(client: &'a Client, args: &OutputsArgs, ui: Ui) -> Outputs<'a> {
+    let save = args.save_outputs.as_ref().map(|dir| SaveTo {
+        dir: dir.clone(),
+        overwrite: args.overwrite,
+    });
+    Outputs::new(client, args.full_output, save, ui)
+}
+
+/// Prints (or saves) one page of results, the complete outputs in place
+/// of truncated ones when asked.
+async fn print_page<W: io::Write>(
+    printer: &mut Printer<W>,
+    outputs: &mut Outputs<'_>,
+    ui: Ui,
+    results: &[ecs_assist::InvocationResult],
+) -> Result<(), crate::output::PrintError> {
+    if !outputs.fetches() {
+        warn_truncated(ui, results);
+    }
+    if outputs.saves() {
+        return Ok(outputs.save_page(results, &mut io::stdout()).await?);
+    }
+    if outputs.fetches() {
+        let full = outputs.fetch_page(results).await;
+        return printer.page_with(results, &full);
+    }
+    printer.page(results)
+}
+
+/// Exit 1 when some output could not be fetched or saved, else `code`.
+fn with_output_failures(code: ExitCode, outputs: &Outputs<'_>) -> ExitCode {
+    if outputs.failures() > 0 && code == ExitCode::SUCCESS {
+        ExitCode::from(exit::FAILURE)
+    } else {
+        code
+    }
+}
+
 /// Warns on stderr about output the service cut off.
 fn warn_truncated(ui: Ui, results: &[ecs_assist::InvocationResult]) {
     for result in results {
@@ -219,7 +262,8 @@ async fn results(
         printer = printer.without_raw_headers();
     }
     let mut progress = Progress::new(ui.progress);
-    if printer.begin().is_err() {
+    let mut outputs = outputs(client, &args.outputs, ui);
+    if !outputs.saves() && printer.begin().is_err() {
         return Ok(ExitCode::SUCCESS);
     }
     let mut pages = paginator.pages();
@@ -227,8 +271,7 @@ async fn results(
         let failure = match page {
             Ok(page) => {
                 progress.clear();
-                warn_truncated(ui, page.results());
-                match printer.page(page.results()) {
+                match print_page(&mut printer, &mut outputs, ui, page.results()).await {
                     Ok(()) => {
                         progress.page(page.results().len());
                         continue;
@@ -256,8 +299,10 @@ async fn results(
         return Ok(failure);
     }
     progress.clear();
-    let _ = printer.finish();
-    Ok(ExitCode::SUCCESS)
+    if !outputs.saves() {
+        let _ = printer.finish();
+    }
+    Ok(with_output_failures(ExitCode::SUCCESS, &outputs))
 }
 
 /// Says on stderr that a failed run's output stops short: `written`
@@ -339,21 +384,27 @@ async fn wait(
         }
         Err(err) => return Err(err),
     };
-    warn_truncated(ui, outcome.results());
     let stdout = stdout_writer();
     let mut printer = Printer::new(stdout, format, colour);
-    let printed = printer
-        .begin()
-        .map_err(crate::output::PrintError::from)
-        .and_then(|()| printer.page(outcome.results()))
-        .and_then(|()| printer.finish().map_err(crate::output::PrintError::from));
+    let mut outputs = outputs(client, &args.outputs, ui);
+    let printed = async {
+        if !outputs.saves() {
+            printer.begin()?;
+        }
+        print_page(&mut printer, &mut outputs, ui, outcome.results()).await?;
+        if !outputs.saves() {
+            printer.finish()?;
+        }
+        Ok::<(), crate::output::PrintError>(())
+    }
+    .await;
     if let Err(crate::output::PrintError::Output(err)) = printed {
         eprintln!("error: {}", for_terminal(&err.0));
     }
     if !ui.quiet {
         eprintln!("{}: {}", for_terminal(&invoke_id), outcome.summary());
     }
-    Ok(ExitCode::from(code))
+    Ok(with_output_failures(ExitCode::from(code), &outputs))
 }
 
 /// Prints an error the way a user can act on, and picks the exit code.

@@ -47,6 +47,15 @@
 //! `oss_output_status`, `oss_output_uri`, `oss_output_error_code`,
 //! `oss_output_error_info`.
 //!
+//! An invocation with `oss_output_delivery: "oss://<bucket>/<prefix>"`
+//! delivers each result's complete output to that bucket, as the service
+//! does: the emulator serves it over OSS `GetObject` at
+//! `<prefix>/<invoke-id>/<instance-id>[.<repeats>].txt` (the repeat after
+//! the first run), lists `Output` cut at 24 KB with `Dropped`, and reports
+//! `OssOutputStatus` `Finished` (`InProgress` while the result is running)
+//! and `OssOutputUri` `oss://<bucket>/<key>`, unless the result sets its own
+//! `oss_output_*` fields (a `Failed` delivery, an object that is gone).
+//!
 //! A field the format does not know, a missing required field or a bad
 //! value is an error naming its path (`invocations[0].results[2].status`)
 //! and its line and column.
@@ -423,6 +432,35 @@ pub(crate) struct Record {
     pub(crate) output: Arc<[u8]>,
     /// Whether this is the latest run of its (invocation, instance).
     pub(crate) latest: bool,
+    /// The OSS bucket and key its complete output was delivered to, when
+    /// the invocation has an `oss_output_delivery`.
+    pub(crate) delivered: Option<Arc<(String, String)>>,
+}
+
+/// `oss://<bucket>[/<prefix>]` as a bucket and a prefix (without slashes
+/// around it); `None` for any other form.
+pub(crate) fn delivery_target(delivery: &str) -> Option<(String, String)> {
+    let rest = delivery.trim().strip_prefix("oss://")?;
+    let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
+    (!bucket.is_empty()).then(|| (bucket.to_owned(), prefix.trim_matches('/').to_owned()))
+}
+
+/// The key a delivered output is written to:
+/// `<prefix>/<invoke-id>/<instance-id>[.<repeats>].txt` (the repeat only
+/// after the first run).
+pub(crate) fn delivered_key(
+    prefix: &str,
+    invoke_id: &str,
+    instance_id: &str,
+    repeats: u32,
+) -> String {
+    let run = if repeats > 1 {
+        format!(".{repeats}")
+    } else {
+        String::new()
+    };
+    let slash = if prefix.is_empty() { "" } else { "/" };
+    format!("{prefix}{slash}{invoke_id}/{instance_id}{run}.txt")
 }
 
 impl Record {
@@ -462,7 +500,21 @@ pub(crate) fn flatten(invocations: Vec<InvocationSpec>) -> Vec<Record> {
             container_name: inv.container_name,
             oss_output_delivery: inv.oss_output_delivery,
         });
-        for res in inv.results {
+        let target = meta
+            .oss_output_delivery
+            .as_deref()
+            .and_then(delivery_target);
+        for mut res in inv.results {
+            let delivered = target.as_ref().map(|(bucket, prefix)| {
+                let key = delivered_key(prefix, &meta.invoke_id, &res.instance_id, res.repeats);
+                Arc::new((bucket.clone(), key))
+            });
+            if let Some(object) = &delivered {
+                res.oss_output_uri
+                    .get_or_insert_with(|| format!("oss://{}/{}", object.0, object.1));
+                res.oss_output_status
+                    .get_or_insert_with(|| "Finished".to_owned());
+            }
             let output: Arc<[u8]> = match (&res.output, &res.output_base64) {
                 (Some(text), _) => Arc::from(text.as_bytes()),
                 (None, Some(bytes)) => Arc::from(bytes.as_slice()),
@@ -474,6 +526,7 @@ pub(crate) fn flatten(invocations: Vec<InvocationSpec>) -> Vec<Record> {
                 result: Arc::new(res),
                 output,
                 latest: is_latest,
+                delivered,
             });
         }
     }

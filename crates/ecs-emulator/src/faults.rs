@@ -9,7 +9,7 @@
 //! the next requests (`x3`), a duration (`200ms`, `2s`: the delay of
 //! `delay`, the `x-acs-retry-after` of `throttle`, default 1000 ms), or the
 //! service it hits (`on=ecs`, `on=sts`, `on=imds`, `on=uri`, `on=sso`,
-//! `on=oauth`; every service when absent). With neither a probability nor a
+//! `on=oauth`, `on=oss`; every service when absent). With neither a probability nor a
 //! count, the fault hits every request (of its service).
 
 use std::fmt;
@@ -72,6 +72,8 @@ pub enum Service {
     Sso,
     /// OAuth (`/v1/token`, `/v1/exchange`).
     OAuth,
+    /// OSS `GetObject` of delivered outputs.
+    Oss,
 }
 
 impl Service {
@@ -100,6 +102,7 @@ impl Service {
             "uri" => Self::Uri,
             "sso" => Self::Sso,
             "oauth" => Self::OAuth,
+            "oss" => Self::Oss,
             _ => return None,
         })
     }

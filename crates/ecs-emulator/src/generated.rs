@@ -23,6 +23,15 @@ const COMMANDS: u64 = 10;
 /// The instance of result `j` of invocation `i` is `(i * STRIDE + j) % INSTANCES`.
 const STRIDE: u64 = 37;
 
+/// The bucket the generated invocations deliver their outputs to.
+pub(crate) const GENERATED_BUCKET: &str = "ecs-assist-emulator";
+/// The prefix of their objects.
+const GENERATED_PREFIX: &str = "generated";
+/// One generated invocation in this many delivers its outputs to OSS.
+const DELIVERY_EVERY: u64 = 10;
+/// Size of the long output of the first result of a delivering invocation.
+const LONG_OUTPUT_BYTES: usize = 40 * 1024;
+
 /// A fast, well-mixed 64-bit hash (SplitMix64's finaliser).
 pub(crate) fn splitmix(mut x: u64) -> u64 {
     x = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
@@ -120,7 +129,8 @@ impl Generated {
             termination_mode: None,
             container_id: None,
             container_name: None,
-            oss_output_delivery: None,
+            oss_output_delivery: Self::delivers(invocation)
+                .then(|| format!("oss://{GENERATED_BUCKET}/{GENERATED_PREFIX}")),
         });
         if let Ok(mut recent) = slot.lock() {
             *recent = Some((invocation, Arc::clone(&meta)));
@@ -155,6 +165,34 @@ impl Generated {
             return None;
         }
         text.parse().ok()
+    }
+
+    /// Whether generated invocation `invocation` delivers its outputs to
+    /// OSS (a few do; the first result of each has an output longer than
+    /// 24 KB, so the listing truncates it).
+    fn delivers(invocation: u64) -> bool {
+        invocation % DELIVERY_EVERY == DELIVERY_EVERY / 2
+    }
+
+    /// Whether any generated invocation delivers to OSS.
+    pub(crate) fn has_deliveries(&self) -> bool {
+        self.count > (DELIVERY_EVERY / 2) * PER_INVOCATION
+    }
+
+    /// The complete output a generated invocation delivered at `key`
+    /// (`generated/<invoke-id>/<instance-id>.txt`).
+    pub(crate) fn object(&self, key: &str) -> Option<Arc<[u8]>> {
+        let rest = key.strip_prefix(GENERATED_PREFIX)?.strip_prefix('/')?;
+        let (invoke_id, file) = rest.split_once('/')?;
+        let invocation = Self::number(invoke_id, "t-gen", 11)?;
+        let instance = Self::number(file.strip_suffix(".txt")?, "i-gen", 15)?;
+        if !Self::delivers(invocation) {
+            return None;
+        }
+        let first = ((invocation % INSTANCES) * STRIDE) % INSTANCES;
+        let j = (instance + INSTANCES - first) % INSTANCES;
+        let k = invocation.checked_mul(PER_INVOCATION)?.checked_add(j)?;
+        (j < PER_INVOCATION && k < self.count).then(|| self.record(k).output)
     }
 
     /// The instance of result `k` (`k / 100` is its invocation).
@@ -304,6 +342,13 @@ impl Generated {
                 .map(|i| char::from(HEX[((mix >> (i * 4)) & 0xF) as usize])),
         );
         output.push('\n');
+        let delivers = Self::delivers(invocation);
+        if delivers && k.is_multiple_of(PER_INVOCATION) {
+            let line = output.clone();
+            while output.len() < LONG_OUTPUT_BYTES {
+                output.push_str(&line);
+            }
+        }
         // "2026-11-DDTHH:MM:SSZ"
         let second = k % 86_400;
         let mut time = String::with_capacity(20);
@@ -316,6 +361,12 @@ impl Generated {
         time.push(':');
         push_number(&mut time, second % 60, 2);
         time.push('Z');
+        let delivered = delivers.then(|| {
+            Arc::new((
+                GENERATED_BUCKET.to_owned(),
+                format!("{GENERATED_PREFIX}/{}/{instance_id}.txt", meta.invoke_id),
+            ))
+        });
         let result = ResultSpec {
             instance_id,
             status: Status::parse(status).unwrap_or(Status::SUCCESS),
@@ -329,8 +380,10 @@ impl Generated {
             stop_time: None,
             repeats: 1,
             running_for_ms: 0,
-            oss_output_status: None,
-            oss_output_uri: None,
+            oss_output_status: delivers.then(|| "Finished".to_owned()),
+            oss_output_uri: delivered
+                .as_ref()
+                .map(|object| format!("oss://{}/{}", object.0, object.1)),
             oss_output_error_code: None,
             oss_output_error_info: None,
         };
@@ -339,6 +392,7 @@ impl Generated {
             result: Arc::new(result),
             output: Arc::from(output.into_bytes()),
             latest: true,
+            delivered,
         }
     }
 }

@@ -11,7 +11,10 @@
 //! `SignatureNonceUsed`, ...); serves every filter and both paging styles
 //! with the service's limits and errors, JSON or XML, Base64 or PlainText
 //! output truncated at 24 KB; lets results change over time so waiters are
-//! tested for real; and fails on demand ([`Fault`]), reproducibly.
+//! tested for real; and fails on demand ([`Fault`]), reproducibly. For
+//! invocations with OSS output delivery it also serves the complete outputs
+//! as OSS does (`GetObject` with `Range`, `OSS4-HMAC-SHA256` signatures, OSS's
+//! XML errors).
 //!
 //! Without configured keys it accepts the demo pair
 //! [`DEMO_ACCESS_KEY_ID`] / [`DEMO_ACCESS_KEY_SECRET`]. [`DataSet::demo`]
@@ -57,6 +60,7 @@ mod generated;
 mod identity;
 mod index;
 mod nonce;
+mod oss;
 mod positions;
 mod query;
 mod response;

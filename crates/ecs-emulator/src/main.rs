@@ -25,7 +25,9 @@ const EXIT_GRACE: Duration = Duration::from_secs(1);
 ///
 /// Without --access-key it accepts the demo key pair
 /// EmulatorAccessKeyId / EmulatorAccessKeySecret. Without --data and
-/// --generate it serves the demo data set.
+/// --generate it serves the demo data set. It also serves OSS GetObject of
+/// the outputs that invocations with OSS output delivery wrote (signed
+/// OSS4-HMAC-SHA256, addressed path style on this address).
 #[derive(Debug, Parser)]
 #[command(name = "ecs-emulator", version)]
 struct Args {
@@ -39,7 +41,9 @@ struct Args {
     data: Option<PathBuf>,
 
     /// Also serve N generated, deterministic results (at most 100000000),
-    /// before the --data file's.
+    /// before the --data file's. One invocation in ten delivers its outputs
+    /// to OSS (bucket ecs-assist-emulator), its first result longer than
+    /// 24 KB.
     #[arg(long, value_name = "N", value_parser = generate_count)]
     generate: Option<u64>,
 
@@ -54,7 +58,7 @@ struct Args {
     /// A fault to inject, KIND[:ARG]... (throttle:0.1, error500:x3,
     /// delay:200ms, reset:0.02, truncate:0.01, html, badjson, badxml,
     /// error503), on every request or one service's (on=ecs, sts, imds, uri,
-    /// sso, oauth: error503:on=sts:x2); repeatable.
+    /// sso, oauth, oss: error503:on=sts:x2, truncate:x1:on=oss); repeatable.
     #[arg(long = "fault", value_name = "SPEC")]
     faults: Vec<Fault>,
 

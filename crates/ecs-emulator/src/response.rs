@@ -35,7 +35,11 @@ fn result(record: &Record, status: Status, encoding: &ContentEncoding) -> Invoca
         .map(|(k, v)| Tag::new(k.clone(), v.clone()))
         .collect();
     if running {
-        // Still running: no output, exit code or end yet.
+        // Still running: no output, exit code or end yet, and a delivery
+        // to OSS that has not finished.
+        if record.delivered.is_some() {
+            out.oss_output_status = Some("InProgress".to_owned());
+        }
         return out;
     }
     let output = &record.output[..];

@@ -24,6 +24,7 @@ use crate::faults::{FaultKind, Faults, Service};
 use crate::generated::splitmix;
 use crate::identity::{self, IdentityConfig};
 use crate::nonce::{NONCE_MEMORY, NonceCache};
+use crate::oss::{self, OssError};
 use crate::positions::Matches;
 use crate::query::Query;
 use crate::response;
@@ -359,7 +360,12 @@ pub(crate) async fn handle(state: Arc<State>, request: Request<Incoming>) -> Ans
                 .filter(|b| b.contains("Action=AssumeRole"))
                 .map(|_| "AssumeRole")
         });
-    let service = Service::of(parts.uri.path(), action);
+    let oss_target = state.store().and_then(|store| oss::route(&parts, &store));
+    let service = if oss_target.is_some() {
+        Service::Oss
+    } else {
+        Service::of(parts.uri.path(), action)
+    };
     let decision = state
         .faults
         .lock()
@@ -367,6 +373,9 @@ pub(crate) async fn handle(state: Arc<State>, request: Request<Incoming>) -> Ans
         .unwrap_or_default();
     if let Some(delay) = decision.delay {
         tokio::time::sleep(delay).await;
+    }
+    if let Some(target) = oss_target {
+        return serve_oss(&state, &parts, &target, decision.action, &request_id, &host);
     }
     let error = |e: &ApiError| {
         let mut response = respond(
@@ -462,6 +471,86 @@ struct Admitted {
     query: Query,
     store: Arc<Store>,
     elapsed_ms: u64,
+}
+
+/// An OSS request: the faults in force as OSS shows them, then the
+/// signature, the object and the range.
+fn serve_oss(
+    state: &State,
+    parts: &http::request::Parts,
+    target: &oss::Target,
+    fault: Option<FaultKind>,
+    request_id: &str,
+    host: &str,
+) -> Answer {
+    let error = |e: &OssError| Ok(e.response(request_id, host, &target.key));
+    match fault {
+        Some(FaultKind::Reset) => return Err(ResetFault),
+        Some(FaultKind::Throttle { .. }) => return error(&OssError::slow_down()),
+        Some(FaultKind::Error500) => return error(&OssError::internal()),
+        Some(FaultKind::Error503) => return error(&OssError::unavailable()),
+        Some(FaultKind::Html) => {
+            return Ok(respond(
+                502,
+                "text/html",
+                Bytes::from_static(response::HTML_PAGE.as_bytes()),
+                request_id,
+            ));
+        }
+        _ => {}
+    }
+    if let Err(e) = oss::authenticate(parts, target, state, state.now()) {
+        return error(&e);
+    }
+    let Some(store) = state.store() else {
+        return error(&OssError::internal());
+    };
+    let object = match oss::object(&store, target) {
+        Ok(object) => object,
+        Err(e) => return error(&e),
+    };
+    let (status, body, range) = match oss::answer(parts, &object, request_id) {
+        Ok(answer) => answer,
+        Err(e) => return error(&e),
+    };
+    let mut response = oss::object_response(&parts.method, status, body.clone(), range, request_id);
+    if fault == Some(FaultKind::Truncate) && parts.method == Method::GET {
+        *response.body_mut() = EmuBody::Truncated {
+            half: Some(body.slice(..body.len() / 2)),
+            pause: None,
+        };
+    }
+    Ok(response)
+}
+
+impl oss::Keyring for State {
+    fn secret_for(
+        &self,
+        id: &str,
+        token: Option<&str>,
+        now: OffsetDateTime,
+    ) -> Result<String, OssError> {
+        let Some(secret) = self.secret_of(id) else {
+            return Err(OssError::new(
+                403,
+                "InvalidAccessKeyId",
+                "The OSS Access Key Id you provided does not exist in our records.",
+            ));
+        };
+        let checked = if self.sessions.contains(id) {
+            self.sessions.check(id, token, now)
+        } else {
+            self.keys.check_token(id, token)
+        };
+        checked.map_err(|_| {
+            OssError::new(
+                403,
+                "InvalidSecurityToken",
+                "The security token you provided is invalid or expired.",
+            )
+        })?;
+        Ok(secret)
+    }
 }
 
 /// Everything after the faults but the query itself: the service's own

@@ -69,6 +69,9 @@ pub(crate) struct Store {
     records: Vec<Record>,
     index: Index,
     built: Mutex<Built>,
+    /// The explicit records whose complete output OSS holds, by bucket and
+    /// key.
+    objects: HashMap<(String, String), usize>,
 }
 
 impl Store {
@@ -78,7 +81,13 @@ impl Store {
 
     fn with(generated: Option<Arc<Generated>>, records: Vec<Record>) -> Self {
         let base = generated.as_ref().map_or(0, |g| g.len());
+        let objects = records
+            .iter()
+            .enumerate()
+            .filter_map(|(i, record)| record.delivered.as_ref().map(|o| ((**o).clone(), i)))
+            .collect();
         Self {
+            objects,
             index: Index::build(base, &records),
             generated,
             records,
@@ -105,6 +114,27 @@ impl Store {
         }
         let explicit = usize::try_from(position - generated).ok()?;
         self.records.get(explicit).cloned()
+    }
+
+    /// Whether results were delivered to `bucket`.
+    pub(crate) fn has_bucket(&self, bucket: &str) -> bool {
+        (bucket == crate::generated::GENERATED_BUCKET
+            && self.generated.as_ref().is_some_and(|g| g.has_deliveries()))
+            || self.objects.keys().any(|(b, _)| b == bucket)
+    }
+
+    /// The complete output delivered to `bucket` at `key`.
+    pub(crate) fn oss_object(&self, bucket: &str, key: &str) -> Option<bytes::Bytes> {
+        if bucket == crate::generated::GENERATED_BUCKET
+            && let Some(generated) = &self.generated
+            && let Some(output) = generated.object(key)
+        {
+            return Some(bytes::Bytes::from_owner(output));
+        }
+        let at = *self.objects.get(&(bucket.to_owned(), key.to_owned()))?;
+        self.records
+            .get(at)
+            .map(|record| bytes::Bytes::from_owner(std::sync::Arc::clone(&record.output)))
     }
 
     /// Whether any result (generated or not) lives in `region`.

@@ -5,6 +5,7 @@ mod builder;
 mod classify;
 mod connector;
 mod proxy;
+mod stream;
 
 use std::fmt;
 use std::future::Future;

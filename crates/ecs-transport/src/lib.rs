@@ -16,6 +16,10 @@
 //!   Its docs hold [the contract](Transport#the-contract) a transport keeps:
 //!   which headers arrive signed and go out unchanged, what it may add.
 //! - [`BlockingTransport`]: the same, synchronous.
+//! - [`StreamingTransport`]: the response head first and the body as a
+//!   [`BodyStream`] of chunks, for downloads too large to hold whole
+//!   ([`HyperTransport`] and the test doubles implement it; [`Buffered`]
+//!   adapts any [`Transport`]).
 //! - [`HyperTransport`] (feature `hyper`, on by default): pooled keep-alive
 //!   connections, HTTP/2 through ALPN, rustls with the ring provider and
 //!   webpki roots, connect/response/deadline timeouts, a body size limit and
@@ -74,6 +78,7 @@ mod error;
 #[cfg(feature = "hyper")]
 mod hyper_transport;
 mod sleep;
+mod streaming;
 #[cfg(feature = "test-util")]
 pub mod test_util;
 mod transport;
@@ -91,6 +96,10 @@ pub use hyper_transport::{HyperTransport, HyperTransportBuilder, Proxy, TlsRoots
 #[cfg(feature = "hyper")]
 pub use sleep::TokioSleep;
 pub use sleep::{AsyncSleep, SharedAsyncSleep, SleepFuture, ThreadSleep};
+pub use streaming::{
+    BodyStream, Buffered, ChunkSource, SharedStreamingTransport, StreamingFuture,
+    StreamingTransport,
+};
 pub use transport::{
     BlockingTransport, SharedBlockingTransport, SharedTransport, Transport, TransportFuture,
 };

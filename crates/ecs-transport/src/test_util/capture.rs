@@ -107,3 +107,10 @@ impl BlockingTransport for CaptureTransport {
         Ok(self.answer(request))
     }
 }
+
+impl crate::StreamingTransport for CaptureTransport {
+    fn send_streaming(&self, request: http::Request<Bytes>) -> crate::StreamingFuture<'_> {
+        let response = self.answer(request).map(crate::BodyStream::from_bytes);
+        Box::pin(std::future::ready(Ok(response)))
+    }
+}

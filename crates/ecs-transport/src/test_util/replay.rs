@@ -367,6 +367,15 @@ impl BlockingTransport for StaticReplayTransport {
     }
 }
 
+impl crate::StreamingTransport for StaticReplayTransport {
+    fn send_streaming(&self, request: http::Request<Bytes>) -> crate::StreamingFuture<'_> {
+        let result = self
+            .answer(request)
+            .map(|response| response.map(crate::BodyStream::from_bytes));
+        Box::pin(std::future::ready(result))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
