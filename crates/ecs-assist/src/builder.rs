@@ -364,6 +364,8 @@ impl ClientBuilder {
                 let settings = Settings {
                     region,
                     endpoint,
+                    endpoint_explicit: self.endpoint.is_some(),
+                    endpoint_type: self.endpoint_type,
                     signature_version: self.signature_version,
                     response_format: self.response_format,
                     credentials,

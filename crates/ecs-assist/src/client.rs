@@ -4,8 +4,10 @@ use std::fmt;
 
 use crate::call::{Caller, Settings};
 use crate::endpoint::Endpoint;
+use crate::fan_out::FanOut;
 use crate::fluent::DescribeInvocationResults;
 use crate::waiter::WaitForInvocation;
+use crate::watch::WatchInvocation;
 use ecs_credentials::SharedCredentialsProvider;
 
 /// The ECS Cloud Assistant client. Cheap to clone (an `Arc`); share one per
@@ -66,5 +68,19 @@ impl Client {
     /// state; see [`WaitForInvocation`].
     pub fn wait_for_invocation(&self, invoke_id: impl Into<String>) -> WaitForInvocation {
         WaitForInvocation::new(self.caller.clone(), invoke_id.into())
+    }
+
+    /// Follows `invoke_id`: a stream of each instance's result, yielded
+    /// once as it finishes, ending when none is running; see
+    /// [`WatchInvocation`] (the waiter's settings through
+    /// [`configure`](WatchInvocation::configure)).
+    pub fn watch_invocation(&self, invoke_id: impl Into<String>) -> WatchInvocation {
+        self.wait_for_invocation(invoke_id).watch()
+    }
+
+    /// Starts a call over many regions and requests at once, sharing this
+    /// client's connections and retry budget; see [`FanOut`].
+    pub fn fan_out(&self) -> FanOut {
+        FanOut::new(self.caller.clone())
     }
 }

@@ -131,15 +131,19 @@ pub mod config;
 mod defaults;
 mod endpoint;
 pub mod error;
+mod fan_out;
 mod fluent;
 mod http_request;
 mod http_response;
+mod limiter;
 mod paginate;
 mod prepared;
 mod retry;
 mod timeouts;
 mod wait_outcome;
 mod waiter;
+mod watch;
+mod watch_plan;
 
 /// The credentials: the default chain, its providers, and the trait to
 /// write one (the `ecs-credentials` crate).
@@ -152,6 +156,7 @@ pub use builder::ClientBuilder;
 pub use client::Client;
 pub use endpoint::EndpointType;
 pub use error::{Error, ErrorKind};
+pub use fan_out::{DEFAULT_CONCURRENCY, FanOut, FanOutItem, FanOutStream, Source};
 pub use fluent::DescribeInvocationResults;
 pub use paginate::{DescribeInvocationResultsPaginator, ItemStream, Page, PageStream};
 pub use prepared::PreparedRequest;
@@ -159,6 +164,7 @@ pub use retry::RetryConfig;
 pub use timeouts::TimeoutConfig;
 pub use wait_outcome::{WaitOutcome, WaitSummary};
 pub use waiter::WaitForInvocation;
+pub use watch::WatchInvocation;
 
 pub use ecs_model::{
     ContentEncoding, DescribeInvocationResultsRequest, DescribeInvocationResultsResponse,

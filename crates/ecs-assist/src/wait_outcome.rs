@@ -96,7 +96,7 @@ pub struct WaitSummary {
 }
 
 impl WaitSummary {
-    fn of(results: &[InvocationResult]) -> Self {
+    pub(crate) fn of(results: &[InvocationResult]) -> Self {
         let mut s = Self {
             total: results.len(),
             ..Self::default()
