@@ -13,7 +13,7 @@
 //! record that a page did not bring after all (the listing moved) is
 //! fetched alone.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::time::Duration;
 
 use ecs_model::InvocationResult;
@@ -91,6 +91,9 @@ pub(crate) struct Tracker {
     only: HashSet<String>,
     listed: bool,
     running: usize,
+    /// Listing positions of the finished instances: a page that would
+    /// bring one of them again is never asked for.
+    finished_at: BTreeSet<u64>,
 }
 
 fn is_final(record: &InvocationResult) -> bool {
@@ -140,6 +143,7 @@ impl Tracker {
             let finished = is_final(&record);
             if finished {
                 done.push(record.clone());
+                self.finished_at.insert(position);
             } else {
                 self.running += 1;
             }
@@ -211,7 +215,8 @@ impl Tracker {
         placed.sort();
         let positions: Vec<u64> = placed.iter().map(|(p, _)| *p).collect();
         let mut i = 0;
-        for (start, size, count) in windows(&positions) {
+        let finished = |start: u64, end: u64| self.finished_at.range(start..end).next().is_some();
+        for (start, size, count) in windows(&positions, finished) {
             let ids = &placed[i..i + count];
             i += count;
             if count == 1 {
@@ -240,6 +245,9 @@ impl Tracker {
             return None;
         }
         followed.finished = true;
+        if let Some(position) = followed.position {
+            self.finished_at.insert(position);
+        }
         self.running = self.running.saturating_sub(1);
         Some(followed.record.clone())
     }
@@ -272,11 +280,18 @@ impl Tracker {
 /// Covers sorted listing positions with pages: each `(start, size,
 /// count)` is a page of `size` (at most [`PAGE_LIMIT`]) starting at
 /// `start` (a multiple of `size`) that holds the next `count` positions.
-/// A page is chosen when at most a third of it is other records; else a
-/// position goes alone (`size` 1).
-pub(crate) fn windows(positions: &[u64]) -> Vec<(u64, u64, usize)> {
+/// A page is chosen when at most a third of it is other records and none
+/// of those is `finished` (a finished output is downloaded once); else a
+/// position goes alone (`size` 1). `finished(start, end)` says whether a
+/// finished record sits in `start..end`.
+pub(crate) fn windows(
+    positions: &[u64],
+    finished: impl Fn(u64, u64) -> bool,
+) -> Vec<(u64, u64, usize)> {
     let mut out = Vec::new();
     let mut i = 0;
+    // Pages never overlap: the next starts at or after the last one's end.
+    let mut floor = 0u64;
     while let Some(&first) = positions.get(i) {
         let mut best = (first, 1u64, 1usize);
         for size in 2..=PAGE_LIMIT {
@@ -284,10 +299,15 @@ pub(crate) fn windows(positions: &[u64]) -> Vec<(u64, u64, usize)> {
             let end = start.saturating_add(size);
             let count = positions[i..].iter().take_while(|&&p| p < end).count();
             let other = size.saturating_sub(count as u64);
-            if other.saturating_mul(2) <= count as u64 && count > best.2 {
+            if start >= floor
+                && other.saturating_mul(2) <= count as u64
+                && count > best.2
+                && !finished(start, end)
+            {
                 best = (start, size, count);
             }
         }
+        floor = best.0.saturating_add(best.1);
         out.push(best);
         i += best.2;
     }
@@ -362,11 +382,12 @@ mod tests {
     #[test]
     fn neighbours_are_fetched_as_one_page_and_strays_alone() {
         // A run of 50 starting at 100: one page of 50.
+        let none = |_: u64, _: u64| false;
         let run: Vec<u64> = (100..150).collect();
-        assert_eq!(windows(&run), [(100, 50, 50)]);
+        assert_eq!(windows(&run, none), [(100, 50, 50)]);
         // A run across a page boundary: two pages, little waste.
         let run: Vec<u64> = (130..180).collect();
-        let w = windows(&run);
+        let w = windows(&run, none);
         assert!(w.len() <= 3, "{w:?}");
         assert_eq!(w.iter().map(|x| x.2).sum::<usize>(), 50);
         for (start, size, count) in &w {
@@ -374,10 +395,29 @@ mod tests {
             assert!((size - *count as u64) * 2 <= *count as u64, "{w:?}");
         }
         // Scattered positions go alone.
-        assert_eq!(windows(&[3, 40, 90]), [(3, 1, 1), (40, 1, 1), (90, 1, 1)]);
+        assert_eq!(windows(&[3, 40, 90], none), [(3, 1, 1), (40, 1, 1), (90, 1, 1)]);
         // Two neighbours: a page of 2 when aligned.
-        assert_eq!(windows(&[6, 7]), [(6, 2, 2)]);
-        assert!(windows(&[]).is_empty());
+        assert_eq!(windows(&[6, 7], none), [(6, 2, 2)]);
+        assert!(windows(&[], none).is_empty());
+    }
+
+    #[test]
+    fn a_page_never_brings_a_finished_output_again() {
+        // 130..180 left; everything before 130 finished.
+        let run: Vec<u64> = (130..180).collect();
+        let before = |start: u64, _end: u64| start < 130;
+        let w = windows(&run, before);
+        assert!(w.iter().all(|(start, _, _)| *start >= 130), "{w:?}");
+        assert_eq!(w.iter().map(|x| x.2).sum::<usize>(), 50);
+        assert!(w.len() <= 3, "{w:?}");
+        // Pages never overlap.
+        let w = windows(&[0, 1, 2, 3, 5, 6, 7], none);
+        for pair in w.windows(2) {
+            assert!(pair[0].0 + pair[0].1 <= pair[1].0, "{w:?}");
+        }
+        // Finished records between two that left: each goes alone.
+        let between = |start: u64, end: u64| start <= 11 && 11 < end;
+        assert_eq!(windows(&[10, 12], between), [(10, 1, 1), (12, 1, 1)]);
     }
 
     #[test]
