@@ -325,7 +325,9 @@ impl Watch {
                 return;
             }
         };
-        let changed = !finished.is_empty();
+        // The first listing counts as a change: the interval after it is
+        // the configured one.
+        let changed = !finished.is_empty() || self.polls == 1;
         self.queue.extend(finished.into_iter().map(Ok));
         self.cadence.after_poll(changed);
         let summary = self.tracker.summary();
