@@ -1,0 +1,426 @@
+//! Many invocations and regions at once, and following a run: `results`
+//! and `wait` over every (region, invocation) pair through the library's
+//! fan-out (one client, one limit on requests in flight), results printed
+//! as they arrive, a live progress line on a terminal, the pairs that
+//! failed listed at the end.
+
+use std::io::{self, BufRead};
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+use ecs_assist::{Client, Error, ErrorKind, FanOutStream, InvocationResult, Source, WaitOutcome};
+use futures::StreamExt as _;
+
+use crate::args::{self, Filters, ResultsArgs, WaitArgs};
+use crate::output::{Format, PrintError, Printer};
+use crate::progress::Progress;
+use crate::run::{Ui, exit};
+use crate::sanitize::for_terminal;
+
+/// Exit code of a run stopped by Ctrl-C (128 + SIGINT).
+const INTERRUPTED: u8 = 130;
+
+/// How often the progress line is redrawn while nothing arrives.
+const PROGRESS_EVERY: Duration = Duration::from_millis(250);
+
+/// The regions asked for: trimmed, empty ones dropped, each once, in the
+/// order given.
+pub(crate) fn regions(given: &[String]) -> Vec<String> {
+    let mut regions: Vec<String> = Vec::new();
+    for region in given.iter().map(|r| r.trim()).filter(|r| !r.is_empty()) {
+        if !regions.iter().any(|r| r == region) {
+            regions.push(region.to_owned());
+        }
+    }
+    regions
+}
+
+/// The invocation ids: `-` is replaced by the ids read from `stdin`, one
+/// per line (blank lines skipped); each id once, in order.
+///
+/// # Errors
+/// A message when `-` is given twice or stdin cannot be read.
+pub(crate) fn invoke_ids(given: &[String], stdin: impl BufRead) -> Result<Vec<String>, String> {
+    if given.iter().filter(|id| id.as_str() == "-").count() > 1 {
+        return Err("--invoke-id - (read from stdin) may be given once".to_owned());
+    }
+    let mut ids: Vec<String> = Vec::new();
+    let mut add = |id: &str| {
+        if !ids.iter().any(|known| known == id) {
+            ids.push(id.to_owned());
+        }
+    };
+    let mut stdin = Some(stdin);
+    for id in given {
+        if id == "-" {
+            for line in stdin.take().into_iter().flat_map(BufRead::lines) {
+                let line = line.map_err(|e| format!("cannot read invocation ids from stdin: {e}"))?;
+                let line = line.trim();
+                if !line.is_empty() {
+                    add(line);
+                }
+            }
+        } else {
+            add(id);
+        }
+    }
+    Ok(ids)
+}
+
+/// Whether a command needs the fan-out: several regions or invocations,
+/// or `--follow`.
+pub(crate) fn wanted(regions: &[String], invoke_ids: &[String], follow: bool) -> bool {
+    follow || regions.len() > 1 || invoke_ids.len() > 1
+}
+
+/// A refusal before anything is sent: exit 2.
+fn bad_input(message: &str) -> ExitCode {
+    eprintln!("error: {message}");
+    ExitCode::from(exit::BAD_INPUT)
+}
+
+/// The request of every invocation (or one without an invocation),
+/// checked: bad input ends the run with exit 2.
+fn requests(
+    client: &Client,
+    filters: &Filters,
+    max_results: Option<u32>,
+) -> Result<Vec<ecs_assist::DescribeInvocationResultsRequest>, ExitCode> {
+    let ids: Vec<Option<&String>> = if filters.invoke_id.is_empty() {
+        vec![None]
+    } else {
+        filters.invoke_id.iter().map(Some).collect()
+    };
+    let mut out = Vec::new();
+    for id in ids {
+        let mut op = crate::run::request(client, filters);
+        if let Some(id) = id {
+            op = op.invoke_id(id.clone());
+        }
+        if let Some(size) = max_results {
+            op = op.max_results(i64::from(size));
+        }
+        crate::run::check(&op)?;
+        out.push(op.as_request().clone());
+    }
+    Ok(out)
+}
+
+/// `results` over every pair.
+pub(crate) async fn results(
+    client: &Client,
+    global: &args::Global,
+    args: ResultsArgs,
+    regions: &[String],
+    format: Format,
+    colour: bool,
+    ui: Ui,
+) -> Result<ExitCode, Error> {
+    if global.dry_run {
+        return Ok(bad_input(
+            "--dry-run shows one request: give one --region and at most one --invoke-id",
+        ));
+    }
+    if args.page_style == args::PageStyle::Number || args.max_items.is_some() {
+        return Ok(bad_input(
+            "--page-style number and --max-items apply to one request: give one --region and \
+             at most one --invoke-id",
+        ));
+    }
+    let requests = match requests(client, &args.filters, args.page_size) {
+        Ok(requests) => requests,
+        Err(code) => return Ok(code),
+    };
+    let mut fan_out = client
+        .fan_out()
+        .regions(regions.iter().cloned())
+        .concurrency(args.many.concurrency as usize);
+    for request in requests {
+        fan_out = fan_out.request(request);
+    }
+    let stream = fan_out.results()?;
+    let printer = printer(format, &args.filters, colour, regions.len() > 1);
+    let run = drive(stream, printer, ui, true).await;
+    Ok(run.finish(ui, false))
+}
+
+/// `wait` over every pair; with `follow`, each result printed as it
+/// finishes.
+pub(crate) async fn wait(
+    client: &Client,
+    global: &args::Global,
+    args: WaitArgs,
+    regions: &[String],
+    format: Format,
+    colour: bool,
+    ui: Ui,
+) -> Result<ExitCode, Error> {
+    if args.filters.invoke_id.is_empty() {
+        return Ok(bad_input(
+            "`wait` needs --invoke-id: the invocation to wait for",
+        ));
+    }
+    if args.follow && format == Format::Json {
+        return Ok(bad_input(
+            "--follow prints each result as it finishes, and json is one array at the end: \
+             use --output ndjson (one object per line), table or raw",
+        ));
+    }
+    if global.dry_run {
+        return Ok(bad_input(
+            "--dry-run shows one request: give one --region and one --invoke-id, without --follow",
+        ));
+    }
+    let requests = match requests(client, &args.filters, None) {
+        Ok(requests) => requests,
+        Err(code) => return Ok(code),
+    };
+    let mut fan_out = client
+        .fan_out()
+        .regions(regions.iter().cloned())
+        .concurrency(args.many.concurrency as usize);
+    for request in requests {
+        fan_out = fan_out.request(request);
+    }
+    let (timeout, interval, fail_fast) = (args.timeout, args.interval, args.fail_fast);
+    let stream = fan_out.watch(|w| {
+        w.timeout(timeout)
+            .poll_interval(interval)
+            .fail_fast(fail_fast)
+    })?;
+    let printer = printer(format, &args.filters, colour, regions.len() > 1);
+    let run = drive(stream, printer, ui, args.follow).await;
+    Ok(run.finish(ui, true))
+}
+
+fn printer(
+    format: Format,
+    filters: &Filters,
+    colour: bool,
+    regions: bool,
+) -> Printer<io::BufWriter<io::Stdout>> {
+    let encoding = crate::run::encoding(filters);
+    let mut printer = Printer::new(io::BufWriter::new(io::stdout()), format, encoding, colour);
+    if filters.instance_id.is_some() {
+        printer = printer.without_raw_headers();
+    }
+    if regions {
+        printer = printer.with_regions();
+    }
+    printer
+}
+
+/// What a fan-out run came to.
+struct Run {
+    printer: Printer<io::BufWriter<io::Stdout>>,
+    /// Pairs that ended with an error (not a timeout).
+    failures: Vec<(Source, Error)>,
+    /// Pairs that timed out, with their error.
+    timeouts: Vec<(Source, Error)>,
+    /// Each finished pair's outcome (watches).
+    outcomes: Vec<(Source, Option<WaitOutcome>)>,
+    interrupted: bool,
+    /// stdout went away (`| head`): stop quietly.
+    closed: bool,
+    /// A result's output could not be printed.
+    bad_output: bool,
+    /// Results are printed as they arrive (else at the end).
+    streamed: bool,
+}
+
+/// Drives the merged stream to its end (or Ctrl-C), printing each result
+/// as it arrives when `streamed`, and a progress line on a terminal.
+async fn drive(
+    mut stream: FanOutStream,
+    printer: Printer<io::BufWriter<io::Stdout>>,
+    ui: Ui,
+    streamed: bool,
+) -> Run {
+    let mut run = Run {
+        printer,
+        failures: Vec::new(),
+        timeouts: Vec::new(),
+        outcomes: Vec::new(),
+        interrupted: false,
+        closed: false,
+        bad_output: false,
+        streamed,
+    };
+    let mut progress = Progress::new(ui.progress);
+    if run.printer.begin().is_err() {
+        run.closed = true;
+        return run;
+    }
+    let started = Instant::now();
+    let mut tick = tokio::time::interval(PROGRESS_EVERY);
+    let interrupt = tokio::signal::ctrl_c();
+    tokio::pin!(interrupt);
+    loop {
+        tokio::select! {
+            item = stream.next() => {
+                let Some(item) = item else { break };
+                progress.clear();
+                match item.result {
+                    Ok(result) => {
+                        if streamed && !run.print(&item.source, &result, ui) {
+                            break;
+                        }
+                    }
+                    Err(err) if err.kind() == ErrorKind::WaitTimeout => {
+                        run.timeouts.push((item.source, err));
+                    }
+                    Err(err) => run.failures.push((item.source, err)),
+                }
+                if ui.progress {
+                    progress.following(&stream.summary(), started.elapsed());
+                }
+            }
+            _ = tick.tick(), if ui.progress => {
+                progress.following(&stream.summary(), started.elapsed());
+            }
+            _ = &mut interrupt => {
+                run.interrupted = true;
+                break;
+            }
+        }
+    }
+    progress.clear();
+    run.outcomes = stream.outcomes();
+    run
+}
+
+impl Run {
+    /// Prints one result; `false` when stdout went away.
+    fn print(&mut self, source: &Source, result: &InvocationResult, ui: Ui) -> bool {
+        crate::run::warn_truncated(ui, std::slice::from_ref(result));
+        match self.printer.page_in(&source.region, std::slice::from_ref(result)) {
+            Ok(()) => true,
+            Err(PrintError::Io(_)) => {
+                self.closed = true;
+                false
+            }
+            Err(PrintError::Output(err)) => {
+                eprintln!("error: {}", for_terminal(&err.0));
+                self.bad_output = true;
+                true
+            }
+        }
+    }
+
+    /// Prints what waits for the end, the summaries and the failures, and
+    /// picks the exit code.
+    fn finish(mut self, ui: Ui, waited: bool) -> ExitCode {
+        if self.closed {
+            return ExitCode::SUCCESS;
+        }
+        if self.interrupted {
+            let _ = self.printer.flush();
+            eprintln!("interrupted: stopped at Ctrl-C; what was printed is kept");
+            return ExitCode::from(INTERRUPTED);
+        }
+        if !self.streamed {
+            // `wait` without --follow: every pair's last state, at the end.
+            let mut last: Vec<(Source, WaitOutcome)> = self
+                .outcomes
+                .iter()
+                .filter_map(|(s, o)| o.clone().map(|o| (s.clone(), o)))
+                .collect();
+            for (source, err) in &self.timeouts {
+                if let Some(outcome) = err.wait_outcome() {
+                    last.push((source.clone(), outcome.clone()));
+                }
+            }
+            for (source, outcome) in &last {
+                crate::run::warn_truncated(ui, outcome.results());
+                match self.printer.page_in(&source.region, outcome.results()) {
+                    Ok(()) => {}
+                    Err(PrintError::Io(_)) => return ExitCode::SUCCESS,
+                    Err(PrintError::Output(err)) => {
+                        eprintln!("error: {}", for_terminal(&err.0));
+                        self.bad_output = true;
+                    }
+                }
+            }
+        }
+        let _ = self.printer.finish();
+        let mut failed_instances = false;
+        if waited {
+            for (source, outcome) in &self.outcomes {
+                let Some(outcome) = outcome else { continue };
+                failed_instances |= outcome.has_failures();
+                if !ui.quiet {
+                    eprintln!("{}: {}", for_terminal(&source.to_string()), outcome.summary());
+                }
+            }
+        }
+        for (source, err) in &self.timeouts {
+            eprintln!(
+                "error: {}: {}",
+                for_terminal(&source.to_string()),
+                for_terminal(&err.to_string())
+            );
+            if let Some(outcome) = err.wait_outcome() {
+                failed_instances |= outcome.has_failures();
+            }
+        }
+        if !self.failures.is_empty() {
+            eprintln!(
+                "error: {} of the streams failed (the others completed):",
+                self.failures.len()
+            );
+            for (source, err) in &self.failures {
+                let code = err
+                    .code()
+                    .map(|c| format!(" ({})", for_terminal(c)))
+                    .unwrap_or_default();
+                eprintln!(
+                    "  {}: {}{code}",
+                    for_terminal(&source.to_string()),
+                    for_terminal(&err.to_string())
+                );
+            }
+        }
+        let code = if !self.failures.is_empty() || self.bad_output {
+            exit::FAILURE
+        } else if !self.timeouts.is_empty() {
+            exit::WAIT_TIMEOUT
+        } else if failed_instances {
+            exit::WAIT_FAILED
+        } else {
+            0
+        };
+        ExitCode::from(code)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_from_stdin_replace_the_dash_each_once_in_order() {
+        let given = ["t-1".to_owned(), "-".to_owned(), "t-4".to_owned()];
+        let stdin = io::Cursor::new("t-2\n\n  t-3  \nt-1\n");
+        assert_eq!(
+            invoke_ids(&given, stdin).unwrap(),
+            ["t-1", "t-2", "t-3", "t-4"]
+        );
+        let twice = ["-".to_owned(), "-".to_owned()];
+        assert!(invoke_ids(&twice, io::Cursor::new("")).unwrap_err().contains("once"));
+    }
+
+    #[test]
+    fn regions_are_trimmed_and_each_kept_once() {
+        let given = ["cn-a".to_owned(), " cn-b".to_owned(), "cn-a".to_owned(), String::new()];
+        assert_eq!(regions(&given), ["cn-a", "cn-b"]);
+    }
+
+    #[test]
+    fn the_fan_out_is_for_follow_or_several_regions_or_invocations() {
+        let one = ["x".to_owned()];
+        let two = ["x".to_owned(), "y".to_owned()];
+        assert!(!wanted(&one, &one, false));
+        assert!(wanted(&one, &one, true));
+        assert!(wanted(&two, &one, false) && wanted(&one, &two, false));
+    }
+}
