@@ -208,3 +208,246 @@ fn follow_prints_each_result_after_its_finish_and_long_before_the_end_across_reg
     assert_eq!(clean.len(), REGIONS.len() * INVOCATIONS.len() * PER_INVOCATION);
     assert_eq!(followed, clean);
 }
+
+/// Two regions of one invocation each, finished at once, and the ids of
+/// both invocations.
+fn two_regions() -> DataSet {
+    let plan: Vec<Planned> = planned()
+        .into_iter()
+        .map(|p| Planned {
+            finishes_ms: 0,
+            ..p
+        })
+        .collect();
+    data(&plan)
+}
+
+#[test]
+fn follow_with_json_is_refused_before_anything_is_sent() {
+    let rt = runtime();
+    let emulator = start(&rt, two_regions(), None);
+    let out = output(bare(&emulator).args([
+        "--region",
+        "cn-hangzhou",
+        "--output",
+        "json",
+        "wait",
+        "--follow",
+        "--invoke-id",
+        INVOCATIONS[0],
+    ]));
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = text(&out.stderr);
+    assert!(stderr.contains("--output ndjson"), "{stderr}");
+    assert!(out.stdout.is_empty());
+    assert_eq!(emulator.requests(), 0);
+    // Not a terminal and no --output: ndjson, one line per result.
+    let out = output(bare(&emulator).args([
+        "--region",
+        "cn-hangzhou",
+        "wait",
+        "--follow",
+        "--invoke-id",
+        INVOCATIONS[0],
+    ]));
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let lines: Vec<serde_json::Value> = text(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), PER_INVOCATION);
+    assert!(lines.iter().all(|l| l.get("RegionId").is_none()), "one region");
+}
+
+#[test]
+fn ids_from_stdin_and_repeated_ids_cover_every_invocation_in_every_region() {
+    let rt = runtime();
+    let emulator = start(&rt, two_regions(), None);
+    // `results` with the ids on stdin, two regions: a JSON array whose
+    // records carry their region.
+    let mut child = bare(&emulator)
+        .args([
+            "--region",
+            "cn-hangzhou,cn-beijing",
+            "results",
+            "--invoke-id",
+            "-",
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    {
+        use std::io::Write as _;
+        let mut stdin = child.stdin.take().unwrap();
+        writeln!(stdin, "{}\n\n{}", INVOCATIONS[0], INVOCATIONS[1]).unwrap();
+    }
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let all: Vec<serde_json::Value> = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(all.len(), 2 * INVOCATIONS.len() * PER_INVOCATION);
+    let mut pairs = BTreeSet::new();
+    for record in &all {
+        let region = record["RegionId"].as_str().unwrap();
+        assert!(record["InstanceId"].as_str().unwrap().contains(region));
+        pairs.insert((region.to_owned(), record["InvokeId"].as_str().unwrap().to_owned()));
+    }
+    assert_eq!(pairs.len(), 4);
+    // `wait` (no --follow) with repeated ids, a table with a region column.
+    let out = output(bare(&emulator).args([
+        "--region",
+        "cn-shanghai,cn-beijing",
+        "--output",
+        "table",
+        "wait",
+        "--invoke-id",
+        INVOCATIONS[0],
+        "--invoke-id",
+        INVOCATIONS[1],
+    ]));
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out.stderr));
+    let table = text(&out.stdout);
+    let rows: Vec<&str> = table.lines().collect();
+    assert!(rows[0].starts_with("REGION"), "{table}");
+    assert_eq!(rows.len(), 1 + 2 * INVOCATIONS.len() * PER_INVOCATION, "{table}");
+    assert!(rows[1..].iter().all(|r| r.starts_with("cn-shanghai ") || r.starts_with("cn-beijing ")));
+}
+
+#[test]
+fn a_failing_region_is_listed_at_the_end_and_the_others_complete() {
+    let rt = runtime();
+    let emulator = start(&rt, two_regions(), None);
+    let out = output(bare(&emulator).args([
+        "--region",
+        "cn-hangzhou,xx-nowhere-1,cn-beijing",
+        "--output",
+        "ndjson",
+        "wait",
+        "--follow",
+        "--invoke-id",
+        INVOCATIONS[0],
+    ]));
+    assert_eq!(out.status.code(), Some(1));
+    let lines: Vec<serde_json::Value> = text(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 2 * PER_INVOCATION, "both good regions complete");
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains("1 of the streams failed")
+            && stderr.contains("xx-nowhere-1 t-deploy-a:")
+            && stderr.contains("InvalidRegionId.NotFound"),
+        "{stderr}"
+    );
+    // The failures come last, after the summaries.
+    let failure_at = stderr.find("streams failed").unwrap();
+    let summary_at = stderr.find("cn-beijing t-deploy-a: ").unwrap();
+    assert!(summary_at < failure_at, "{stderr}");
+}
+
+#[test]
+fn a_follow_past_its_timeout_exits_4_with_what_finished_printed() {
+    let rt = runtime();
+    let emulator = start(&rt, emulator::running_data(60_000, false), None);
+    let out = output(bare(&emulator).args([
+        "--region",
+        "cn-hangzhou",
+        "wait",
+        "--follow",
+        "--invoke-id",
+        "t-wait",
+        "--interval",
+        "100ms",
+        "--timeout",
+        "500ms",
+    ]));
+    assert_eq!(out.status.code(), Some(4), "{}", text(&out.stderr));
+    assert!(out.stdout.is_empty(), "nothing finished");
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains("cn-hangzhou t-wait: gave up waiting") && stderr.contains("0 of 2"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn ctrl_c_stops_cleanly_keeping_what_was_printed_with_exit_130() {
+    let rt = runtime();
+    let data = DataSet::from_json(
+        r#"{"invocations":[{"invoke_id":"t-long","command_id":"c-1","results":[
+        {"instance_id":"i-quick","status":"Success","output":"quick\n"},
+        {"instance_id":"i-slow","status":"Success","output":"slow\n","running_for_ms":600000}]}]}"#,
+    )
+    .unwrap();
+    let emulator = start(&rt, data, None);
+    let mut child = bare(&emulator)
+        .args([
+            "--region",
+            "cn-hangzhou",
+            "wait",
+            "--follow",
+            "--invoke-id",
+            "t-long",
+            "--interval",
+            "100ms",
+        ])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdout = std::io::BufReader::new(child.stdout.take().unwrap());
+    let mut first = String::new();
+    std::io::BufRead::read_line(&mut stdout, &mut first).unwrap();
+    assert!(first.contains("i-quick"), "{first}");
+    let killed = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let started = Instant::now();
+    let out = child.wait_with_output().unwrap();
+    assert!(started.elapsed() < Duration::from_secs(5));
+    assert_eq!(out.status.code(), Some(130), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("interrupted"), "{}", text(&out.stderr));
+}
+
+#[test]
+fn the_progress_line_is_on_a_terminal_only_never_in_stdout_and_not_with_quiet() {
+    let rt = runtime();
+    let emulator = start(&rt, emulator::running_data(1_500, false), None);
+    let dir = std::env::temp_dir().join(format!("ecs-follow-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    for quiet in [false, true] {
+        let file = dir.join(format!("out-{quiet}.ndjson"));
+        // stderr on a pseudo terminal (`script`), stdout to a file.
+        let command = format!(
+            "{BIN} --endpoint {} --region cn-hangzhou --output ndjson {} wait --follow \
+             --invoke-id t-wait --interval 100ms > {}",
+            emulator.url(),
+            if quiet { "--quiet" } else { "" },
+            file.display()
+        );
+        let out = output(
+            Command::new("script")
+                .args(["-qefc", &command, "/dev/null"])
+                .env("ALIBABA_CLOUD_ACCESS_KEY_ID", "EmulatorAccessKeyId")
+                .env("ALIBABA_CLOUD_ACCESS_KEY_SECRET", SECRET)
+                .env("ALIBABA_CLOUD_CLI_PROFILE_DISABLED", "true")
+                .env("ALIBABA_CLOUD_ECS_METADATA_DISABLED", "true")
+                .env("TERM", "xterm"),
+        );
+        let screen = text(&out.stdout);
+        let printed = std::fs::read_to_string(&file).unwrap();
+        assert_eq!(printed.lines().count(), 2, "{printed}");
+        for line in printed.lines() {
+            serde_json::from_str::<serde_json::Value>(line).unwrap();
+        }
+        assert!(!printed.contains('\r') && !printed.contains('\x1b'), "{printed:?}");
+        let progress = screen.contains("of 2 finished, 0 failed, 2 running");
+        assert_eq!(progress, !quiet, "quiet: {quiet}: {screen:?}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
