@@ -52,6 +52,9 @@ pub struct FanOutItem {
     pub result: Result<InvocationResult, Error>,
 }
 
+/// One (region, request) pair with its region's caller.
+type Pair = (Source, Caller, DescribeInvocationResultsRequest);
+
 /// Many regions × many requests as one call; from
 /// [`Client::fan_out`](crate::Client::fan_out).
 ///
@@ -120,9 +123,7 @@ impl FanOut {
     }
 
     /// The pairs, each with its region's caller, checked.
-    fn pairs(
-        &self,
-    ) -> Result<(Vec<(Source, Caller, DescribeInvocationResultsRequest)>, CallOptions), Error> {
+    fn pairs(&self) -> Result<(Vec<Pair>, CallOptions), Error> {
         if self.concurrency == 0 {
             return Err(Error::invalid_config(&[
                 "the concurrency of a fan-out must be at least 1".to_owned(),
@@ -158,7 +159,10 @@ impl FanOut {
                     region: region.clone(),
                     invoke_id: request.invoke_id.clone(),
                 };
-                let caller = callers.get(region).cloned().unwrap_or_else(|| self.caller.clone());
+                let caller = callers
+                    .get(region)
+                    .cloned()
+                    .unwrap_or_else(|| self.caller.clone());
                 pairs.push((source, caller, request));
             }
         }
@@ -178,8 +182,8 @@ impl FanOut {
     pub fn results(self) -> Result<FanOutStream, Error> {
         let (pairs, options) = self.pairs()?;
         let streams = pairs.into_iter().map(|(source, caller, request)| {
-            let items = DescribeInvocationResultsPaginator::new(caller, request, options.clone())
-                .items();
+            let items =
+                DescribeInvocationResultsPaginator::new(caller, request, options.clone()).items();
             tag(source, items.boxed())
         });
         Ok(FanOutStream {
@@ -210,8 +214,8 @@ impl FanOut {
                     "every request of a fan-out watch needs an InvokeId".to_owned(),
                 ]));
             };
-            let mut waiter = WaitForInvocation::new(caller.clone(), invoke_id)
-                .region_id(source.region.clone());
+            let mut waiter =
+                WaitForInvocation::new(caller.clone(), invoke_id).region_id(source.region.clone());
             if let Some(instance) = &request.instance_id {
                 waiter = waiter.instance_id(instance.clone());
             }

@@ -89,7 +89,14 @@ mod tests {
         drop(a);
         let c = limiter.acquire().now_or_never();
         assert!(c.is_some(), "the permit given back is taken again");
-        assert!(limiter.clone().acquire().now_or_never().is_none());
+        let shared = limiter.clone();
+        assert!(
+            shared.acquire().now_or_never().is_none(),
+            "a clone shares the permits"
+        );
+        drop(c);
+        assert!(shared.acquire().now_or_never().is_some());
+        assert!(limiter.acquire().now_or_never().is_some());
     }
 
     #[test]

@@ -369,7 +369,10 @@ impl Watch {
         if !self.tracker.listed() {
             return match self.list_all().await {
                 Ok(all) => Ok(self.tracker.read_listing(all)),
-                Err(e) if e.code().is_some_and(|c| c.starts_with("InvalidInvokeId.NotFound")) => {
+                Err(e)
+                    if e.code()
+                        .is_some_and(|c| c.starts_with("InvalidInvokeId.NotFound")) =>
+                {
                     Ok(Vec::new())
                 }
                 Err(e) => Err(e),

@@ -358,7 +358,10 @@ mod tests {
         assert!(t.read_fetched(record("i-1", "Failed")).is_none(), "once");
         assert!(t.read_fetched(record("i-3", "Stopping")).is_none());
         assert!(t.is_running("i-3"), "stopping is not final");
-        assert!(t.read_fetched(record("i-0", "Success")).is_none(), "done before");
+        assert!(
+            t.read_fetched(record("i-0", "Success")).is_none(),
+            "done before"
+        );
         let s = t.summary();
         assert_eq!((s.total, s.failed, s.succeeded, s.pending), (5, 1, 1, 3));
     }
@@ -395,7 +398,10 @@ mod tests {
             assert!((size - *count as u64) * 2 <= *count as u64, "{w:?}");
         }
         // Scattered positions go alone.
-        assert_eq!(windows(&[3, 40, 90], none), [(3, 1, 1), (40, 1, 1), (90, 1, 1)]);
+        assert_eq!(
+            windows(&[3, 40, 90], none),
+            [(3, 1, 1), (40, 1, 1), (90, 1, 1)]
+        );
         // Two neighbours: a page of 2 when aligned.
         assert_eq!(windows(&[6, 7], none), [(6, 2, 2)]);
         assert!(windows(&[], none).is_empty());
@@ -411,7 +417,7 @@ mod tests {
         assert_eq!(w.iter().map(|x| x.2).sum::<usize>(), 50);
         assert!(w.len() <= 3, "{w:?}");
         // Pages never overlap.
-        let w = windows(&[0, 1, 2, 3, 5, 6, 7], none);
+        let w = windows(&[0, 1, 2, 3, 5, 6, 7], |_, _| false);
         for pair in w.windows(2) {
             assert!(pair[0].0 + pair[0].1 <= pair[1].0, "{w:?}");
         }

@@ -54,7 +54,8 @@ pub(crate) fn invoke_ids(given: &[String], stdin: impl BufRead) -> Result<Vec<St
     for id in given {
         if id == "-" {
             for line in stdin.take().into_iter().flat_map(BufRead::lines) {
-                let line = line.map_err(|e| format!("cannot read invocation ids from stdin: {e}"))?;
+                let line =
+                    line.map_err(|e| format!("cannot read invocation ids from stdin: {e}"))?;
                 let line = line.trim();
                 if !line.is_empty() {
                     add(line);
@@ -251,6 +252,9 @@ async fn drive(
         run.closed = true;
         return run;
     }
+    // The progress line shows the wall time elapsed: the binary's one
+    // reading of the system clock for it.
+    #[allow(clippy::disallowed_methods)]
     let started = Instant::now();
     let mut tick = tokio::time::interval(PROGRESS_EVERY);
     let interrupt = tokio::signal::ctrl_c();
@@ -293,7 +297,10 @@ impl Run {
     /// Prints one result; `false` when stdout went away.
     fn print(&mut self, source: &Source, result: &InvocationResult, ui: Ui) -> bool {
         crate::run::warn_truncated(ui, std::slice::from_ref(result));
-        match self.printer.page_in(&source.region, std::slice::from_ref(result)) {
+        match self
+            .printer
+            .page_in(&source.region, std::slice::from_ref(result))
+        {
             Ok(()) => true,
             Err(PrintError::Io(_)) => {
                 self.closed = true;
@@ -349,7 +356,11 @@ impl Run {
                 let Some(outcome) = outcome else { continue };
                 failed_instances |= outcome.has_failures();
                 if !ui.quiet {
-                    eprintln!("{}: {}", for_terminal(&source.to_string()), outcome.summary());
+                    eprintln!(
+                        "{}: {}",
+                        for_terminal(&source.to_string()),
+                        outcome.summary()
+                    );
                 }
             }
         }
@@ -406,12 +417,21 @@ mod tests {
             ["t-1", "t-2", "t-3", "t-4"]
         );
         let twice = ["-".to_owned(), "-".to_owned()];
-        assert!(invoke_ids(&twice, io::Cursor::new("")).unwrap_err().contains("once"));
+        assert!(
+            invoke_ids(&twice, io::Cursor::new(""))
+                .unwrap_err()
+                .contains("once")
+        );
     }
 
     #[test]
     fn regions_are_trimmed_and_each_kept_once() {
-        let given = ["cn-a".to_owned(), " cn-b".to_owned(), "cn-a".to_owned(), String::new()];
+        let given = [
+            "cn-a".to_owned(),
+            " cn-b".to_owned(),
+            "cn-a".to_owned(),
+            String::new(),
+        ];
         assert_eq!(regions(&given), ["cn-a", "cn-b"]);
     }
 

@@ -210,7 +210,6 @@ impl<W: Write> Printer<W> {
         )
     }
 
-
     /// Raw output without per-instance headers (one instance asked for).
     pub(crate) fn without_raw_headers(mut self) -> Self {
         self.raw_headers = false;
@@ -275,19 +274,19 @@ impl<W: Write> Printer<W> {
                 write!(self.out, "{separator}")?;
                 let record =
                     ResultRecord::new(result, &self.encoding)?.in_region(if self.regions {
-                    self.region.as_deref()
-                } else {
-                    None
-                });
+                        self.region.as_deref()
+                    } else {
+                        None
+                    });
                 serde_json::to_writer(&mut self.out, &record).map_err(io::Error::other)?;
             }
             Format::Ndjson => {
                 let record =
                     ResultRecord::new(result, &self.encoding)?.in_region(if self.regions {
-                    self.region.as_deref()
-                } else {
-                    None
-                });
+                        self.region.as_deref()
+                    } else {
+                        None
+                    });
                 serde_json::to_writer(&mut self.out, &record).map_err(io::Error::other)?;
                 writeln!(self.out)?;
             }
@@ -625,8 +624,12 @@ mod tests {
     fn with_several_regions_every_record_carries_its_region() {
         let mut printer =
             Printer::new(Vec::new(), Format::Ndjson, ContentEncoding::Base64, false).with_regions();
-        printer.page_in("cn-beijing", &[result("i-1", b"x")]).unwrap();
-        printer.page_in("cn-shanghai", &[result("i-2", b"y")]).unwrap();
+        printer
+            .page_in("cn-beijing", &[result("i-1", b"x")])
+            .unwrap();
+        printer
+            .page_in("cn-shanghai", &[result("i-2", b"y")])
+            .unwrap();
         let text = String::from_utf8(printer.out).unwrap();
         let lines: Vec<serde_json::Value> = text
             .lines()

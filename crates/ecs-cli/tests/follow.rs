@@ -10,9 +10,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use ecs_emulator::{DataSet, Fault};
 use ecs_emulator::EmulatorHandle;
-use emulator::{SECRET, start, start_with};
+use ecs_emulator::{DataSet, Fault};
+use emulator::{SECRET, cli, start, start_with};
 use support::{BIN, clean_command, lines_as_they_come, output, runtime};
 
 #[path = "support/emulator.rs"]
@@ -110,6 +110,8 @@ fn follow_prints_each_result_after_its_finish_and_long_before_the_end_across_reg
 {
     let rt = runtime();
     let plan = planned();
+    // The binary runs on the wall clock: so does the test that times it.
+    #[allow(clippy::disallowed_methods)]
     let since = Instant::now();
     let fault: Fault = "error503:0.05:on=ecs".parse().unwrap();
     let emulator = start_with(&rt, data(&plan), None, |b| b.fault(fault).seed(21));
@@ -157,7 +159,10 @@ fn follow_prints_each_result_after_its_finish_and_long_before_the_end_across_reg
         let finish = finishes[&(region.clone(), instance.clone())];
         let at_ms = u64::try_from(at.as_millis()).unwrap();
         // Never before it finished (the emulator started after `since`)...
-        assert!(at_ms >= finish, "{instance} in {region} at {at_ms} ms, finishes at {finish} ms");
+        assert!(
+            at_ms >= finish,
+            "{instance} in {region} at {at_ms} ms, finishes at {finish} ms"
+        );
         // ...and soon after: within a few poll intervals and retries.
         assert!(
             at_ms <= finish + 3_000,
@@ -205,7 +210,10 @@ fn follow_prints_each_result_after_its_finish_and_long_before_the_end_across_reg
             }
         }
     }
-    assert_eq!(clean.len(), REGIONS.len() * INVOCATIONS.len() * PER_INVOCATION);
+    assert_eq!(
+        clean.len(),
+        REGIONS.len() * INVOCATIONS.len() * PER_INVOCATION
+    );
     assert_eq!(followed, clean);
 }
 
@@ -256,7 +264,10 @@ fn follow_with_json_is_refused_before_anything_is_sent() {
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
     assert_eq!(lines.len(), PER_INVOCATION);
-    assert!(lines.iter().all(|l| l.get("RegionId").is_none()), "one region");
+    assert!(
+        lines.iter().all(|l| l.get("RegionId").is_none()),
+        "one region"
+    );
 }
 
 #[test]
@@ -291,7 +302,10 @@ fn ids_from_stdin_and_repeated_ids_cover_every_invocation_in_every_region() {
     for record in &all {
         let region = record["RegionId"].as_str().unwrap();
         assert!(record["InstanceId"].as_str().unwrap().contains(region));
-        pairs.insert((region.to_owned(), record["InvokeId"].as_str().unwrap().to_owned()));
+        pairs.insert((
+            region.to_owned(),
+            record["InvokeId"].as_str().unwrap().to_owned(),
+        ));
     }
     assert_eq!(pairs.len(), 4);
     // `wait` (no --follow) with repeated ids, a table with a region column.
@@ -310,8 +324,16 @@ fn ids_from_stdin_and_repeated_ids_cover_every_invocation_in_every_region() {
     let table = text(&out.stdout);
     let rows: Vec<&str> = table.lines().collect();
     assert!(rows[0].starts_with("REGION"), "{table}");
-    assert_eq!(rows.len(), 1 + 2 * INVOCATIONS.len() * PER_INVOCATION, "{table}");
-    assert!(rows[1..].iter().all(|r| r.starts_with("cn-shanghai ") || r.starts_with("cn-beijing ")));
+    assert_eq!(
+        rows.len(),
+        1 + 2 * INVOCATIONS.len() * PER_INVOCATION,
+        "{table}"
+    );
+    assert!(
+        rows[1..]
+            .iter()
+            .all(|r| r.starts_with("cn-shanghai ") || r.starts_with("cn-beijing "))
+    );
 }
 
 #[test]
@@ -333,7 +355,11 @@ fn a_failing_region_is_listed_at_the_end_and_the_others_complete() {
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
-    assert_eq!(lines.len(), 2 * PER_INVOCATION, "both good regions complete");
+    assert_eq!(
+        lines.len(),
+        2 * PER_INVOCATION,
+        "both good regions complete"
+    );
     let stderr = text(&out.stderr);
     assert!(
         stderr.contains("1 of the streams failed")
@@ -351,9 +377,7 @@ fn a_failing_region_is_listed_at_the_end_and_the_others_complete() {
 fn a_follow_past_its_timeout_exits_4_with_what_finished_printed() {
     let rt = runtime();
     let emulator = start(&rt, emulator::running_data(60_000, false), None);
-    let out = output(bare(&emulator).args([
-        "--region",
-        "cn-hangzhou",
+    let out = output(cli(&emulator).args([
         "wait",
         "--follow",
         "--invoke-id",
@@ -407,11 +431,16 @@ fn ctrl_c_stops_cleanly_keeping_what_was_printed_with_exit_130() {
         .status()
         .unwrap();
     assert!(killed.success());
+    #[allow(clippy::disallowed_methods)]
     let started = Instant::now();
     let out = child.wait_with_output().unwrap();
     assert!(started.elapsed() < Duration::from_secs(5));
     assert_eq!(out.status.code(), Some(130), "{}", text(&out.stderr));
-    assert!(text(&out.stderr).contains("interrupted"), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("interrupted"),
+        "{}",
+        text(&out.stderr)
+    );
 }
 
 #[test]
@@ -445,7 +474,10 @@ fn the_progress_line_is_on_a_terminal_only_never_in_stdout_and_not_with_quiet() 
         for line in printed.lines() {
             serde_json::from_str::<serde_json::Value>(line).unwrap();
         }
-        assert!(!printed.contains('\r') && !printed.contains('\x1b'), "{printed:?}");
+        assert!(
+            !printed.contains('\r') && !printed.contains('\x1b'),
+            "{printed:?}"
+        );
         let progress = screen.contains("of 2 finished, 0 failed, 2 running");
         assert_eq!(progress, !quiet, "quiet: {quiet}: {screen:?}");
     }

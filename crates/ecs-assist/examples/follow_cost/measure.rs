@@ -22,7 +22,7 @@ use futures::StreamExt as _;
 
 /// The order in which instances finish.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Order {
+pub(crate) enum Order {
     /// In the order of the listing (instance 0 first).
     Listing,
     /// In a shuffled order.
@@ -31,23 +31,21 @@ pub enum Order {
 
 /// What one run cost.
 #[derive(Debug, Clone, Default)]
-pub struct Cost {
+pub(crate) struct Cost {
     /// Polls made.
-    pub polls: u64,
+    pub(crate) polls: u64,
     /// Requests sent.
-    pub requests: u64,
+    pub(crate) requests: u64,
     /// Of them, pages of still-running records (`InvokeRecordStatus=Running`).
-    pub running_pages: u64,
+    pub(crate) running_pages: u64,
     /// Of them, pages of the first listing of every result.
-    pub first_listing_pages: u64,
+    pub(crate) first_listing_pages: u64,
     /// Response bytes read.
-    pub bytes: u64,
+    pub(crate) bytes: u64,
     /// Results yielded (watch) or in the outcome (waiter).
-    pub results: u64,
+    pub(crate) results: u64,
     /// The most times one finished output was downloaded.
-    pub most_downloads_of_one_output: u64,
-    /// Finished outputs downloaded more than once.
-    pub outputs_downloaded_again: u64,
+    pub(crate) most_downloads_of_one_output: u64,
 }
 
 /// The marker each finished output starts with.
@@ -138,7 +136,7 @@ fn data(instances: usize, order: Order) -> DataSet {
 
 /// How a run follows the invocation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum How {
+pub(crate) enum How {
     /// The watch stream.
     Watch,
     /// The waiter: every result, every poll.
@@ -146,9 +144,10 @@ pub enum How {
 }
 
 /// Follows 1,000 (or `instances`) instances with a 1 s poll interval.
-pub async fn measure(instances: usize, order: Order, how: How) -> Cost {
+pub(crate) async fn measure(instances: usize, order: Order, how: How) -> Cost {
     let clock = Arc::new(ManualTimeSource::new(
-        time::OffsetDateTime::from_unix_timestamp(1_780_000_000).unwrap_or(time::OffsetDateTime::UNIX_EPOCH),
+        time::OffsetDateTime::from_unix_timestamp(1_780_000_000)
+            .unwrap_or(time::OffsetDateTime::UNIX_EPOCH),
     ));
     let emulator = Emulator::builder()
         .data(data(instances, order))
@@ -196,7 +195,11 @@ pub async fn measure(instances: usize, order: Order, how: How) -> Cost {
         }
     };
     emulator.shutdown().await;
-    let log = transport.log.lock().map(|mut l| std::mem::take(&mut *l)).unwrap_or_default();
+    let log = transport
+        .log
+        .lock()
+        .map(|mut l| std::mem::take(&mut *l))
+        .unwrap_or_default();
     let running_pages = log
         .queries
         .iter()
@@ -218,6 +221,5 @@ pub async fn measure(instances: usize, order: Order, how: How) -> Cost {
         bytes: log.bytes,
         results,
         most_downloads_of_one_output: log.outputs.values().copied().max().unwrap_or(0),
-        outputs_downloaded_again: log.outputs.values().filter(|n| **n > 1).count() as u64,
     }
 }
