@@ -32,6 +32,12 @@ impl Client {
         }
     }
 
+    /// The caller under every call of this client.
+    #[cfg(test)]
+    pub(crate) fn caller(&self) -> &Caller {
+        &self.caller
+    }
+
     /// The credentials provider the client signs with.
     pub fn credentials_provider(&self) -> &SharedCredentialsProvider {
         &self.caller.settings().credentials

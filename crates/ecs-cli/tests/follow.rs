@@ -483,3 +483,43 @@ fn the_progress_line_is_on_a_terminal_only_never_in_stdout_and_not_with_quiet() 
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn follow_prints_table_rows_and_raw_blocks_as_results_finish() {
+    let rt = runtime();
+    let emulator = start(&rt, two_regions(), None);
+    let table = output(cli(&emulator).args([
+        "--output",
+        "table",
+        "wait",
+        "--follow",
+        "--invoke-id",
+        INVOCATIONS[1],
+    ]));
+    // One of these instances failed: exit 3.
+    assert_eq!(table.status.code(), Some(3), "{}", text(&table.stderr));
+    let rows: Vec<String> = text(&table.stdout).lines().map(str::to_owned).collect();
+    assert!(rows[0].starts_with("INSTANCE"), "{rows:?}");
+    assert_eq!(rows.len(), 1 + PER_INVOCATION, "{rows:?}");
+    assert!(rows[1..].iter().all(|r| r.contains(INVOCATIONS[1])));
+    let raw = output(cli(&emulator).args([
+        "--output",
+        "raw",
+        "wait",
+        "--follow",
+        "--invoke-id",
+        INVOCATIONS[1],
+    ]));
+    assert_eq!(raw.status.code(), Some(3), "{}", text(&raw.stderr));
+    let raw = text(&raw.stdout);
+    for i in 0..PER_INVOCATION {
+        let instance = format!("i-cn-hangzhou-{}-{i}", INVOCATIONS[1]);
+        assert!(
+            raw.contains(&format!(
+                "==> {instance} ({}) <==\ndeployed {instance} in cn-hangzhou\n",
+                INVOCATIONS[1]
+            )),
+            "{raw}"
+        );
+    }
+}
