@@ -358,3 +358,94 @@ fn the_blocking_watch_is_an_iterator_with_an_outcome() {
     assert!(watch.outcome().unwrap().is_success());
     runtime.block_on(emulator.shutdown());
 }
+
+/// A service whose listing moves under the watch: every instance runs in
+/// the first listing and leaves at once, and the page the watch then asks
+/// for lacks `i-1`, which only a request by `InstanceId` brings.
+#[derive(Debug, Default)]
+struct MovingListing {
+    queries: std::sync::Mutex<Vec<String>>,
+}
+
+impl Transport for MovingListing {
+    fn send(&self, request: http::Request<Bytes>) -> TransportFuture<'_> {
+        let query = request.uri().query().unwrap_or_default().to_owned();
+        self.queries.lock().unwrap().push(query.clone());
+        let result = |id: &str, status: &str| {
+            format!(
+                r#"{{"InstanceId":"{id}","InvokeId":"t-m","InvocationStatus":"{status}","Output":""}}"#
+            )
+        };
+        let results: Vec<String> = if query.contains("InvokeRecordStatus=Running") {
+            Vec::new()
+        } else if query.contains("InstanceId=i-1") {
+            vec![result("i-1", "Success")]
+        } else if query.contains("PageSize=4") {
+            ["i-2", "i-3", "i-4"]
+                .iter()
+                .map(|id| result(id, "Success"))
+                .collect()
+        } else if query.contains("PageNumber=1&") || query.ends_with("PageNumber=1") {
+            ["i-1", "i-2", "i-3", "i-4"]
+                .iter()
+                .map(|id| result(id, "Running"))
+                .collect()
+        } else {
+            Vec::new()
+        };
+        let body = format!(
+            r#"{{"RequestId":"R","Invocation":{{"TotalCount":{},"InvocationResults":{{"InvocationResult":[{}]}}}}}}"#,
+            if query.contains("PageSize=4") {
+                4
+            } else {
+                results.len()
+            },
+            results.join(",")
+        );
+        let response = http::Response::builder()
+            .header("content-type", "application/json")
+            .body(Bytes::from(body))
+            .unwrap();
+        Box::pin(std::future::ready(Ok(response)))
+    }
+}
+
+#[tokio::test]
+async fn an_instance_a_page_did_not_bring_is_fetched_alone() {
+    let clock = Arc::new(ManualTimeSource::new(
+        time::OffsetDateTime::from_unix_timestamp(1_780_000_000).unwrap(),
+    ));
+    let service = Arc::new(MovingListing::default());
+    let client = Client::builder()
+        .region("cn-hangzhou")
+        .access_key("id", "secret")
+        .transport(Arc::clone(&service))
+        .time_source(Arc::clone(&clock))
+        .sleep(ClockSleep(Arc::clone(&clock)))
+        .operation_timeout(None)
+        .build()
+        .unwrap();
+    let mut watch = client.watch_invocation("t-m");
+    let mut ids = Vec::new();
+    while let Some(result) = watch.next().await {
+        ids.push(result.unwrap().instance_id);
+    }
+    assert_eq!(ids, ["i-2", "i-3", "i-4", "i-1"]);
+    // In the same poll as the others, not one interval later.
+    assert_eq!(watch.polls(), 2);
+    let queries = service.queries.lock().unwrap().clone();
+    assert_eq!(
+        queries.iter().filter(|q| q.contains("PageSize=4")).count(),
+        1,
+        "{queries:#?}"
+    );
+    assert_eq!(
+        queries
+            .iter()
+            .filter(|q| q.contains("InstanceId=i-1"))
+            .count(),
+        1,
+        "{queries:#?}"
+    );
+    assert!(watch.outcome().unwrap().is_success());
+}
