@@ -27,6 +27,10 @@
 //!   signed request without sending with `prepare()`, every page or result
 //!   as a `futures::Stream` with `into_paginator()`.
 //! - [`Client::wait_for_invocation`]: polls until every instance is final.
+//! - [`Client::watch_invocation`]: a stream of each instance's result as it
+//!   finishes, each finished output downloaded once.
+//! - [`Client::fan_out`]: many regions × requests (paged or watched) as one
+//!   merged stream on one client, under one limit on requests in flight.
 //! - Retries on by default (this API is read-only): throttling, transient
 //!   service errors and retryable transport errors, exponential backoff with
 //!   full jitter, `x-acs-retry-after` honoured, a retry budget, a deadline;
