@@ -523,3 +523,38 @@ fn follow_prints_table_rows_and_raw_blocks_as_results_finish() {
         );
     }
 }
+
+#[test]
+fn options_for_one_request_and_bad_concurrency_are_refused_with_several_pairs() {
+    let rt = runtime();
+    let emulator = start(&rt, two_regions(), None);
+    let two = ["--region", "cn-hangzhou,cn-beijing"];
+    let cases: [&[&str]; 5] = [
+        &["--dry-run", "results", "--invoke-id", "t-deploy-a"],
+        &["results", "--max-items", "3"],
+        &["results", "--page-style", "number"],
+        &["wait", "--invoke-id", "t-deploy-a", "--concurrency", "0"],
+        &["results", "--concurrency", "65"],
+    ];
+    for args in cases {
+        let out = output(bare(&emulator).args(two).args(args));
+        assert_eq!(
+            out.status.code(),
+            Some(2),
+            "{args:?}: {}",
+            text(&out.stderr)
+        );
+        assert!(out.stdout.is_empty(), "{args:?}");
+    }
+    let out = output(
+        bare(&emulator)
+            .args(two)
+            .args(["results", "--max-items", "3"]),
+    );
+    assert!(
+        text(&out.stderr).contains("apply to one request"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert_eq!(emulator.requests(), 0);
+}
