@@ -141,7 +141,7 @@ pub(crate) async fn results(
     }
     let stream = fan_out.results()?;
     let printer = printer(format, &args.filters, colour, regions.len() > 1);
-    let run = drive(stream, printer, ui, true).await;
+    let run = drive(stream, printer, ui, true, false).await;
     Ok(run.finish(ui, false))
 }
 
@@ -190,7 +190,7 @@ pub(crate) async fn wait(
             .fail_fast(fail_fast)
     })?;
     let printer = printer(format, &args.filters, colour, regions.len() > 1);
-    let run = drive(stream, printer, ui, args.follow).await;
+    let run = drive(stream, printer, ui, args.follow, true).await;
     Ok(run.finish(ui, true))
 }
 
@@ -230,12 +230,14 @@ struct Run {
 }
 
 /// Drives the merged stream to its end (or Ctrl-C), printing each result
-/// as it arrives when `streamed`, and a progress line on a terminal.
+/// as it arrives when `streamed`, and a progress line on a terminal (the
+/// watches' counts when `watching`, else the results fetched).
 async fn drive(
     mut stream: FanOutStream,
     printer: Printer<io::BufWriter<io::Stdout>>,
     ui: Ui,
     streamed: bool,
+    watching: bool,
 ) -> Run {
     let mut run = Run {
         printer,
@@ -257,6 +259,14 @@ async fn drive(
     #[allow(clippy::disallowed_methods)]
     let started = Instant::now();
     let mut tick = tokio::time::interval(PROGRESS_EVERY);
+    let mut fetched = 0u64;
+    let show = |progress: &mut Progress, stream: &FanOutStream, fetched: u64| {
+        if watching {
+            progress.following(&stream.summary(), started.elapsed());
+        } else {
+            progress.fetched(fetched);
+        }
+    };
     let interrupt = tokio::signal::ctrl_c();
     tokio::pin!(interrupt);
     loop {
@@ -266,6 +276,7 @@ async fn drive(
                 progress.clear();
                 match item.result {
                     Ok(result) => {
+                        fetched = fetched.saturating_add(1);
                         if streamed && !run.print(&item.source, &result, ui) {
                             break;
                         }
@@ -276,12 +287,10 @@ async fn drive(
                     Err(err) => run.failures.push((item.source, err)),
                 }
                 if ui.progress {
-                    progress.following(&stream.summary(), started.elapsed());
+                    show(&mut progress, &stream, fetched);
                 }
             }
-            _ = tick.tick(), if ui.progress => {
-                progress.following(&stream.summary(), started.elapsed());
-            }
+            _ = tick.tick(), if ui.progress => show(&mut progress, &stream, fetched),
             _ = &mut interrupt => {
                 run.interrupted = true;
                 break;

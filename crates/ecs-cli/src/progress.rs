@@ -57,6 +57,12 @@ impl Progress {
         self.show(&line);
     }
 
+    /// `results` results were fetched so far (over many requests at once).
+    pub(crate) fn fetched(&mut self, results: u64) {
+        let line = format!("fetched {results} results…");
+        self.show(&line);
+    }
+
     /// A followed run stands at `summary`, `elapsed` after it started.
     pub(crate) fn following(&mut self, summary: &WaitSummary, elapsed: Duration) {
         let line = following_line(summary, elapsed);
