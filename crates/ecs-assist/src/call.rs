@@ -165,6 +165,12 @@ impl Caller {
         self.inner.budget.available()
     }
 
+    /// Spends `cost` of the retry budget (tests of its sharing).
+    #[cfg(test)]
+    pub(crate) fn spend_budget(&self, cost: u32) -> bool {
+        self.inner.budget.try_acquire(cost)
+    }
+
     /// Waits on the client's sleep.
     pub(crate) fn sleep(&self, duration: Duration) -> SleepFuture {
         self.inner.settings.sleep.sleep(duration)
@@ -447,46 +453,5 @@ impl Undecoded {
             Err(error) => record_end(self.attempts, error.request_id()),
         }
         result
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::Client;
-
-    fn caller(endpoint: Option<&str>) -> Caller {
-        let mut builder = Client::builder()
-            .region("cn-hangzhou")
-            .access_key("id", "secret")
-            .retry_config(RetryConfig {
-                budget_capacity: 50,
-                ..RetryConfig::default()
-            });
-        if let Some(endpoint) = endpoint {
-            builder = builder.endpoint(endpoint);
-        }
-        let client = builder.build().unwrap();
-        client.caller().clone()
-    }
-
-    #[test]
-    fn a_caller_for_another_region_shares_the_budget_and_resolves_its_endpoint() {
-        let hangzhou = caller(None);
-        let beijing = hangzhou.for_region("cn-beijing").unwrap();
-        assert_eq!(beijing.settings().region.as_deref(), Some("cn-beijing"));
-        assert_eq!(
-            beijing.settings().endpoint.to_string(),
-            "https://ecs.cn-beijing.aliyuncs.com"
-        );
-        assert!(hangzhou.inner.budget.try_acquire(20));
-        assert_eq!(beijing.retry_budget_available(), 30, "one budget");
-        // An explicit endpoint serves every region.
-        let local = caller(Some("http://127.0.0.1:9"))
-            .for_region("cn-beijing")
-            .unwrap();
-        assert_eq!(local.settings().endpoint.to_string(), "http://127.0.0.1:9");
-        let err = hangzhou.for_region("cn hangzhou").unwrap_err();
-        assert!(err.to_string().contains("not a region id"), "{err}");
     }
 }

@@ -292,13 +292,6 @@ pub(crate) struct WaitPlan {
 }
 
 impl WaitForInvocation {
-    /// Follows the invocation instead: a stream of each instance's result
-    /// as it finishes, with these settings; see
-    /// [`WatchInvocation`](crate::WatchInvocation).
-    pub fn watch(self) -> crate::WatchInvocation {
-        crate::WatchInvocation::new(self)
-    }
-
     /// The settings, checked as [`send`](Self::send) checks them.
     pub(crate) fn into_plan(self) -> Result<WaitPlan, Error> {
         self.check()?;

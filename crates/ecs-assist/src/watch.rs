@@ -36,6 +36,14 @@ struct Seen {
     polls: u32,
 }
 
+impl WaitForInvocation {
+    /// Follows the invocation instead: a stream of each instance's result
+    /// as it finishes, with these settings; see [`WatchInvocation`].
+    pub fn watch(self) -> WatchInvocation {
+        WatchInvocation::new(self)
+    }
+}
+
 /// A view of a watch's [`Seen`], kept by whoever drives the stream.
 #[derive(Debug, Clone)]
 pub(crate) struct SeenHandle(Arc<Mutex<Seen>>);

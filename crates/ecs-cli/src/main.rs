@@ -7,7 +7,6 @@
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
 mod args;
-mod many;
 mod output;
 mod progress;
 mod run;

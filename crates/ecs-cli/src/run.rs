@@ -13,10 +13,11 @@ use ecs_model::ValidationErrors;
 use futures::StreamExt as _;
 
 use crate::args::{self, Cli, Command, Filters, ResultsArgs, WaitArgs};
-use crate::many;
 use crate::output::{Format, Printer};
 use crate::progress::Progress;
 use crate::sanitize::for_terminal;
+
+mod many;
 
 /// Exit codes (docs/design.md#command-line).
 pub(crate) mod exit {

@@ -11,10 +11,10 @@ use std::time::{Duration, Instant};
 use ecs_assist::{Client, Error, ErrorKind, FanOutStream, InvocationResult, Source, WaitOutcome};
 use futures::StreamExt as _;
 
+use super::{Ui, exit};
 use crate::args::{self, Filters, ResultsArgs, WaitArgs};
 use crate::output::{Format, PrintError, Printer};
 use crate::progress::Progress;
-use crate::run::{Ui, exit};
 use crate::sanitize::for_terminal;
 
 /// Exit code of a run stopped by Ctrl-C (128 + SIGINT).
@@ -94,14 +94,14 @@ fn requests(
     };
     let mut out = Vec::new();
     for id in ids {
-        let mut op = crate::run::request(client, filters);
+        let mut op = super::request(client, filters);
         if let Some(id) = id {
             op = op.invoke_id(id.clone());
         }
         if let Some(size) = max_results {
             op = op.max_results(i64::from(size));
         }
-        crate::run::check(&op)?;
+        super::check(&op)?;
         out.push(op.as_request().clone());
     }
     Ok(out)
@@ -200,7 +200,7 @@ fn printer(
     colour: bool,
     regions: bool,
 ) -> Printer<io::BufWriter<io::Stdout>> {
-    let encoding = crate::run::encoding(filters);
+    let encoding = super::encoding(filters);
     let mut printer = Printer::new(io::BufWriter::new(io::stdout()), format, encoding, colour);
     if filters.instance_id.is_some() {
         printer = printer.without_raw_headers();
@@ -305,7 +305,7 @@ async fn drive(
 impl Run {
     /// Prints one result; `false` when stdout went away.
     fn print(&mut self, source: &Source, result: &InvocationResult, ui: Ui) -> bool {
-        crate::run::warn_truncated(ui, std::slice::from_ref(result));
+        super::warn_truncated(ui, std::slice::from_ref(result));
         match self
             .printer
             .page_in(&source.region, std::slice::from_ref(result))
@@ -347,7 +347,7 @@ impl Run {
                 }
             }
             for (source, outcome) in &last {
-                crate::run::warn_truncated(ui, outcome.results());
+                super::warn_truncated(ui, outcome.results());
                 match self.printer.page_in(&source.region, outcome.results()) {
                     Ok(()) => {}
                     Err(PrintError::Io(_)) => return ExitCode::SUCCESS,
