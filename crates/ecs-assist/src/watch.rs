@@ -339,9 +339,11 @@ impl Watch {
         self.queue.extend(finished.into_iter().map(Ok));
         self.cadence.after_poll(changed);
         let summary = self.tracker.summary();
-        let outcome = WaitOutcome::new(self.tracker.records(), self.polls);
+        // The records are copied into an outcome only when one is needed:
+        // for the progress callback, or at the end.
+        let outcome = || WaitOutcome::new(self.tracker.records(), self.polls);
         if let Some(progress) = &self.plan.progress {
-            progress(&outcome);
+            progress(&outcome());
         }
         if let Ok(mut seen) = self.seen.lock() {
             seen.summary = summary.clone();
@@ -355,11 +357,13 @@ impl Watch {
             "watch poll"
         );
         if self.tracker.listed() && self.tracker.running() == 0 {
+            let outcome = outcome();
             self.end(Ok(outcome));
             return;
         }
         if self.plan.fail_fast && summary.failed > 0 {
-            self.end(Ok(outcome.stopped_early_at_failure()));
+            let outcome = outcome().stopped_early_at_failure();
+            self.end(Ok(outcome));
             return;
         }
         let now = self.elapsed();
@@ -368,7 +372,8 @@ impl Watch {
             return;
         }
         if now >= self.plan.timeout {
-            self.end(Err(Error::wait_timeout(self.plan.timeout, now, outcome)));
+            let error = Error::wait_timeout(self.plan.timeout, now, outcome());
+            self.end(Err(error));
         }
     }
 

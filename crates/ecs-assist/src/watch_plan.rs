@@ -9,9 +9,10 @@
 //! (or is stopping): its final record is fetched once, either alone (by
 //! `InstanceId`) or, when several that left sit close together in the
 //! listing, as one page (`PageNumber`/`PageSize`) that covers them, chosen
-//! so that at least two thirds of what it brings are records that left. A
-//! record that a page did not bring after all (the listing moved) is
-//! fetched alone.
+//! so that at least two thirds of what it brings are records that left and
+//! none is a record already finished (each finished output is downloaded
+//! once). A record that a page did not bring after all (the listing moved)
+//! is fetched alone.
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::time::Duration;
@@ -271,9 +272,9 @@ impl Tracker {
         all.into_iter().map(|f| f.record.clone()).collect()
     }
 
-    /// Counts of the latest records.
+    /// Counts of the latest records (nothing copied).
     pub(crate) fn summary(&self) -> WaitSummary {
-        WaitSummary::of(&self.records())
+        WaitSummary::of(self.followed.values().map(|f| &f.record))
     }
 }
 

@@ -449,3 +449,36 @@ async fn an_instance_a_page_did_not_bring_is_fetched_alone() {
     );
     assert!(watch.outcome().unwrap().is_success());
 }
+
+#[tokio::test]
+async fn fail_fast_ends_the_stream_at_the_first_failure_and_an_unknown_invocation_after_the_grace()
+{
+    let (emulator, client, _clock) = on_manual_clock(data(&[results_json(
+        "cn-hangzhou",
+        "t-w",
+        &[("i-1", "Failed", 1_000), ("i-2", "Success", 3_600_000)],
+    )]))
+    .await;
+    let mut watch = client
+        .watch_invocation("t-w")
+        .configure(|w| w.poll_interval(Duration::from_secs(1)).fail_fast(true));
+    let first = watch.next().await.unwrap().unwrap();
+    assert_eq!(first.instance_id, "i-1");
+    assert!(watch.next().await.is_none(), "ended at the failure");
+    let outcome = watch.outcome().unwrap();
+    assert!(outcome.stopped_early() && outcome.has_failures());
+    assert_eq!(outcome.summary().pending, 1);
+
+    let mut unknown = client.watch_invocation("t-unknown").configure(|w| {
+        w.poll_interval(Duration::from_secs(1))
+            .not_found_grace(Duration::from_secs(5))
+    });
+    let err = unknown.next().await.unwrap().unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::NotFound, "{err:?}");
+    assert!(
+        unknown.polls() >= 4,
+        "polled through the grace: {}",
+        unknown.polls()
+    );
+    emulator.shutdown().await;
+}
