@@ -23,12 +23,14 @@ use crate::watch::SeenHandle;
 /// The default [`FanOut::concurrency`]: 4 requests in flight.
 pub const DEFAULT_CONCURRENCY: usize = 4;
 
-/// Where an item of a fan-out came from: a region and the request's
-/// `InvokeId` (if it had one).
+/// Where an item of a fan-out came from: a region and a request (its
+/// place among the requests given, and its `InvokeId` if it had one).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Source {
     /// The region.
     pub region: String,
+    /// The request's place among those given to the fan-out, from 0.
+    pub request: usize,
     /// The request's `InvokeId`.
     pub invoke_id: Option<String>,
 }
@@ -152,11 +154,12 @@ impl FanOut {
         }
         let mut pairs = Vec::new();
         for region in &regions {
-            for request in &requests {
+            for (index, request) in requests.iter().enumerate() {
                 let mut request = request.clone();
                 request.region_id = Some(region.clone());
                 let source = Source {
                     region: region.clone(),
+                    request: index,
                     invoke_id: request.invoke_id.clone(),
                 };
                 let caller = callers

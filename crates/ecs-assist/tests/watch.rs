@@ -298,6 +298,8 @@ async fn a_fan_out_merges_every_pair_within_its_concurrency_and_a_failing_pair_l
     assert_eq!(results.len(), 6, "{results:?}");
     for (source, ids) in &results {
         let invoke = source.invoke_id.as_deref().unwrap();
+        // The requests in the order given: t-a, then t-b.
+        assert_eq!(source.request, usize::from(invoke == "t-b"));
         let want: BTreeSet<String> = (1..=3)
             .map(|i| format!("i-{}-{invoke}-{i}", source.region))
             .collect();
