@@ -363,12 +363,14 @@ impl Caller {
                 .unwrap_or_default();
             return Err(Error::deadline(limit, None).with_attempts(attempt - 1));
         }
-        let http_request = self.sign(request, options).await?;
-        // Held until the answer is read: it bounds requests in flight.
+        // Held until the answer is read: it bounds requests in flight. Taken
+        // before signing, so a request that waited for its turn is not
+        // signed with a stale time.
         let _permit = match &options.limiter {
             Some(limiter) => Some(limiter.acquire().await),
             None => None,
         };
+        let http_request = self.sign(request, options).await?;
         let started = self.now();
         let send = self.inner.settings.transport.send(http_request);
         let limit = match (attempt_timeout, remaining) {
