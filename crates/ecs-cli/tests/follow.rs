@@ -556,5 +556,13 @@ fn options_for_one_request_and_bad_concurrency_are_refused_with_several_pairs() 
         "{}",
         text(&out.stderr)
     );
+    // An endpoint and no region.
+    let out = output(bare(&emulator).args(["wait", "--follow", "--invoke-id", "t-deploy-a"]));
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("give --region"),
+        "{}",
+        text(&out.stderr)
+    );
     assert_eq!(emulator.requests(), 0);
 }

@@ -80,6 +80,11 @@ fn bad_input(message: &str) -> ExitCode {
     ExitCode::from(exit::BAD_INPUT)
 }
 
+/// No region was given (an explicit endpoint alone builds a client).
+fn no_region() -> ExitCode {
+    bad_input("give --region (or set ALIBABA_CLOUD_REGION_ID): the region of the invocations")
+}
+
 /// The request of every invocation (or one without an invocation),
 /// checked: bad input ends the run with exit 2.
 fn requests(
@@ -128,6 +133,9 @@ pub(crate) async fn results(
              at most one --invoke-id",
         ));
     }
+    if regions.is_empty() {
+        return Ok(no_region());
+    }
     let requests = match requests(client, &args.filters, args.page_size) {
         Ok(requests) => requests,
         Err(code) => return Ok(code),
@@ -171,6 +179,9 @@ pub(crate) async fn wait(
         return Ok(bad_input(
             "--dry-run shows one request: give one --region and one --invoke-id, without --follow",
         ));
+    }
+    if regions.is_empty() {
+        return Ok(no_region());
     }
     let requests = match requests(client, &args.filters, None) {
         Ok(requests) => requests,
