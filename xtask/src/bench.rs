@@ -265,6 +265,8 @@ pub(crate) fn run(steps: &mut Steps, python: Option<PathBuf>, criterion: bool) -
             "ecs-tests",
             "--bin",
             "cpu-floor",
+            "--example",
+            "follow_cost",
         ]),
     )?;
     let release = crate::target_dir(&root).join("release");
@@ -288,6 +290,19 @@ pub(crate) fn run(steps: &mut Steps, python: Option<PathBuf>, criterion: bool) -
     }
 
     let full_output = full_output_memory(&root, &release)?;
+    // Requests and bytes per finished result while following 1,000
+    // instances (a manual clock: about a second, the same counts each run).
+    let follow = Command::new(release.join("examples/follow_cost"))
+        .current_dir(&root)
+        .output()?;
+    if !follow.status.success() {
+        bail!(
+            "the follow_cost example failed: {}",
+            String::from_utf8_lossy(&follow.stderr)
+        );
+    }
+    let follow = String::from_utf8(follow.stdout).context("follow_cost printed non-UTF-8")?;
+    println!("bench follow:\n{follow}");
 
     // The official Python SDK paging 10,000 results.
     let sdk = match &python {
@@ -390,6 +405,11 @@ pub(crate) fn run(steps: &mut Steps, python: Option<PathBuf>, criterion: bool) -
         binary_size,
     };
     let text = report(ran_criterion, &criterion, &probes);
+    // The follow section goes before the list of every criterion bench.
+    let text = match text.find("\n## Every criterion bench") {
+        Some(at) => format!("{}\n{}{}", &text[..at], follow.trim_end(), &text[at..]),
+        None => format!("{text}\n{follow}"),
+    };
     std::fs::write(root.join("BENCHMARKS.md"), text).context("cannot write BENCHMARKS.md")?;
     println!("\nxtask bench: wrote BENCHMARKS.md");
     Ok(())

@@ -637,7 +637,22 @@ fn demo(steps: &mut Steps) -> Result<()> {
         run(&["--output", "ndjson", "results", "--status", "Failed"]),
     )?;
     steps.run(
-        "demo: wait for a deployment still running",
+        "demo: follow a deployment still running, each instance as it finishes",
+        run(&[
+            "--output",
+            "table",
+            "wait",
+            "--invoke-id",
+            "t-hz0jdfwe1uy5678",
+            "--follow",
+            "--interval",
+            "500ms",
+            "--timeout",
+            "60s",
+        ]),
+    )?;
+    steps.run(
+        "demo: wait for the same deployment, every result at the end",
         run(&[
             "--output",
             "table",

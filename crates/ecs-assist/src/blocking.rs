@@ -538,3 +538,62 @@ impl WaitForInvocation {
         self.driver.block_on(self.inner.send())?
     }
 }
+
+impl Client {
+    /// Follows an invocation: an iterator of each instance's result as it
+    /// finishes; see [`crate::WatchInvocation`].
+    pub fn watch_invocation(&self, invoke_id: impl Into<String>) -> WatchInvocation {
+        WatchInvocation {
+            inner: self.inner.watch_invocation(invoke_id),
+            driver: Arc::clone(&self.driver),
+            failed: false,
+        }
+    }
+}
+
+/// A blocking watch: each instance's result as it finishes, fetched as the
+/// iterator advances; see [`crate::WatchInvocation`].
+#[derive(Debug)]
+#[must_use = "an iterator does nothing unless advanced"]
+pub struct WatchInvocation {
+    inner: crate::watch::WatchInvocation,
+    driver: Arc<Driver>,
+    /// The driver could not run (called inside a runtime): its error was
+    /// given once.
+    failed: bool,
+}
+
+impl WatchInvocation {
+    /// Applies any waiter setting (before the first result is asked for).
+    pub fn configure(
+        mut self,
+        f: impl FnOnce(AsyncWaitForInvocation) -> AsyncWaitForInvocation,
+    ) -> Self {
+        self.inner = self.inner.configure(f);
+        self
+    }
+
+    /// How the service encodes `Output` (default Base64).
+    pub fn content_encoding(mut self, encoding: ecs_model::ContentEncoding) -> Self {
+        self.inner = self.inner.content_encoding(encoding);
+        self
+    }
+
+    /// The counts of the latest records seen.
+    pub fn summary(&self) -> crate::WaitSummary {
+        self.inner.summary()
+    }
+
+    /// After the iterator ended without an error: the outcome.
+    pub fn outcome(&self) -> Option<WaitOutcome> {
+        self.inner.outcome()
+    }
+}
+
+impl Iterator for WatchInvocation {
+    type Item = Result<InvocationResult, Error>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        next_of(&self.driver, &mut self.inner, &mut self.failed)
+    }
+}

@@ -398,6 +398,8 @@ impl ClientBuilder {
                 let settings = Settings {
                     region,
                     endpoint,
+                    endpoint_explicit: self.endpoint.is_some(),
+                    endpoint_type: self.endpoint_type,
                     signature_version: self.signature_version,
                     response_format: self.response_format,
                     credentials,
@@ -406,7 +408,6 @@ impl ClientBuilder {
                     user_agent: user_agent(self.user_agent_suffix.as_deref()),
                     transport,
                     streaming,
-                    endpoint_type: self.endpoint_type,
                     oss_endpoint,
                     time,
                     nonce,

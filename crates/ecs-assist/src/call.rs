@@ -28,10 +28,11 @@ use futures::future::{Either, select};
 use time::OffsetDateTime;
 use tracing::Instrument as _;
 
-use crate::endpoint::Endpoint;
+use crate::endpoint::{Endpoint, EndpointType};
 use crate::error::{Error, ErrorKind};
 use crate::http_request::{self, Signing};
 use crate::http_response;
+use crate::limiter::Limiter;
 use crate::prepared::PreparedRequest;
 use crate::retry::{Jitter, RetryBudget, RetryConfig};
 use crate::timeouts::TimeoutConfig;
@@ -44,6 +45,8 @@ pub(crate) struct CallOptions {
     pub(crate) operation_timeout: Option<Option<Duration>>,
     pub(crate) signature_version: Option<SignatureVersion>,
     pub(crate) response_format: Option<ResponseFormat>,
+    /// Shared limit on requests in flight (a fan-out's `concurrency`).
+    pub(crate) limiter: Option<Limiter>,
 }
 
 /// Everything a built client needs, resolved by the builder.
@@ -51,6 +54,12 @@ pub(crate) struct CallOptions {
 pub(crate) struct Settings {
     pub(crate) region: Option<String>,
     pub(crate) endpoint: Endpoint,
+    /// The endpoint was given explicitly (it serves every region), not
+    /// resolved from the region.
+    pub(crate) endpoint_explicit: bool,
+    /// Public or VPC endpoints, for the service and for OSS (whose VPC
+    /// hosts are `-internal`).
+    pub(crate) endpoint_type: EndpointType,
     pub(crate) signature_version: SignatureVersion,
     pub(crate) response_format: ResponseFormat,
     pub(crate) credentials: SharedCredentialsProvider,
@@ -60,8 +69,6 @@ pub(crate) struct Settings {
     pub(crate) transport: SharedTransport,
     /// The transport of downloads (OSS objects), streamed.
     pub(crate) streaming: SharedStreamingTransport,
-    /// Public or VPC endpoints (OSS's `-internal` hosts too).
-    pub(crate) endpoint_type: crate::endpoint::EndpointType,
     /// Where OSS requests go instead of `<bucket>.oss-<region>.aliyuncs.com`.
     pub(crate) oss_endpoint: Option<Endpoint>,
     pub(crate) time: Arc<dyn TimeSource>,
@@ -90,8 +97,10 @@ impl fmt::Debug for Caller {
 
 struct Inner {
     settings: Settings,
-    jitter: Jitter,
-    budget: RetryBudget,
+    // Shared with the callers made by `for_region`: one jitter sequence
+    // and one retry budget per client.
+    jitter: Arc<Jitter>,
+    budget: Arc<RetryBudget>,
 }
 
 /// Records the outcome on the call's span, once.
@@ -121,11 +130,35 @@ impl Caller {
         });
         Self {
             inner: Arc::new(Inner {
-                jitter: Jitter::new(seed),
-                budget: RetryBudget::new(settings.retry.budget_capacity),
+                jitter: Arc::new(Jitter::new(seed)),
+                budget: Arc::new(RetryBudget::new(settings.retry.budget_capacity)),
                 settings,
             }),
         }
+    }
+
+    /// A caller for `region` that shares this one's transport (its
+    /// connection pool), credentials, jitter and retry budget: the same
+    /// endpoint when it was given explicitly, else the region's.
+    ///
+    /// # Errors
+    /// [`ErrorKind::InvalidConfig`] for a malformed region id.
+    pub(crate) fn for_region(&self, region: &str) -> Result<Self, Error> {
+        let mut settings = self.inner.settings.clone();
+        if !settings.endpoint_explicit {
+            settings.endpoint = Endpoint::for_region(region, settings.endpoint_type)
+                .map_err(|e| Error::invalid_config(&[e]))?;
+        } else {
+            crate::endpoint::check_region(region).map_err(|e| Error::invalid_config(&[e]))?;
+        }
+        settings.region = Some(region.to_owned());
+        Ok(Self {
+            inner: Arc::new(Inner {
+                settings,
+                jitter: Arc::clone(&self.inner.jitter),
+                budget: Arc::clone(&self.inner.budget),
+            }),
+        })
     }
 
     /// The client's settings.
@@ -136,6 +169,12 @@ impl Caller {
     /// Tokens left in the retry budget.
     pub(crate) fn retry_budget_available(&self) -> u32 {
         self.inner.budget.available()
+    }
+
+    /// Spends `cost` of the retry budget (tests of its sharing).
+    #[cfg(test)]
+    pub(crate) fn spend_budget(&self, cost: u32) -> bool {
+        self.inner.budget.try_acquire(cost)
     }
 
     /// Waits on the client's sleep.
@@ -341,6 +380,13 @@ impl Caller {
                 .unwrap_or_default();
             return Err(Error::deadline(limit, None).with_attempts(attempt - 1));
         }
+        // Held until the answer is read: it bounds requests in flight. Taken
+        // before signing, so a request that waited for its turn is not
+        // signed with a stale time.
+        let _permit = match &options.limiter {
+            Some(limiter) => Some(limiter.acquire().await),
+            None => None,
+        };
         let http_request = self.sign(request, options).await?;
         let started = self.now();
         let send = self.inner.settings.transport.send(http_request);

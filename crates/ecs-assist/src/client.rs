@@ -4,8 +4,10 @@ use std::fmt;
 
 use crate::call::{Caller, Settings};
 use crate::endpoint::Endpoint;
+use crate::fan_out::FanOut;
 use crate::fluent::DescribeInvocationResults;
 use crate::waiter::WaitForInvocation;
+use crate::watch::WatchInvocation;
 use ecs_credentials::SharedCredentialsProvider;
 
 /// The ECS Cloud Assistant client. Cheap to clone (an `Arc`); share one per
@@ -71,5 +73,59 @@ impl Client {
     /// state; see [`WaitForInvocation`].
     pub fn wait_for_invocation(&self, invoke_id: impl Into<String>) -> WaitForInvocation {
         WaitForInvocation::new(self.caller.clone(), invoke_id.into())
+    }
+
+    /// Follows `invoke_id`: a stream of each instance's result, yielded
+    /// once as it finishes, ending when none is running; see
+    /// [`WatchInvocation`] (the waiter's settings through
+    /// [`configure`](WatchInvocation::configure)).
+    pub fn watch_invocation(&self, invoke_id: impl Into<String>) -> WatchInvocation {
+        self.wait_for_invocation(invoke_id).watch()
+    }
+
+    /// Starts a call over many regions and requests at once, sharing this
+    /// client's connections and retry budget; see [`FanOut`].
+    pub fn fan_out(&self) -> FanOut {
+        FanOut::new(self.caller.clone())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::RetryConfig;
+
+    fn caller(endpoint: Option<&str>) -> Caller {
+        let mut builder = Client::builder()
+            .region("cn-hangzhou")
+            .access_key("id", "secret")
+            .retry_config(RetryConfig {
+                budget_capacity: 50,
+                ..RetryConfig::default()
+            });
+        if let Some(endpoint) = endpoint {
+            builder = builder.endpoint(endpoint);
+        }
+        builder.build().unwrap().caller().clone()
+    }
+
+    #[test]
+    fn a_caller_for_another_region_shares_the_budget_and_resolves_its_endpoint() {
+        let hangzhou = caller(None);
+        let beijing = hangzhou.for_region("cn-beijing").unwrap();
+        assert_eq!(beijing.settings().region.as_deref(), Some("cn-beijing"));
+        assert_eq!(
+            beijing.settings().endpoint.to_string(),
+            "https://ecs.cn-beijing.aliyuncs.com"
+        );
+        assert!(hangzhou.spend_budget(20));
+        assert_eq!(beijing.retry_budget_available(), 30, "one budget");
+        // An explicit endpoint serves every region.
+        let local = caller(Some("http://127.0.0.1:9"))
+            .for_region("cn-beijing")
+            .unwrap();
+        assert_eq!(local.settings().endpoint.to_string(), "http://127.0.0.1:9");
+        let err = hangzhou.for_region("cn hangzhou").unwrap_err();
+        assert!(err.to_string().contains("not a region id"), "{err}");
     }
 }

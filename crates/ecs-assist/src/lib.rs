@@ -30,6 +30,10 @@
 //! - [`Client::full_output`]: a result's complete output as a byte stream,
 //!   from OSS when the service truncated it and delivered it there
 //!   (`OssOutputDelivery`), streamed and resumed with `Range` after a cut.
+//! - [`Client::watch_invocation`]: a stream of each instance's result as it
+//!   finishes, each finished output downloaded once.
+//! - [`Client::fan_out`]: many regions × requests (paged or watched) as one
+//!   merged stream on one client, under one limit on requests in flight.
 //! - Retries on by default (this API is read-only): throttling, transient
 //!   service errors and retryable transport errors, exponential backoff with
 //!   full jitter, `x-acs-retry-after` honoured, a retry budget, a deadline;
@@ -141,11 +145,13 @@ pub mod config;
 mod defaults;
 mod endpoint;
 pub mod error;
+mod fan_out;
 mod fluent;
 mod full_output;
 mod full_output_error;
 mod http_request;
 mod http_response;
+mod limiter;
 mod oss_location;
 mod paginate;
 mod prepared;
@@ -153,6 +159,8 @@ mod retry;
 mod timeouts;
 mod wait_outcome;
 mod waiter;
+mod watch;
+mod watch_plan;
 
 /// The `bytes` crate: the bodies of [`PreparedRequest`] and the transports.
 pub use bytes;
@@ -170,6 +178,7 @@ pub use builder::ClientBuilder;
 pub use client::Client;
 pub use endpoint::EndpointType;
 pub use error::{Error, ErrorKind};
+pub use fan_out::{DEFAULT_CONCURRENCY, FanOut, FanOutItem, FanOutStream, Source};
 pub use fluent::DescribeInvocationResults;
 pub use full_output::{FullOutput, FullOutputRequest, FullOutputSource};
 pub use full_output_error::{FullOutputError, FullOutputErrorKind};
@@ -180,6 +189,7 @@ pub use retry::RetryConfig;
 pub use timeouts::TimeoutConfig;
 pub use wait_outcome::{WaitOutcome, WaitSummary};
 pub use waiter::WaitForInvocation;
+pub use watch::WatchInvocation;
 
 pub use ecs_model::{
     ContentEncoding, DescribeInvocationResultsRequest, DescribeInvocationResultsResponse,

@@ -96,12 +96,10 @@ pub struct WaitSummary {
 }
 
 impl WaitSummary {
-    fn of(results: &[InvocationResult]) -> Self {
-        let mut s = Self {
-            total: results.len(),
-            ..Self::default()
-        };
+    pub(crate) fn of<'a>(results: impl IntoIterator<Item = &'a InvocationResult>) -> Self {
+        let mut s = Self::default();
         for r in results {
+            s.total += 1;
             let status = r.invocation_status.as_ref();
             match status {
                 Some(st) if st.is_success() => s.succeeded += 1,

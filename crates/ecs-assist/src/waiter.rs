@@ -274,3 +274,50 @@ impl WaitForInvocation {
         }
     }
 }
+
+/// A waiter's settings, checked: what a watch
+/// ([`WatchInvocation`](crate::WatchInvocation)) runs with.
+pub(crate) struct WaitPlan {
+    pub(crate) caller: Caller,
+    pub(crate) invoke_id: String,
+    pub(crate) region_id: Option<String>,
+    pub(crate) instance_ids: Vec<String>,
+    pub(crate) timeout: Duration,
+    pub(crate) interval: Duration,
+    pub(crate) max_interval: Duration,
+    pub(crate) grace: Duration,
+    pub(crate) fail_fast: bool,
+    pub(crate) progress: Option<ProgressFn>,
+    pub(crate) options: CallOptions,
+}
+
+impl WaitForInvocation {
+    /// The settings, checked as [`send`](Self::send) checks them.
+    pub(crate) fn into_plan(self) -> Result<WaitPlan, Error> {
+        self.check()?;
+        Ok(WaitPlan {
+            caller: self.caller,
+            invoke_id: self.invoke_id,
+            region_id: self.region_id,
+            instance_ids: self.instance_ids,
+            timeout: self.timeout,
+            interval: self.interval,
+            max_interval: self.max_interval,
+            grace: self.grace,
+            fail_fast: self.fail_fast,
+            progress: self.progress,
+            options: self.options,
+        })
+    }
+
+    /// Runs on `caller` (a fan-out's caller for one region) with these
+    /// call options.
+    pub(crate) fn on_caller(mut self, caller: Caller, options: CallOptions) -> Self {
+        self.caller = caller;
+        self.options = CallOptions {
+            limiter: options.limiter,
+            ..self.options
+        };
+        self
+    }
+}

@@ -20,6 +20,13 @@ Examples:
   # Wait until every instance has finished (exit 3 if one failed, 4 on timeout)
   ecs-assist --region cn-hangzhou wait --invoke-id t-hz0jdfwd9f1234 --timeout 10m
 
+  # Follow a run: each instance's result as it finishes, in three regions
+  ecs-assist --region cn-hangzhou,cn-beijing,cn-shanghai --output ndjson \
+    wait --invoke-id t-xxx --follow
+
+  # Results of many invocations, ids read from stdin
+  cat ids.txt | ecs-assist --region cn-hangzhou results --invoke-id -
+
   # The complete output of results cut at 24 KB (delivered to OSS), saved to files
   ecs-assist --region cn-hangzhou results --invoke-id t-xxx --full-output --save-outputs ./outputs
 
@@ -31,7 +38,9 @@ Credentials come from ALIBABA_CLOUD_ACCESS_KEY_ID / ALIBABA_CLOUD_ACCESS_KEY_SEC
 sources of the credentials chain.
 
 Exit codes: 0 success; 1 service or transport error; 2 bad input (nothing sent);
-3 `wait` ended with failures; 4 `wait` timed out.";
+3 `wait` ended with failures; 4 `wait` timed out; 130 interrupted (Ctrl-C).
+With several regions or invocations, one that fails does not stop the others:
+the failures are listed at the end and the exit code is 1.";
 
 /// Fetch, page and wait for ECS Cloud Assistant command results
 /// (DescribeInvocationResults).
@@ -48,14 +57,16 @@ pub(crate) struct Cli {
 /// Options for every command.
 #[derive(Debug, Args)]
 pub(crate) struct Global {
-    /// The region of the invocations, e.g. cn-hangzhou.
+    /// The region of the invocations, e.g. cn-hangzhou; several regions
+    /// (comma-separated, or the flag repeated) are asked at once.
     #[arg(
         long,
         global = true,
         env = "ALIBABA_CLOUD_REGION_ID",
-        value_name = "ID"
+        value_name = "ID[,ID...]",
+        value_delimiter = ','
     )]
-    pub(crate) region: Option<String>,
+    pub(crate) region: Vec<String>,
 
     /// The credentials profile (aliyun CLI config or credentials.ini).
     #[arg(
@@ -147,9 +158,10 @@ pub(crate) enum Command {
 /// Which results.
 #[derive(Debug, Args)]
 pub(crate) struct Filters {
-    /// The invocation id (t-...).
+    /// The invocation id (t-...); repeat it for several, or give `-` to
+    /// read ids from stdin (one per line).
     #[arg(long, value_name = "ID")]
-    pub(crate) invoke_id: Option<String>,
+    pub(crate) invoke_id: Vec<String>,
 
     /// One instance (i-...).
     #[arg(long, value_name = "ID")]
@@ -211,6 +223,9 @@ pub(crate) struct ResultsArgs {
 
     #[command(flatten)]
     pub(crate) outputs: OutputsArgs,
+
+    #[command(flatten)]
+    pub(crate) many: Many,
 }
 
 /// What to do with complete outputs (`results` and `wait`).
@@ -266,6 +281,23 @@ pub(crate) struct WaitArgs {
 
     #[command(flatten)]
     pub(crate) outputs: OutputsArgs,
+
+    /// Print each instance's result as it finishes (table, ndjson or raw;
+    /// json is one array at the end, so it is refused here).
+    #[arg(long)]
+    pub(crate) follow: bool,
+
+    #[command(flatten)]
+    pub(crate) many: Many,
+}
+
+/// Asking many invocations and regions at once (`results` and `wait`).
+#[derive(Debug, Args)]
+pub(crate) struct Many {
+    /// The most requests in flight at once over every region and
+    /// invocation (1 to 64).
+    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u32).range(1..=64), value_name = "N")]
+    pub(crate) concurrency: u32,
 }
 
 /// A duration like `500ms`, `5s`, `10m`, `1h 30m`.
@@ -354,7 +386,7 @@ mod tests {
             "c=d",
         ])
         .unwrap();
-        assert_eq!(cli.global.region.as_deref(), Some("cn-beijing"));
+        assert_eq!(cli.global.region, ["cn-beijing"]);
         let Command::Results(args) = cli.command else {
             panic!("results")
         };

@@ -26,6 +26,9 @@ pub(crate) enum Format {
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub(crate) struct ResultRecord<'a> {
+    /// The region, when several were asked for.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    region_id: Option<&'a str>,
     instance_id: &'a str,
     invoke_id: &'a str,
     command_id: &'a str,
@@ -104,6 +107,7 @@ impl<'a> ResultRecord<'a> {
     ) -> Self {
         let opt = |s: &'a Option<String>| s.as_deref().filter(|s| !s.is_empty());
         Self {
+            region_id: None,
             instance_id: &result.instance_id,
             invoke_id: &result.invoke_id,
             command_id: &result.command_id,
@@ -138,6 +142,14 @@ impl<'a> ResultRecord<'a> {
     }
 }
 
+impl<'a> ResultRecord<'a> {
+    /// The record with its region (`RegionId`).
+    pub(crate) fn in_region(mut self, region: Option<&'a str>) -> Self {
+        self.region_id = region;
+        self
+    }
+}
+
 /// Writes results in one format as they arrive.
 #[derive(Debug)]
 pub(crate) struct Printer<W: Write> {
@@ -149,6 +161,10 @@ pub(crate) struct Printer<W: Write> {
     last_raw_header: Option<String>,
     /// Whether raw output should print headers (several instances).
     raw_headers: bool,
+    /// Whether records carry their region (several regions asked for).
+    regions: bool,
+    /// The region of the results being written.
+    region: Option<String>,
 }
 
 const TABLE_OUTPUT_WIDTH: usize = 48;
@@ -162,7 +178,39 @@ impl<W: Write> Printer<W> {
             written: 0,
             last_raw_header: None,
             raw_headers: true,
+            regions: false,
+            region: None,
         }
+    }
+
+    /// Every record carries its region: `RegionId` in json and ndjson, a
+    /// REGION column in the table (call before [`begin`](Self::begin)).
+    pub(crate) fn with_regions(mut self) -> Self {
+        self.regions = true;
+        self
+    }
+
+    /// Writes one page of results of `region` (see [`page`](Self::page)).
+    pub(crate) fn page_in(
+        &mut self,
+        region: &str,
+        results: &[InvocationResult],
+    ) -> Result<(), PrintError> {
+        if self.region.as_deref() != Some(region) {
+            self.region = Some(region.to_owned());
+        }
+        self.page(results)
+    }
+
+    /// The region column of the table (empty when not shown).
+    fn region_cell(&self) -> String {
+        if !self.regions {
+            return String::new();
+        }
+        format!(
+            "{:<16} ",
+            for_terminal(self.region.as_deref().unwrap_or("-"))
+        )
     }
 
     /// Raw output without per-instance headers (one instance asked for).
@@ -177,8 +225,13 @@ impl<W: Write> Printer<W> {
     pub(crate) fn begin(&mut self) -> io::Result<()> {
         match self.format {
             Format::Table => {
+                let region = if self.regions {
+                    format!("{:<16} ", "REGION")
+                } else {
+                    String::new()
+                };
                 let header = format!(
-                    "{:<24} {:<22} {:<10} {:>5}  {:<20}  {}",
+                    "{region}{:<24} {:<22} {:<10} {:>5}  {:<20}  {}",
                     "INSTANCE", "INVOKE", "STATUS", "EXIT", "FINISHED", "OUTPUT"
                 );
                 if self.colour {
@@ -219,6 +272,19 @@ impl<W: Write> Printer<W> {
 
     /// Writes one page of results and flushes, the outputs in `full`
     /// (by position; `None`: the listed one) taking the place of `Output`.
+    /// As [`Printer::page_with`], the results being of `region`.
+    pub(crate) fn page_with_in(
+        &mut self,
+        region: &str,
+        results: &[InvocationResult],
+        full: &[Option<Spooled>],
+    ) -> Result<(), PrintError> {
+        if self.region.as_deref() != Some(region) {
+            self.region = Some(region.to_owned());
+        }
+        self.page_with(results, full)
+    }
+
     pub(crate) fn page_with(
         &mut self,
         results: &[InvocationResult],
@@ -310,11 +376,19 @@ impl<W: Write> Printer<W> {
             Format::Json => {
                 let separator = if self.written > 0 { ",\n  " } else { "[\n  " };
                 write!(self.out, "{separator}")?;
-                let record = ResultRecord::new(result)?;
+                let record = ResultRecord::new(result)?.in_region(if self.regions {
+                    self.region.as_deref()
+                } else {
+                    None
+                });
                 serde_json::to_writer(&mut self.out, &record).map_err(io::Error::other)?;
             }
             Format::Ndjson => {
-                let record = ResultRecord::new(result)?;
+                let record = ResultRecord::new(result)?.in_region(if self.regions {
+                    self.region.as_deref()
+                } else {
+                    None
+                });
                 serde_json::to_writer(&mut self.out, &record).map_err(io::Error::other)?;
                 writeln!(self.out)?;
             }
@@ -368,7 +442,8 @@ impl<W: Write> Printer<W> {
         };
         writeln!(
             self.out,
-            "{:<24} {:<22} {status_cell} {exit:>5}  {finished:<20}  {first}",
+            "{}{:<24} {:<22} {status_cell} {exit:>5}  {finished:<20}  {first}",
+            self.region_cell(),
             for_terminal(&result.instance_id),
             for_terminal(&result.invoke_id)
         )?;
@@ -703,6 +778,34 @@ mod tests {
         );
         assert_eq!(json["OssOutputErrorCode"], "NoSuchBucket-value");
         assert_eq!(json["OssOutputErrorInfo"], "the bucket is gone-value");
+    }
+
+    #[test]
+    fn with_several_regions_every_record_carries_its_region() {
+        let mut printer = Printer::new(Vec::new(), Format::Ndjson, false).with_regions();
+        printer
+            .page_in("cn-beijing", &[result("i-1", b"x")])
+            .unwrap();
+        printer
+            .page_in("cn-shanghai", &[result("i-2", b"y")])
+            .unwrap();
+        let text = String::from_utf8(printer.out).unwrap();
+        let lines: Vec<serde_json::Value> = text
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        assert_eq!(lines[0]["RegionId"], "cn-beijing");
+        assert_eq!(lines[1]["RegionId"], "cn-shanghai");
+        let mut table = Printer::new(Vec::new(), Format::Table, false).with_regions();
+        table.begin().unwrap();
+        table.page_in("cn-beijing", &[result("i-1", b"x")]).unwrap();
+        let text = String::from_utf8(table.out).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        assert!(lines[0].starts_with("REGION"), "{text}");
+        assert!(lines[1].starts_with("cn-beijing "), "{text}");
+        // One region: no RegionId, as before.
+        let one = render(Format::Ndjson, &[result("i-1", b"x")]);
+        assert!(!one.contains("RegionId"), "{one}");
     }
 
     #[test]

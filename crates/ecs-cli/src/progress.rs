@@ -3,6 +3,8 @@
 
 use std::io::{self, Write as _};
 
+use std::time::Duration;
+
 use ecs_assist::WaitSummary;
 
 /// The progress line; does nothing when stderr is not a terminal.
@@ -55,6 +57,18 @@ impl Progress {
         self.show(&line);
     }
 
+    /// `results` results were fetched so far (over many requests at once).
+    pub(crate) fn fetched(&mut self, results: u64) {
+        let line = format!("fetched {results} results…");
+        self.show(&line);
+    }
+
+    /// A followed run stands at `summary`, `elapsed` after it started.
+    pub(crate) fn following(&mut self, summary: &WaitSummary, elapsed: Duration) {
+        let line = following_line(summary, elapsed);
+        self.show(&line);
+    }
+
     /// Erases the line (before results or messages are written).
     pub(crate) fn clear(&mut self) {
         if self.shown {
@@ -63,5 +77,37 @@ impl Progress {
             let _ = err.flush();
             self.shown = false;
         }
+    }
+}
+
+/// `finished of total, failed, running, elapsed`, e.g.
+/// `12 of 40 finished, 1 failed, 28 running, 1m 5s`.
+fn following_line(summary: &WaitSummary, elapsed: Duration) -> String {
+    let elapsed = Duration::from_secs(elapsed.as_secs());
+    format!(
+        "{} of {} finished, {} failed, {} running, {}",
+        summary.finished(),
+        summary.total,
+        summary.failed,
+        summary.pending,
+        humantime::format_duration(elapsed)
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_follow_line_says_finished_of_total_failed_running_and_elapsed() {
+        let mut summary = WaitSummary::default();
+        summary.total = 40;
+        summary.succeeded = 11;
+        summary.failed = 1;
+        summary.pending = 28;
+        assert_eq!(
+            following_line(&summary, Duration::from_millis(65_400)),
+            "12 of 40 finished, 1 failed, 28 running, 1m 5s"
+        );
     }
 }

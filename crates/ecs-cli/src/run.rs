@@ -18,6 +18,8 @@ use crate::output::{Format, Printer};
 use crate::progress::Progress;
 use crate::sanitize::for_terminal;
 
+mod many;
+
 /// Exit codes (docs/design.md#command-line).
 pub(crate) mod exit {
     /// A service or transport error.
@@ -46,25 +48,47 @@ impl Ui {
     }
 }
 
-pub(crate) async fn run(cli: Cli) -> ExitCode {
+pub(crate) async fn run(mut cli: Cli) -> ExitCode {
     let stdout_terminal = io::stdout().is_terminal();
     let ui = Ui {
         quiet: cli.global.quiet,
         progress: !cli.global.quiet && io::stderr().is_terminal(),
     };
+    let follow = matches!(&cli.command, Command::Wait(args) if args.follow);
     let format = cli.global.output.unwrap_or(if stdout_terminal {
         Format::Table
+    } else if follow {
+        // Followed results are printed as they finish: one object a line.
+        Format::Ndjson
     } else {
         Format::Json
     });
+    let regions = many::regions(&cli.global.region);
+    if let Command::Results(ResultsArgs { filters, .. }) | Command::Wait(WaitArgs { filters, .. }) =
+        &mut cli.command
+    {
+        match many::invoke_ids(&filters.invoke_id, io::stdin().lock()) {
+            Ok(ids) => filters.invoke_id = ids,
+            Err(message) => {
+                eprintln!("error: {message}");
+                return ExitCode::from(exit::BAD_INPUT);
+            }
+        }
+    }
     let colour = stdout_terminal
         && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
         && std::env::var("TERM").map_or(true, |t| t != "dumb");
-    let client = match client(&cli.global) {
+    let client = match client(&cli.global, regions.first()) {
         Ok(client) => client,
         Err(err) => return report(&err),
     };
     let outcome = match cli.command {
+        Command::Results(args) if many::wanted(&regions, &args.filters.invoke_id, false) => {
+            many::results(&client, &cli.global, args, &regions, format, colour, ui).await
+        }
+        Command::Wait(args) if many::wanted(&regions, &args.filters.invoke_id, args.follow) => {
+            many::wait(&client, &cli.global, args, &regions, format, colour, ui).await
+        }
         Command::Results(args) => results(&client, &cli.global, args, format, colour, ui).await,
         Command::Wait(args) => wait(&client, &cli.global, args, format, colour, ui).await,
         Command::Completions { .. } => {
@@ -74,10 +98,11 @@ pub(crate) async fn run(cli: Cli) -> ExitCode {
     outcome.unwrap_or_else(|err| report(&err))
 }
 
-/// The client the flags and the environment describe.
-fn client(global: &args::Global) -> Result<Client, Error> {
+/// The client the flags and the environment describe, in `region` (the
+/// first asked for).
+fn client(global: &args::Global, region: Option<&String>) -> Result<Client, Error> {
     let mut builder = ClientBuilder::new();
-    if let Some(region) = &global.region {
+    if let Some(region) = region {
         builder = builder.region(region.clone());
     }
     if let Some(endpoint) = &global.endpoint {
@@ -116,12 +141,12 @@ fn client(global: &args::Global) -> Result<Client, Error> {
 }
 
 /// The request the filters describe.
-fn request(client: &Client, filters: &Filters) -> ecs_assist::DescribeInvocationResults {
+pub(crate) fn request(client: &Client, filters: &Filters) -> ecs_assist::DescribeInvocationResults {
     let mut op = client.describe_invocation_results();
     if let Some(region) = client.region() {
         op = op.region_id(region);
     }
-    if let Some(v) = &filters.invoke_id {
+    if let Some(v) = filters.invoke_id.first() {
         op = op.invoke_id(v.clone());
     }
     if let Some(v) = &filters.instance_id {
@@ -147,7 +172,7 @@ fn request(client: &Client, filters: &Filters) -> ecs_assist::DescribeInvocation
 
 /// Checks the request before anything is printed or sent (the library
 /// checks again when it sends): bad input ends the run with exit 2.
-fn check(op: &ecs_assist::DescribeInvocationResults) -> Result<(), ExitCode> {
+pub(crate) fn check(op: &ecs_assist::DescribeInvocationResults) -> Result<(), ExitCode> {
     op.as_request()
         .validate()
         .map_err(|errors| invalid(&errors))
@@ -164,7 +189,7 @@ async fn dry_run(op: ecs_assist::DescribeInvocationResults) -> Result<ExitCode, 
 }
 
 /// The full-output settings of `args`.
-fn outputs<'a>(client: &'a Client, args: &OutputsArgs, ui: Ui) -> Outputs<'a> {
+pub(crate) fn outputs<'a>(client: &'a Client, args: &OutputsArgs, ui: Ui) -> Outputs<'a> {
     let save = args.save_outputs.as_ref().map(|dir| SaveTo {
         dir: dir.clone(),
         overwrite: args.overwrite,
@@ -203,7 +228,7 @@ fn with_output_failures(code: ExitCode, outputs: &Outputs<'_>) -> ExitCode {
 }
 
 /// Warns on stderr about output the service cut off.
-fn warn_truncated(ui: Ui, results: &[ecs_assist::InvocationResult]) {
+pub(crate) fn warn_truncated(ui: Ui, results: &[ecs_assist::InvocationResult]) {
     for result in results {
         if let Some(t) = result.truncation() {
             let whole = t
@@ -330,7 +355,7 @@ async fn wait(
     colour: bool,
     ui: Ui,
 ) -> Result<ExitCode, Error> {
-    let Some(invoke_id) = args.filters.invoke_id.clone() else {
+    let Some(invoke_id) = args.filters.invoke_id.first().cloned() else {
         eprintln!("error: `wait` needs --invoke-id: the invocation to wait for");
         return Ok(ExitCode::from(exit::BAD_INPUT));
     };
@@ -532,6 +557,6 @@ const STDOUT_BUFFER: usize = 64 * 1024;
 
 /// Stdout, buffered. (Not locked once for the whole run: the lock is not
 /// `Send`, and the buffer already makes it one lock a page.)
-fn stdout_writer() -> io::BufWriter<io::Stdout> {
+pub(crate) fn stdout_writer() -> io::BufWriter<io::Stdout> {
     io::BufWriter::with_capacity(STDOUT_BUFFER, io::stdout())
 }

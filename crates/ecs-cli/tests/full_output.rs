@@ -318,3 +318,102 @@ fn wait_fetches_the_complete_outputs_of_its_results() {
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.ends_with(&long), "the complete output is printed");
 }
+
+#[test]
+fn follow_prints_the_complete_outputs_and_saves_them() {
+    let rt = runtime();
+    let long = "f".repeat(60_000);
+    let emulator = start(&rt, data(&long), None);
+    let out = output(cli(&emulator).args([
+        "--oss-endpoint",
+        &emulator.url(),
+        "--output",
+        "ndjson",
+        "wait",
+        "--invoke-id",
+        "t-big",
+        "--follow",
+        "--encoding",
+        "plaintext",
+        "--full-output",
+    ]));
+    assert!(out.status.success(), "{}", stderr(&out));
+    let line: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(
+        line["Output"].as_str() == Some(long.as_str()),
+        "the complete output is printed"
+    );
+
+    // A failure to fetch, followed: warned, the truncated output kept, exit 1.
+    let bad = output(cli(&emulator).args([
+        "--oss-endpoint",
+        &emulator.url(),
+        "--output",
+        "ndjson",
+        "wait",
+        "--invoke-id",
+        "t-none",
+        "--follow",
+        "--full-output",
+    ]));
+    assert_eq!(bad.status.code(), Some(1), "{}", stderr(&bad));
+    assert!(
+        stderr(&bad).contains("not started with OssOutputDelivery"),
+        "{}",
+        stderr(&bad)
+    );
+    let line: serde_json::Value = serde_json::from_slice(&bad.stdout).unwrap();
+    assert_eq!(line["Output"].as_str().unwrap().len(), 24 * 1024);
+
+    // Saved while following: the file holds the complete output.
+    let dir = std::env::temp_dir().join(format!("ecs-follow-save-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let saved = output(cli(&emulator).args([
+        "--oss-endpoint",
+        &emulator.url(),
+        "wait",
+        "--invoke-id",
+        "t-big",
+        "--follow",
+        "--encoding",
+        "plaintext",
+        "--full-output",
+        "--save-outputs",
+        dir.to_str().unwrap(),
+    ]));
+    assert!(saved.status.success(), "{}", stderr(&saved));
+    let file = std::fs::read_dir(dir.join("t-big"))
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), long);
+    assert!(String::from_utf8_lossy(&saved.stdout).contains("complete"));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn complete_outputs_over_several_regions_are_refused_before_anything_is_sent() {
+    let rt = runtime();
+    let emulator = start(&rt, data("z"), None);
+    for command in ["results", "wait"] {
+        let out = output(cli(&emulator).args([
+            "--region",
+            "cn-hangzhou,cn-beijing",
+            "--oss-endpoint",
+            &emulator.url(),
+            command,
+            "--invoke-id",
+            "t-big",
+            "--full-output",
+        ]));
+        assert_eq!(out.status.code(), Some(2), "{command}: {}", stderr(&out));
+        assert!(
+            stderr(&out).contains("give one --region"),
+            "{}",
+            stderr(&out)
+        );
+    }
+    assert_eq!(emulator.requests(), 0, "nothing was sent");
+}

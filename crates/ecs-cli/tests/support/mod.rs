@@ -83,3 +83,63 @@ pub(crate) fn output_within(cmd: &mut Command, limit: Duration) -> Output {
         stderr: stderr.join().unwrap(),
     }
 }
+
+/// What a run printed on stdout, each line with when it was read (from the
+/// spawn), and when the process ended.
+#[allow(dead_code)] // Not every test binary that shares this module reads lines as they come.
+pub(crate) struct Timed {
+    pub(crate) lines: Vec<(Duration, String)>,
+    pub(crate) ended: Duration,
+    pub(crate) status: std::process::ExitStatus,
+    pub(crate) stderr: Vec<u8>,
+}
+
+/// Runs `cmd` and reads its stdout line by line as it comes, noting when
+/// each line arrived relative to `since`; a run longer than [`LIMIT`] is
+/// killed and fails the test.
+#[allow(dead_code)]
+pub(crate) fn lines_as_they_come(cmd: &mut Command, since: std::time::Instant) -> Timed {
+    use std::io::BufRead as _;
+    let mut child = cmd
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let reader = std::thread::spawn(move || {
+        std::io::BufReader::new(stdout)
+            .lines()
+            .map_while(Result::ok)
+            .map(|line| (since.elapsed(), line))
+            .collect::<Vec<_>>()
+    });
+    let mut stderr_pipe = child.stderr.take().unwrap();
+    let stderr = std::thread::spawn(move || {
+        let mut bytes = Vec::new();
+        let _ = stderr_pipe.read_to_end(&mut bytes);
+        bytes
+    });
+    let mut polls = LIMIT.as_millis() / POLL.as_millis();
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if polls == 0 {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("{cmd:?} did not finish within {LIMIT:?}");
+        }
+        polls -= 1;
+        // A child process has no injectable clock: poll it.
+        #[allow(clippy::disallowed_methods)]
+        std::thread::sleep(POLL);
+    };
+    let ended = since.elapsed();
+    Timed {
+        lines: reader.join().unwrap(),
+        ended,
+        status,
+        stderr: stderr.join().unwrap(),
+    }
+}

@@ -1,0 +1,456 @@
+//! The decisions of a watch, without IO: how long to wait before the next
+//! poll ([`Cadence`]), which instances left the running set and what to
+//! fetch for them ([`Tracker`], [`Fetch`]). `watch.rs` does the requests.
+//!
+//! What a watch costs: the first poll lists every result once (in pages,
+//! which fixes each instance's position in the listing); every later poll
+//! lists only the still-running records (`InvokeRecordStatus=Running`). An
+//! instance that was running and is no longer listed as such has finished
+//! (or is stopping): its final record is fetched once, either alone (by
+//! `InstanceId`) or, when several that left sit close together in the
+//! listing, as one page (`PageNumber`/`PageSize`) that covers them, chosen
+//! so that at least two thirds of what it brings are records that left and
+//! none is a record already finished (each finished output is downloaded
+//! once). A record that a page did not bring after all (the listing moved)
+//! is fetched alone.
+
+use std::collections::{BTreeSet, HashMap, HashSet};
+use std::time::Duration;
+
+use ecs_model::InvocationResult;
+
+use crate::wait_outcome::WaitSummary;
+
+/// The largest page the API serves.
+pub(crate) const PAGE_LIMIT: u64 = 50;
+
+/// The interval between polls: starts at `initial`, doubles (up to `max`)
+/// after each poll that saw nothing change, and drops back to `initial`
+/// after one that did.
+#[derive(Debug, Clone)]
+pub(crate) struct Cadence {
+    initial: Duration,
+    max: Duration,
+    current: Duration,
+}
+
+impl Cadence {
+    pub(crate) fn new(initial: Duration, max: Duration) -> Self {
+        let initial = initial.max(Duration::from_millis(1));
+        Self {
+            initial,
+            max: max.max(initial),
+            current: initial,
+        }
+    }
+
+    /// The interval before the next poll.
+    pub(crate) fn current(&self) -> Duration {
+        self.current
+    }
+
+    /// Records a poll's outcome: `changed` when it saw an instance finish
+    /// (or the first results appear).
+    pub(crate) fn after_poll(&mut self, changed: bool) {
+        self.current = if changed {
+            self.initial
+        } else {
+            self.current.saturating_mul(2).min(self.max)
+        };
+    }
+}
+
+/// How to fetch records that left the running set.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Fetch {
+    /// One instance's record (`InstanceId`).
+    Instance(String),
+    /// One page of the listing (`PageNumber`, 1-based, and `PageSize`)
+    /// expected to hold these instances.
+    Window {
+        page_number: u64,
+        page_size: u64,
+        expect: Vec<String>,
+    },
+}
+
+/// One followed instance.
+#[derive(Debug)]
+struct Followed {
+    /// Its place in the full listing (`None`: first seen later).
+    position: Option<u64>,
+    /// Its latest record.
+    record: InvocationResult,
+    finished: bool,
+}
+
+/// What a watch knows about the instances of one invocation.
+#[derive(Debug, Default)]
+pub(crate) struct Tracker {
+    followed: HashMap<String, Followed>,
+    /// Instances asked for (empty: all).
+    only: HashSet<String>,
+    listed: bool,
+    running: usize,
+    /// Listing positions of the finished instances: a page that would
+    /// bring one of them again is never asked for.
+    finished_at: BTreeSet<u64>,
+}
+
+fn is_final(record: &InvocationResult) -> bool {
+    record
+        .invocation_status
+        .as_ref()
+        .is_some_and(ecs_model::InvocationStatus::is_final)
+}
+
+impl Tracker {
+    /// A tracker of every instance, or of `only` these when not empty.
+    pub(crate) fn new(only: impl IntoIterator<Item = String>) -> Self {
+        Self {
+            only: only.into_iter().collect(),
+            ..Self::default()
+        }
+    }
+
+    fn wanted(&self, instance: &str) -> bool {
+        self.only.is_empty() || self.only.contains(instance)
+    }
+
+    /// Whether the full listing has been read (with some results).
+    pub(crate) fn listed(&self) -> bool {
+        self.listed
+    }
+
+    /// Instances followed.
+    #[cfg(test)]
+    pub(crate) fn total(&self) -> usize {
+        self.followed.len()
+    }
+
+    /// Instances not finished yet.
+    pub(crate) fn running(&self) -> usize {
+        self.running
+    }
+
+    /// Reads the full listing, in order; returns the records already final
+    /// (to yield). An empty listing leaves the tracker waiting for one.
+    pub(crate) fn read_listing(&mut self, results: Vec<InvocationResult>) -> Vec<InvocationResult> {
+        let mut done = Vec::new();
+        for (position, record) in (0u64..).zip(results) {
+            if !self.wanted(&record.instance_id) {
+                continue;
+            }
+            let finished = is_final(&record);
+            if finished {
+                done.push(record.clone());
+                self.finished_at.insert(position);
+            } else {
+                self.running += 1;
+            }
+            self.followed
+                .entry(record.instance_id.clone())
+                .or_insert(Followed {
+                    position: Some(position),
+                    record,
+                    finished,
+                });
+        }
+        self.listed = !self.followed.is_empty();
+        done
+    }
+
+    /// Reads the still-running records of a poll; returns the instances
+    /// that left the running set, in listing order. An instance not seen
+    /// before is followed from now on.
+    pub(crate) fn read_running(&mut self, running: Vec<InvocationResult>) -> Vec<String> {
+        let mut seen = HashSet::new();
+        for record in running {
+            if !self.wanted(&record.instance_id) {
+                continue;
+            }
+            seen.insert(record.instance_id.clone());
+            match self.followed.get_mut(&record.instance_id) {
+                Some(f) if !f.finished => f.record = record,
+                Some(_) => {}
+                None => {
+                    self.running += 1;
+                    self.followed.insert(
+                        record.instance_id.clone(),
+                        Followed {
+                            position: None,
+                            record,
+                            finished: false,
+                        },
+                    );
+                }
+            }
+        }
+        let mut left: Vec<(&Option<u64>, &String)> = self
+            .followed
+            .iter()
+            .filter(|(id, f)| !f.finished && !seen.contains(*id))
+            .map(|(id, f)| (&f.position, id))
+            .collect();
+        // Known positions first, in order; then the rest by id.
+        left.sort_by(|a, b| match (a.0, b.0) {
+            (Some(x), Some(y)) => x.cmp(y),
+            (Some(_), None) => std::cmp::Ordering::Less,
+            (None, Some(_)) => std::cmp::Ordering::Greater,
+            (None, None) => a.1.cmp(b.1),
+        });
+        left.into_iter().map(|(_, id)| id.clone()).collect()
+    }
+
+    /// What to fetch for the instances that `left` (from
+    /// [`read_running`](Self::read_running)).
+    pub(crate) fn plan(&self, left: &[String]) -> Vec<Fetch> {
+        let mut placed: Vec<(u64, &String)> = Vec::new();
+        let mut fetches = Vec::new();
+        for id in left {
+            match self.followed.get(id).and_then(|f| f.position) {
+                Some(position) => placed.push((position, id)),
+                None => fetches.push(Fetch::Instance(id.clone())),
+            }
+        }
+        placed.sort();
+        let positions: Vec<u64> = placed.iter().map(|(p, _)| *p).collect();
+        let mut i = 0;
+        let finished = |start: u64, end: u64| self.finished_at.range(start..end).next().is_some();
+        for (start, size, count) in windows(&positions, finished) {
+            let ids = &placed[i..i + count];
+            i += count;
+            if count == 1 {
+                fetches.push(Fetch::Instance(ids[0].1.clone()));
+            } else {
+                fetches.push(Fetch::Window {
+                    page_number: start / size + 1,
+                    page_size: size,
+                    expect: ids.iter().map(|(_, id)| (*id).clone()).collect(),
+                });
+            }
+        }
+        fetches
+    }
+
+    /// Reads a fetched record; returns it when it is the final record of a
+    /// running instance (to yield, once).
+    pub(crate) fn read_fetched(&mut self, record: InvocationResult) -> Option<InvocationResult> {
+        let followed = self.followed.get_mut(&record.instance_id)?;
+        if followed.finished {
+            return None;
+        }
+        let finished = is_final(&record);
+        followed.record = record;
+        if !finished {
+            return None;
+        }
+        followed.finished = true;
+        if let Some(position) = followed.position {
+            self.finished_at.insert(position);
+        }
+        self.running = self.running.saturating_sub(1);
+        Some(followed.record.clone())
+    }
+
+    /// Whether `instance` is still running (not finished).
+    #[cfg(test)]
+    pub(crate) fn is_running(&self, instance: &str) -> bool {
+        self.followed.get(instance).is_some_and(|f| !f.finished)
+    }
+
+    /// The latest record of every instance, in listing order.
+    pub(crate) fn records(&self) -> Vec<InvocationResult> {
+        let mut all: Vec<&Followed> = self.followed.values().collect();
+        all.sort_by(|a, b| {
+            (a.position.is_none(), a.position, &a.record.instance_id).cmp(&(
+                b.position.is_none(),
+                b.position,
+                &b.record.instance_id,
+            ))
+        });
+        all.into_iter().map(|f| f.record.clone()).collect()
+    }
+
+    /// Counts of the latest records (nothing copied).
+    pub(crate) fn summary(&self) -> WaitSummary {
+        WaitSummary::of(self.followed.values().map(|f| &f.record))
+    }
+}
+
+/// Covers sorted listing positions with pages: each `(start, size,
+/// count)` is a page of `size` (at most [`PAGE_LIMIT`]) starting at
+/// `start` (a multiple of `size`) that holds the next `count` positions.
+/// A page is chosen when at most a third of it is other records and none
+/// of those is `finished` (a finished output is downloaded once); else a
+/// position goes alone (`size` 1). `finished(start, end)` says whether a
+/// finished record sits in `start..end`.
+pub(crate) fn windows(
+    positions: &[u64],
+    finished: impl Fn(u64, u64) -> bool,
+) -> Vec<(u64, u64, usize)> {
+    let mut out = Vec::new();
+    let mut i = 0;
+    // Pages never overlap: the next starts at or after the last one's end.
+    let mut floor = 0u64;
+    while let Some(&first) = positions.get(i) {
+        let mut best = (first, 1u64, 1usize);
+        for size in 2..=PAGE_LIMIT {
+            let start = first / size * size;
+            let end = start.saturating_add(size);
+            let count = positions[i..].iter().take_while(|&&p| p < end).count();
+            let other = size.saturating_sub(count as u64);
+            if start >= floor
+                && other.saturating_mul(2) <= count as u64
+                && count > best.2
+                && !finished(start, end)
+            {
+                best = (start, size, count);
+            }
+        }
+        floor = best.0.saturating_add(best.1);
+        out.push(best);
+        i += best.2;
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ecs_model::InvocationStatus;
+
+    fn record(instance: &str, status: &str) -> InvocationResult {
+        let mut r = InvocationResult::new("t-1", instance);
+        r.invocation_status = Some(InvocationStatus::parse(status));
+        r
+    }
+
+    #[test]
+    fn the_interval_grows_while_nothing_changes_and_drops_back_when_something_does() {
+        let mut c = Cadence::new(Duration::from_secs(1), Duration::from_secs(5));
+        assert_eq!(c.current(), Duration::from_secs(1));
+        c.after_poll(false);
+        assert_eq!(c.current(), Duration::from_secs(2));
+        c.after_poll(false);
+        c.after_poll(false);
+        assert_eq!(c.current(), Duration::from_secs(5), "capped");
+        c.after_poll(true);
+        assert_eq!(c.current(), Duration::from_secs(1), "back to the start");
+        let odd = Cadence::new(Duration::from_secs(9), Duration::from_secs(1));
+        assert_eq!(odd.current(), Duration::from_secs(9), "max below start");
+    }
+
+    #[test]
+    fn records_that_left_the_running_set_are_found_in_listing_order() {
+        let mut t = Tracker::new(Vec::new());
+        let done = t.read_listing(vec![
+            record("i-0", "Success"),
+            record("i-1", "Running"),
+            record("i-2", "Running"),
+            record("i-3", "Pending"),
+        ]);
+        assert_eq!(done.len(), 1);
+        assert_eq!((t.total(), t.running()), (4, 3));
+        let left = t.read_running(vec![record("i-2", "Running"), record("i-9", "Running")]);
+        assert_eq!(left, ["i-1", "i-3"]);
+        assert_eq!((t.total(), t.running()), (5, 4), "i-9 is followed now");
+        assert!(t.read_fetched(record("i-1", "Failed")).is_some());
+        assert!(t.read_fetched(record("i-1", "Failed")).is_none(), "once");
+        assert!(t.read_fetched(record("i-3", "Stopping")).is_none());
+        assert!(t.is_running("i-3"), "stopping is not final");
+        assert!(
+            t.read_fetched(record("i-0", "Success")).is_none(),
+            "done before"
+        );
+        let s = t.summary();
+        assert_eq!((s.total, s.failed, s.succeeded, s.pending), (5, 1, 1, 3));
+    }
+
+    #[test]
+    fn only_the_instances_asked_for_are_followed() {
+        let mut t = Tracker::new(vec!["i-2".to_owned()]);
+        let done = t.read_listing(vec![record("i-1", "Success"), record("i-2", "Running")]);
+        assert!(done.is_empty());
+        assert_eq!(t.total(), 1);
+        assert_eq!(t.read_running(vec![record("i-1", "Running")]), ["i-2"]);
+    }
+
+    #[test]
+    fn an_empty_listing_is_not_a_listing() {
+        let mut t = Tracker::new(Vec::new());
+        assert!(t.read_listing(Vec::new()).is_empty());
+        assert!(!t.listed());
+    }
+
+    #[test]
+    fn neighbours_are_fetched_as_one_page_and_strays_alone() {
+        // A run of 50 starting at 100: one page of 50.
+        let none = |_: u64, _: u64| false;
+        let run: Vec<u64> = (100..150).collect();
+        assert_eq!(windows(&run, none), [(100, 50, 50)]);
+        // A run across a page boundary: two pages, little waste.
+        let run: Vec<u64> = (130..180).collect();
+        let w = windows(&run, none);
+        assert!(w.len() <= 3, "{w:?}");
+        assert_eq!(w.iter().map(|x| x.2).sum::<usize>(), 50);
+        for (start, size, count) in &w {
+            assert_eq!(start % size, 0);
+            assert!((size - *count as u64) * 2 <= *count as u64, "{w:?}");
+        }
+        // Scattered positions go alone.
+        assert_eq!(
+            windows(&[3, 40, 90], none),
+            [(3, 1, 1), (40, 1, 1), (90, 1, 1)]
+        );
+        // Two neighbours: a page of 2 when aligned.
+        assert_eq!(windows(&[6, 7], none), [(6, 2, 2)]);
+        assert!(windows(&[], none).is_empty());
+    }
+
+    #[test]
+    fn a_page_never_brings_a_finished_output_again() {
+        // 130..180 left; everything before 130 finished.
+        let run: Vec<u64> = (130..180).collect();
+        let before = |start: u64, _end: u64| start < 130;
+        let w = windows(&run, before);
+        assert!(w.iter().all(|(start, _, _)| *start >= 130), "{w:?}");
+        assert_eq!(w.iter().map(|x| x.2).sum::<usize>(), 50);
+        assert!(w.len() <= 3, "{w:?}");
+        // Pages never overlap.
+        let w = windows(&[0, 1, 2, 3, 5, 6, 7], |_, _| false);
+        for pair in w.windows(2) {
+            assert!(pair[0].0 + pair[0].1 <= pair[1].0, "{w:?}");
+        }
+        // Finished records between two that left: each goes alone.
+        let between = |start: u64, end: u64| start <= 11 && 11 < end;
+        assert_eq!(windows(&[10, 12], between), [(10, 1, 1), (12, 1, 1)]);
+    }
+
+    #[test]
+    fn the_plan_names_pages_by_number_and_size() {
+        let mut t = Tracker::new(Vec::new());
+        let listing: Vec<_> = (0..60)
+            .map(|i| record(&format!("i-{i:02}"), "Running"))
+            .collect();
+        t.read_listing(listing);
+        let still: Vec<_> = (0..60)
+            .filter(|i| !(10..20).contains(i) && *i != 55)
+            .map(|i| record(&format!("i-{i:02}"), "Running"))
+            .collect();
+        let left = t.read_running(still);
+        assert_eq!(left.len(), 11);
+        let plan = t.plan(&left);
+        assert_eq!(
+            plan,
+            [
+                Fetch::Window {
+                    page_number: 2,
+                    page_size: 10,
+                    expect: (10..20).map(|i| format!("i-{i:02}")).collect(),
+                },
+                Fetch::Instance("i-55".to_owned()),
+            ]
+        );
+    }
+}
