@@ -1,9 +1,10 @@
 //! Presentation: results written as a table, a JSON array, NDJSON or the raw
 //! output, one page at a time as they arrive (nothing is collected first).
 
+use std::borrow::Cow;
 use std::io::{self, Read, Write};
 
-use ecs_model::InvocationResult;
+use ecs_model::{InvocationResult, Timestamp};
 use serde::Serialize;
 
 use crate::sanitize::for_terminal;
@@ -40,7 +41,7 @@ pub(crate) struct ResultRecord<'a> {
     invoke_record_status: Option<&'a str>,
     exit_code: Option<i64>,
     /// The decoded text; null when the bytes are not UTF-8.
-    output: Option<String>,
+    output: Option<Cow<'a, str>>,
     /// The bytes as Base64, only when they are not UTF-8.
     #[serde(skip_serializing_if = "Option::is_none")]
     output_base64: Option<String>,
@@ -48,9 +49,13 @@ pub(crate) struct ResultRecord<'a> {
     error_code: Option<&'a str>,
     error_info: Option<&'a str>,
     repeats: i64,
-    start_time: Option<String>,
-    finished_time: Option<String>,
-    stop_time: Option<String>,
+    // Written as their text, without a string allocated for each.
+    #[serde(serialize_with = "as_text")]
+    start_time: Option<&'a Timestamp>,
+    #[serde(serialize_with = "as_text")]
+    finished_time: Option<&'a Timestamp>,
+    #[serde(serialize_with = "as_text")]
+    stop_time: Option<&'a Timestamp>,
     #[serde(skip_serializing_if = "Option::is_none")]
     username: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -72,6 +77,18 @@ pub(crate) struct ResultRecord<'a> {
     tags: &'a [ecs_model::Tag],
 }
 
+/// Serializes a timestamp as its text (`serializer.collect_str`: no string
+/// allocated on the way).
+fn as_text<S: serde::Serializer>(
+    timestamp: &Option<&Timestamp>,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    match timestamp {
+        Some(timestamp) => serializer.collect_str(timestamp),
+        None => serializer.serialize_none(),
+    }
+}
+
 /// A result's output could not be decoded (invalid Base64 from the server).
 #[derive(Debug)]
 pub(crate) struct OutputError(pub(crate) String);
@@ -88,13 +105,25 @@ pub(crate) fn output_bytes(result: &InvocationResult) -> Result<Vec<u8>, OutputE
 impl<'a> ResultRecord<'a> {
     pub(crate) fn new(result: &'a InvocationResult) -> Result<Self, OutputError> {
         use base64::Engine as _;
-        let bytes = output_bytes(result)?;
-        let (output, output_base64) = match String::from_utf8(bytes) {
-            Ok(text) => (Some(text), None),
-            Err(err) => (
-                None,
-                Some(base64::engine::general_purpose::STANDARD.encode(err.as_bytes())),
-            ),
+        let bytes = result
+            .output_bytes()
+            .map_err(|e| OutputError(e.to_string()))?;
+        // Borrowed from the result when it needed no decoding (plain text).
+        let (output, output_base64) = match bytes {
+            Cow::Borrowed(bytes) => match std::str::from_utf8(bytes) {
+                Ok(text) => (Some(Cow::Borrowed(text)), None),
+                Err(_) => (
+                    None,
+                    Some(base64::engine::general_purpose::STANDARD.encode(bytes)),
+                ),
+            },
+            Cow::Owned(bytes) => match String::from_utf8(bytes) {
+                Ok(text) => (Some(Cow::Owned(text)), None),
+                Err(err) => (
+                    None,
+                    Some(base64::engine::general_purpose::STANDARD.encode(err.as_bytes())),
+                ),
+            },
         };
         Ok(Self::with_output(result, output, output_base64))
     }
@@ -102,7 +131,7 @@ impl<'a> ResultRecord<'a> {
     /// The record with `Output` (and `OutputBase64`) as given.
     fn with_output(
         result: &'a InvocationResult,
-        output: Option<String>,
+        output: Option<Cow<'a, str>>,
         output_base64: Option<String>,
     ) -> Self {
         let opt = |s: &'a Option<String>| s.as_deref().filter(|s| !s.is_empty());
@@ -126,9 +155,9 @@ impl<'a> ResultRecord<'a> {
                 .filter(|c| !c.is_empty()),
             error_info: opt(&result.error_info),
             repeats: result.repeats,
-            start_time: result.start_time.as_ref().map(ToString::to_string),
-            finished_time: result.finished_time.as_ref().map(ToString::to_string),
-            stop_time: result.stop_time.as_ref().map(ToString::to_string),
+            start_time: result.start_time.as_ref(),
+            finished_time: result.finished_time.as_ref(),
+            stop_time: result.stop_time.as_ref(),
             username: opt(&result.username),
             launcher: opt(&result.launcher),
             termination_mode: opt(&result.termination_mode),
