@@ -92,7 +92,7 @@ macro_rules! parameter_setters {
                 .push(ecs_model::TagFilter::key_only(key));
             self
         }
-        /// Adds several tag filters (a result's [`Tag`](ecs_model::Tag) converts
+        /// Adds several tag filters (a result's tag, a `model::Tag`, converts
         /// to a filter on its key and value).
         pub fn tags<T: Into<ecs_model::TagFilter>>(
             mut self,
