@@ -161,9 +161,40 @@ fn outside_fences(text: &str) -> Vec<(usize, &str)> {
     lines
 }
 
-/// `line` with the text of every `` `code` `` span removed.
+/// `line` with every code span removed: a run of backticks opens one,
+/// and the next run of the same length closes it (``` ``a `b` c`` ``` is
+/// one span); a run that is never closed is kept as text.
 fn without_code_spans(line: &str) -> String {
-    line.split('`').step_by(2).collect::<Vec<_>>().join("``")
+    let mut out = String::with_capacity(line.len());
+    let mut rest = line;
+    while let Some(at) = rest.find('`') {
+        out.push_str(&rest[..at]);
+        let run = rest[at..].len() - rest[at..].trim_start_matches('`').len();
+        let after = &rest[at + run..];
+        match closing_run(after, run) {
+            Some(end) => rest = &after[end + run..],
+            None => {
+                out.push_str(&rest[at..at + run]);
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// Where in `text` a run of exactly `length` backticks starts.
+fn closing_run(text: &str, length: usize) -> Option<usize> {
+    let mut index = 0;
+    while let Some(at) = text[index..].find('`') {
+        let start = index + at;
+        let run = text[start..].len() - text[start..].trim_start_matches('`').len();
+        if run == length {
+            return Some(start);
+        }
+        index = start + run;
+    }
+    None
 }
 
 /// Every link target in the prose of `text`, with its line: inline links
@@ -263,7 +294,7 @@ mod tests {
     const PAGE: &str = "# ecs-assist\n\
         See [the guide](docs/guide.md#paging-and-retries), [below](#crate-features)\n\
         and ![a figure](docs/a%20figure.txt \"Figure\"), [site](https://example.com/x.md),\n\
-        [mail](mailto:a@b.c), `[not](a/link.md)`.\n\
+        [mail](mailto:a@b.c), `[not](a/link.md)`, ``[`not`](either.md)``, a `` ` `` tick.\n\
         ```text\n[inside](a/fence.md)\n```\n\
         ## Crate `features`\n\
         ## Crate features\n\
