@@ -7,7 +7,9 @@
 //! as plain text, and the docs a crate inlines from another (a `pub use`)
 //! keep their unresolved links as literal `[...]`. So each crate is built in
 //! an empty doc directory with `-D rustdoc::broken_intra_doc_links`, and its
-//! rendered pages are scanned for link text that did not become a link.
+//! rendered pages are scanned for link text that did not become a link and
+//! for links to pages that are not there (a link with its own text, such as
+//! ``[`Tag`](ecs_model::Tag)``, keeps the path as its address).
 
 use std::path::{Path, PathBuf};
 
@@ -23,45 +25,6 @@ pub(crate) const LIBRARY_CRATES: &[&str] = &[
     "ecs-credentials",
     "ecs-assist",
     "ecs-emulator",
-];
-
-/// Links known to render as text, as `(crate, page, text)`: docs that
-/// `ecs-assist` inlines from `ecs-model` and `ecs-sign` (its re-exports)
-/// whose targets `ecs-assist` does not re-export. They go when the facade
-/// re-exports those types or the source docs stop linking to internals;
-/// a listed link that no longer shows up fails the check, so the list only
-/// shrinks.
-const PENDING: &[(&str, &str, &str)] = &[
-    (
-        "ecs-assist",
-        "struct.DescribeInvocationResultsRequest.html",
-        "[`MAX_TAGS`]",
-    ),
-    (
-        "ecs-assist",
-        "config/enum.SignatureVersion.html",
-        "[`crate::acs3`]",
-    ),
-    (
-        "ecs-assist",
-        "config/enum.SignatureVersion.html",
-        "[`crate::rpc_v1`]",
-    ),
-    (
-        "ecs-assist",
-        "enum.SignatureVersion.html",
-        "[`crate::acs3`]",
-    ),
-    (
-        "ecs-assist",
-        "enum.SignatureVersion.html",
-        "[`crate::rpc_v1`]",
-    ),
-    (
-        "ecs-assist",
-        "struct.PaginatorPosition.html",
-        "[`Paginator::resume`]",
-    ),
 ];
 
 /// Documents each crate alone and scans its pages.
@@ -87,50 +50,37 @@ pub(crate) fn run(steps: &mut Steps, crates: &[&str]) -> Result<()> {
                 ),
         )?;
         let pages = doc_dir.join(krate.replace('-', "_"));
-        let pending: Vec<(&str, &str)> = PENDING
-            .iter()
-            .filter(|(name, _, _)| name == krate)
-            .map(|(_, page, text)| (*page, *text))
-            .collect();
         steps.check(&format!("doc {krate} alone: rendered links"), || {
-            check_pages(&pages, &pending)
+            check_pages(&pages)
         })?;
     }
     Ok(())
 }
 
 /// Fails with every page and text where a link did not render as a link,
-/// but those in `pending` (which must still be there).
-fn check_pages(dir: &Path, pending: &[(&str, &str)]) -> Result<()> {
+/// and every link to a page that is not there.
+fn check_pages(dir: &Path) -> Result<()> {
     let mut pages = Vec::new();
     html_files(dir, &mut pages)?;
     if pages.is_empty() {
         bail!("no pages in {}: did rustdoc run?", dir.display());
     }
     let mut found = Vec::new();
-    let mut still_pending = vec![false; pending.len()];
     for page in &pages {
         let html = std::fs::read_to_string(page)
             .with_context(|| format!("cannot read {}", page.display()))?;
         let name = page.strip_prefix(dir).unwrap_or(page).display().to_string();
-        for text in unlinked(&html) {
-            match pending.iter().position(|&(p, t)| p == name && t == text) {
-                Some(i) => still_pending[i] = true,
-                None => found.push(format!("{name}: {text}")),
-            }
-        }
-    }
-    let fixed: Vec<String> = pending
-        .iter()
-        .zip(&still_pending)
-        .filter(|(_, still)| !**still)
-        .map(|((page, text), _)| format!("{page}: {text}"))
-        .collect();
-    if !fixed.is_empty() {
-        bail!(
-            "these links are listed as pending in xtask/src/doclinks.rs but render now: \
-             remove them from the list:\n  {}",
-            fixed.join("\n  ")
+        found.extend(
+            unlinked(&html)
+                .into_iter()
+                .map(|text| format!("{name}: {text}")),
+        );
+        let here = page.parent().unwrap_or(dir);
+        found.extend(
+            relative_links(&html)
+                .into_iter()
+                .filter(|target| !here.join(target).is_file())
+                .map(|target| format!("{name}: link to `{target}`, which is no page here")),
         );
     }
     if found.is_empty() {
@@ -138,9 +88,9 @@ fn check_pages(dir: &Path, pending: &[(&str, &str)]) -> Result<()> {
         return Ok(());
     }
     bail!(
-        "{} link(s) rendered as plain text (the target is in another crate, not \
-         documented with this one: link to this crate's re-export, or write \
-         the text without brackets):\n  {}",
+        "{} link(s) rendered as plain text or to no page (the target is in another \
+         crate, not documented with this one: link to this crate's re-export, or \
+         write the text without brackets):\n  {}",
         found.len(),
         found.join("\n  ")
     )
@@ -166,16 +116,8 @@ fn html_files(dir: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
 /// `[name]` or `` [`name`] `` outside code, and a path to another crate
 /// (`` `crate_name::Item` ``) rendered as code where a link was written.
 pub(crate) fn unlinked(html: &str) -> Vec<String> {
-    // The trait implementation sections repeat the traits' own docs, many
-    // from other crates (futures, tracing); a trait of this crate is
-    // checked on its own page.
-    let own = IMPLEMENTATION_SECTIONS
-        .iter()
-        .filter_map(|marker| html.find(marker))
-        .min()
-        .map_or(html, |end| &html[..end]);
     let mut found = Vec::new();
-    for block in docblocks(own) {
+    for block in own_docblocks(html) {
         let prose = strip(&strip(&block, "<pre", "</pre>"), "<script", "</script>");
         // `` [`name`] `` left as text renders as `[<code>name</code>]`.
         let mut rest = prose.as_str();
@@ -192,6 +134,18 @@ pub(crate) fn unlinked(html: &str) -> Vec<String> {
         found.extend(bracketed(&text));
     }
     found
+}
+
+/// The docblocks of a page before its trait implementation sections: those
+/// repeat the traits' own docs, many from other crates (futures, tracing);
+/// a trait of this crate is checked on its own page.
+fn own_docblocks(html: &str) -> Vec<String> {
+    let own = IMPLEMENTATION_SECTIONS
+        .iter()
+        .filter_map(|marker| html.find(marker))
+        .min()
+        .map_or(html, |end| &html[..end]);
+    docblocks(own)
 }
 
 /// Where a page's sections of trait implementations start.
@@ -233,6 +187,32 @@ fn docblocks(html: &str) -> Vec<String> {
         rest = &body[end..];
     }
     blocks
+}
+
+/// The addresses of the links in a rendered page's prose that point at a
+/// page of this documentation (no scheme, not a bare `#fragment`), without
+/// their `#fragment` or `?query`. rustdoc writes a link whose target it
+/// resolved but cannot place (an item of a crate not documented with this
+/// one, linked with its own text) with the item's path as its address.
+pub(crate) fn relative_links(html: &str) -> Vec<String> {
+    let mut found = Vec::new();
+    for block in own_docblocks(html) {
+        let mut rest = block.as_str();
+        while let Some(at) = rest.find("href=\"") {
+            let after = &rest[at + 6..];
+            let Some(end) = after.find('"') else { break };
+            let address = &after[..end];
+            rest = &after[end..];
+            let target = address.split(['#', '?']).next().unwrap_or_default();
+            let has_scheme = target.split_once(':').is_some_and(|(scheme, _)| {
+                !scheme.is_empty() && scheme.chars().all(|c| c.is_ascii_alphabetic())
+            });
+            if !target.is_empty() && (!has_scheme || target.contains("::")) {
+                found.push(target.to_owned());
+            }
+        }
+    }
+    found
 }
 
 /// `text` without every `open...close` span.
@@ -341,20 +321,58 @@ mod tests {
     fn a_crate_without_pages_or_with_a_broken_link_fails() {
         let dir = std::env::temp_dir().join(format!("xtask-doclinks-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
-        let err = check_pages(&dir, &[]).unwrap_err().to_string();
+        let err = check_pages(&dir).unwrap_err().to_string();
         assert!(err.contains("no pages"), "{err}");
         let broken = page("<p>see [<code>Gone</code>]</p>");
         std::fs::write(dir.join("index.html"), broken).unwrap();
-        let err = check_pages(&dir, &[]).unwrap_err().to_string();
+        let err = check_pages(&dir).unwrap_err().to_string();
         assert!(err.contains("index.html: [`Gone`]"), "{err}");
-        // Listed as pending, it passes; once fixed, the stale entry fails.
-        check_pages(&dir, &[("index.html", "[`Gone`]")]).unwrap();
         std::fs::write(dir.join("index.html"), page("<p>fine</p>")).unwrap();
-        check_pages(&dir, &[]).unwrap();
-        let err = check_pages(&dir, &[("index.html", "[`Gone`]")])
-            .unwrap_err()
-            .to_string();
-        assert!(err.contains("remove them from the list"), "{err}");
+        check_pages(&dir).unwrap();
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn relative_link_targets_are_read_from_the_docs_only() {
+        let html = page(
+            "<p><a href=\"struct.Client.html#method.send\"><code>send</code></a>, \
+             <a href=\"https://doc.rust-lang.org/std/vec/struct.Vec.html\">Vec</a>, \
+             <a href=\"#examples\">below</a>, <a href=\"ecs_model::Tag\"><code>Tag</code></a>, \
+             <a href=\"../index.html?search=x\">search</a>, <a href=\"mailto:a@b.c\">mail</a></p>",
+        );
+        assert_eq!(
+            relative_links(&html),
+            ["struct.Client.html", "ecs_model::Tag", "../index.html"]
+        );
+    }
+
+    #[test]
+    fn a_link_to_a_page_that_was_not_rendered_fails() {
+        let dir = std::env::temp_dir().join(format!("xtask-doclinks-href-{}", std::process::id()));
+        std::fs::create_dir_all(dir.join("config")).unwrap();
+        std::fs::write(dir.join("struct.Client.html"), page("<p>fine</p>")).unwrap();
+        // A link whose target rustdoc could not place (an item of another
+        // crate, written with link text) keeps the path as its address.
+        std::fs::write(
+            dir.join("config/index.html"),
+            page(
+                "<p><a href=\"../struct.Client.html#method.send\">send</a>, \
+                 a result's <a href=\"ecs_model::Tag\"><code>Tag</code></a></p>",
+            ),
+        )
+        .unwrap();
+        let err = check_pages(&dir).unwrap_err().to_string();
+        assert!(
+            err.contains("config/index.html: link to `ecs_model::Tag`"),
+            "{err}"
+        );
+        assert!(!err.contains("struct.Client.html#"), "{err}");
+        std::fs::write(
+            dir.join("config/index.html"),
+            page("<p><a href=\"../struct.Client.html#method.send\">send</a></p>"),
+        )
+        .unwrap();
+        check_pages(&dir).unwrap();
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

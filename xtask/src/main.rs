@@ -13,6 +13,7 @@ mod deps;
 mod doclinks;
 mod emulator;
 mod fresh;
+mod mdlinks;
 mod modules;
 mod mutants;
 mod step;
@@ -314,6 +315,8 @@ fn examples(steps: &mut Steps) -> Result<()> {
 }
 
 fn doc(steps: &mut Steps) -> Result<()> {
+    let root = steps.root().to_path_buf();
+    steps.check("markdown links", || mdlinks::check_repository(&root))?;
     steps.run(
         "doc",
         Cmd::cargo(["doc", "--workspace", "--no-deps", "--all-features"])

@@ -317,7 +317,7 @@ impl ClientBuilder {
     /// `hyper` feature.
     ///
     /// Without explicit credentials the client uses the
-    /// [`DefaultCredentialsChain`](ecs_credentials::DefaultCredentialsChain) (over
+    /// `credentials::DefaultCredentialsChain` (over
     /// this builder's transport, clock, nonce source, sleep, environment and
     /// profile); a missing source is reported at the first call, listing
     /// every place looked at.

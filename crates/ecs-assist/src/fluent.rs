@@ -56,12 +56,14 @@ macro_rules! parameter_setters {
             self.$request().page_number = Some(value);
             self
         }
-        /// `PageSize` (1..=50, deprecated page-number paging).
+        /// `PageSize` (1..=50, [`MAX_PAGE_SIZE`](crate::MAX_PAGE_SIZE);
+        /// deprecated page-number paging).
         pub fn page_size(mut self, value: i64) -> Self {
             self.$request().page_size = Some(value);
             self
         }
-        /// `MaxResults` (1..=50, token paging).
+        /// `MaxResults` (1..=50, [`MAX_PAGE_SIZE`](crate::MAX_PAGE_SIZE); token
+        /// paging).
         pub fn max_results(mut self, value: i64) -> Self {
             self.$request().max_results = Some(value);
             self
@@ -77,7 +79,8 @@ macro_rules! parameter_setters {
             self
         }
         /// Adds a filter on a tag with exactly this value (`Tag.N.Key` and
-        /// `Tag.N.Value`; an empty value is sent as such).
+        /// `Tag.N.Value`; an empty value is sent as such). A request takes at
+        /// most [`MAX_TAGS`](crate::MAX_TAGS) tag filters.
         pub fn tag(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
             self.$request()
                 .tags
@@ -92,7 +95,7 @@ macro_rules! parameter_setters {
                 .push(ecs_model::TagFilter::key_only(key));
             self
         }
-        /// Adds several tag filters (a result's [`Tag`](ecs_model::Tag) converts
+        /// Adds several tag filters (a result's tag, a `model::Tag`, converts
         /// to a filter on its key and value).
         pub fn tags<T: Into<ecs_model::TagFilter>>(
             mut self,

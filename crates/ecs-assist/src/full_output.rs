@@ -213,7 +213,7 @@ fn delivered_object(result: &InvocationResult, who: &str) -> Result<OssObject, F
 }
 
 /// A result's complete output, read chunk by chunk; also a
-/// [`Stream`] of `Result<Bytes, FullOutputError>`.
+/// `futures::Stream` of `Result<Bytes, FullOutputError>`.
 pub struct FullOutput {
     length: Option<u64>,
     source: FullOutputSource,

@@ -193,7 +193,7 @@ pub use watch::WatchInvocation;
 
 pub use ecs_model::{
     ContentEncoding, DescribeInvocationResultsRequest, DescribeInvocationResultsResponse,
-    InvocationResult, InvocationStatus, InvokeRecordStatus, PageStyle, PaginatorPosition,
-    ResponseFormat, ServiceError, TagFilter, Timestamp, Truncation,
+    InvocationResult, InvocationStatus, InvokeRecordStatus, MAX_PAGE_SIZE, MAX_TAGS, PageStyle,
+    PaginatorPosition, ResponseFormat, ServiceError, TagFilter, Timestamp, Truncation,
 };
 pub use ecs_sign::SignatureVersion;

@@ -4,9 +4,9 @@
 //!
 //! # Where this crate sits
 //!
-//! Above `ecs-sign` (whose [`Credentials`] it yields and whose signatures
-//! it puts on STS calls) and `ecs-transport` (whose [`Transport`] and
-//! [`AsyncSleep`] it talks and waits through), below any client: `ecs-assist`
+//! Above `ecs-sign` (whose `Credentials` it yields and whose signatures
+//! it puts on STS calls) and `ecs-transport` (whose `Transport` and
+//! `AsyncSleep` it talks and waits through), below any client: `ecs-assist`
 //! holds a [`SharedCredentialsProvider`], and any other Alibaba Cloud client
 //! can use the chain alone, as `aws-config` serves every AWS service crate.
 //! Files, environment, clock, nonces and HTTP are inputs
@@ -56,11 +56,7 @@
 //!
 //! | feature | default | what it adds |
 //! |---|---|---|
-//! | `hyper` | yes | [`ProviderConfig::new`] talks to the metadata service, STS and the credentials URI through `ecs-transport`'s hyper transport and waits on tokio's timer. Without it, pass a [`Transport`] and an [`AsyncSleep`] to [`ProviderConfig`]. |
-//!
-//! [`Credentials`]: ecs_sign::Credentials
-//! [`Transport`]: ecs_transport::Transport
-//! [`AsyncSleep`]: ecs_transport::AsyncSleep
+//! | `hyper` | yes | [`ProviderConfig::new`] talks to the metadata service, STS and the credentials URI through `ecs-transport`'s hyper transport and waits on tokio's timer. Without it, pass an `ecs_transport::Transport` and an `ecs_transport::AsyncSleep` to [`ProviderConfig`]. |
 
 mod cache;
 mod chain;

@@ -75,7 +75,7 @@ enum Kind {
 /// The message says what was expected, what was found and where. A body that
 /// turns out to be an error document (`{"Code": ...}` or `<Error>`) reports
 /// [`is_error_document`](Self::is_error_document): decode it with
-/// [`decode_error`](crate::decode_error) instead.
+/// `ecs_model::decode_error` instead.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DecodeError {
     kind: Kind,
@@ -160,7 +160,7 @@ impl DecodeError {
     }
 
     /// The body is a service error document; decode it with
-    /// [`decode_error`](crate::decode_error).
+    /// `ecs_model::decode_error`.
     pub fn is_error_document(&self) -> bool {
         matches!(
             self.kind,

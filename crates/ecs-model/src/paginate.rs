@@ -27,8 +27,10 @@ pub enum PageStyle {
     Number,
 }
 
-/// Where a paginator stands, so that a caller can stop and resume later with
-/// [`Paginator::resume`]. Serializable for storage.
+/// Where a paginator stands (its `position()`), so that a caller can stop
+/// and resume later from the same place: `Paginator::resume` (the sans-IO
+/// paginator of `ecs-model`) takes it back, and so does `resume_from` on the
+/// paginators of the `ecs-assist` client. Serializable for storage.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PaginatorPosition {
     /// Paging style in use.

@@ -50,8 +50,8 @@ impl DescribeInvocationResultsResponse {
     /// (its [`effective_content_encoding`](crate::DescribeInvocationResultsRequest::effective_content_encoding)),
     /// so that [`InvocationResult::output_text`] decodes `Output` without
     /// being told. For a body decoded by hand with
-    /// [`decode_response`](crate::decode_response); the client and the
-    /// [`Paginator`](crate::Paginator) do it themselves.
+    /// `ecs_model::decode_response`; the client and the paginators do it
+    /// themselves.
     ///
     /// ```
     /// use ecs_model::{ContentEncoding, DescribeInvocationResultsRequest, decode_response};
@@ -165,7 +165,7 @@ pub struct InvocationResult {
     /// `PlainText`. See [`output_bytes`](Self::output_bytes).
     pub output: String,
     /// The `ContentEncoding` the request asked for, which `output` is in
-    /// (not a wire field). The client and the [`Paginator`](crate::Paginator)
+    /// (not a wire field). The client and the paginators (`ecs_model::Paginator`)
     /// set it from the request; [`DescribeInvocationResultsResponse::with_content_encoding`]
     /// sets it on a response decoded by hand; otherwise it is the service's
     /// default, Base64.

@@ -7,11 +7,11 @@
 /// signer and verifier should have to say how it handles it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum SignatureVersion {
-    /// ACS3-HMAC-SHA256 in the `Authorization` header ([`crate::acs3`]); the
-    /// official SDKs' default.
+    /// ACS3-HMAC-SHA256 in the `Authorization` header (signed by the `acs3`
+    /// module of `ecs-sign`); the official SDKs' default.
     #[default]
     V3,
     /// RPC signature V1: HMAC-SHA1 in the `Signature` query parameter
-    /// ([`crate::rpc_v1`]; older SDKs).
+    /// (signed by the `rpc_v1` module of `ecs-sign`; older SDKs).
     V1,
 }
