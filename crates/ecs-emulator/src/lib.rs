@@ -61,6 +61,7 @@ mod identity;
 mod index;
 mod nonce;
 mod oss;
+mod oss_versions;
 mod positions;
 mod query;
 mod response;

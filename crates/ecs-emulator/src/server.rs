@@ -20,7 +20,7 @@ use time::OffsetDateTime;
 
 use crate::api_error::ApiError;
 use crate::auth::{self, Keys};
-use crate::faults::{FaultKind, Faults, Service};
+use crate::faults::{Decision, FaultKind, Faults, Service};
 use crate::generated::splitmix;
 use crate::identity::{self, IdentityConfig};
 use crate::nonce::{NONCE_MEMORY, NonceCache};
@@ -65,6 +65,8 @@ pub(crate) struct State {
     started: OffsetDateTime,
     seed: u64,
     requests: AtomicU64,
+    /// The OSS objects the `replace` fault overwrote.
+    oss_versions: crate::oss_versions::Versions,
     /// How long a request's body may take to arrive.
     read_timeout: Duration,
     #[cfg(test)]
@@ -127,6 +129,7 @@ impl State {
             started,
             seed,
             requests: AtomicU64::new(0),
+            oss_versions: crate::oss_versions::Versions::default(),
             read_timeout,
             #[cfg(test)]
             query_hook: None,
@@ -375,7 +378,7 @@ pub(crate) async fn handle(state: Arc<State>, request: Request<Incoming>) -> Ans
         tokio::time::sleep(delay).await;
     }
     if let Some(target) = oss_target {
-        return serve_oss(&state, &parts, &target, decision.action, &request_id, &host);
+        return serve_oss(&state, &parts, &target, decision, &request_id, &host);
     }
     let error = |e: &ApiError| {
         let mut response = respond(
@@ -479,11 +482,12 @@ fn serve_oss(
     state: &State,
     parts: &http::request::Parts,
     target: &oss::Target,
-    fault: Option<FaultKind>,
+    decision: Decision,
     request_id: &str,
     host: &str,
 ) -> Answer {
     let error = |e: &OssError| Ok(e.response(request_id, host, &target.key));
+    let fault = decision.action;
     match fault {
         Some(FaultKind::Reset) => return Err(ResetFault),
         Some(FaultKind::Throttle { .. }) => return error(&OssError::slow_down()),
@@ -509,11 +513,32 @@ fn serve_oss(
         Ok(object) => object,
         Err(e) => return error(&e),
     };
+    // This answer is the current version's, whatever `replace` writes next.
+    let version = state.oss_versions.current(target, state.started);
+    if decision.replace {
+        state.oss_versions.replace(target, version, state.now());
+    }
+    let object = version.content(&object);
+    let etag = crate::oss_versions::etag(&object);
+    if let Err(e) = oss::check_preconditions(parts, &etag, version.modified()) {
+        return error(&e);
+    }
     let (status, body, range) = match oss::answer(parts, &object, request_id) {
         Ok(answer) => answer,
         Err(e) => return error(&e),
     };
-    let mut response = oss::object_response(&parts.method, status, body.clone(), range, request_id);
+    let validators = oss::Validators {
+        etag: &etag,
+        modified: version.modified(),
+    };
+    let mut response = oss::object_response(
+        &parts.method,
+        status,
+        body.clone(),
+        range,
+        validators,
+        request_id,
+    );
     if fault == Some(FaultKind::Truncate) && parts.method == Method::GET {
         *response.body_mut() = EmuBody::Truncated {
             half: Some(body.slice(..body.len() / 2)),
