@@ -249,7 +249,11 @@ async fn signed_get(emulator: &EmulatorHandle, path: &str, headers: &[(&str, &st
     for (name, value) in &added {
         request = request.header(*name, value);
     }
-    send(emulator.addr(), request.body(Full::new(Bytes::new())).unwrap()).await
+    send(
+        emulator.addr(),
+        request.body(Full::new(Bytes::new())).unwrap(),
+    )
+    .await
 }
 
 fn header<'a>(reply: &'a Reply, name: &str) -> &'a str {
@@ -323,7 +327,11 @@ async fn the_replace_fault_overwrites_the_object_after_its_answer() {
     let emulator = start(&["replace:x1:on=oss"]).await;
     let first = signed_get(&emulator, LONG_KEY, &[]).await;
     assert_eq!(first.status, 200);
-    assert_eq!(first.body, long_output().as_bytes(), "answered before the change");
+    assert_eq!(
+        first.body,
+        long_output().as_bytes(),
+        "answered before the change"
+    );
     let second = signed_get(&emulator, LONG_KEY, &[]).await;
     assert_eq!(second.status, 200);
     assert_eq!(second.body.len(), first.body.len(), "the same size");
@@ -371,7 +379,11 @@ async fn an_object_replaced_between_two_ranges_is_an_error_never_a_splice() {
     };
     let original = long_output();
     assert_eq!(given.len(), original.len() / 2, "the cut answer's half");
-    assert_eq!(given, original.as_bytes()[..given.len()], "first version only");
+    assert_eq!(
+        given,
+        original.as_bytes()[..given.len()],
+        "first version only"
+    );
     assert_eq!(error.kind(), FullOutputErrorKind::Changed, "{error}");
     assert_eq!(error.code(), Some("PreconditionFailed"));
     assert_eq!(error.http_status(), Some(412));
@@ -422,7 +434,10 @@ fn the_blocking_client_reads_a_delivered_output_through_io_read() {
         .send()
         .unwrap();
     assert_eq!(output.content_length(), Some(95_000));
-    assert!(matches!(output.source(), ecs_assist::FullOutputSource::Oss(_)));
+    assert!(matches!(
+        output.source(),
+        ecs_assist::FullOutputSource::Oss(_)
+    ));
     // Small reads: every byte in order, across chunks and the resume.
     let mut all = Vec::new();
     let mut buf = [0u8; 7];
@@ -434,7 +449,11 @@ fn the_blocking_client_reads_a_delivered_output_through_io_read() {
         all.extend_from_slice(&buf[..n]);
     }
     assert!(all == long_output().as_bytes(), "byte-exact");
-    assert_eq!(emulator.requests() - before, 2, "one cut answer, one resumed");
+    assert_eq!(
+        emulator.requests() - before,
+        2,
+        "one cut answer, one resumed"
+    );
 
     // Not truncated: the listing's own Output.
     let mut short = String::new();
@@ -467,6 +486,9 @@ fn the_blocking_client_reads_a_delivered_output_through_io_read() {
         .unwrap();
     assert_eq!(typed.kind(), FullOutputErrorKind::Changed, "{typed}");
     let again = output.read(&mut buf).unwrap_err();
-    assert!(again.to_string().contains("changed while it was read"), "{again}");
+    assert!(
+        again.to_string().contains("changed while it was read"),
+        "{again}"
+    );
     emulator.shutdown();
 }

@@ -348,8 +348,7 @@ impl Download {
                 )
             })?;
         let range = (self.offset > 0).then(|| format!("bytes={}-", self.offset));
-        let mut headers: Vec<(&str, &str)> =
-            range.iter().map(|r| ("range", r.as_str())).collect();
+        let mut headers: Vec<(&str, &str)> = range.iter().map(|r| ("range", r.as_str())).collect();
         headers.extend(self.version.as_ref().and_then(ObjectVersion::condition));
         let unsigned =
             ecs_sign::oss_v4::OssRequest::new("GET", self.object.bucket(), self.object.key())
@@ -546,9 +545,7 @@ impl Download {
                 if let Some(known) = self.total
                     && known != length
                 {
-                    return Err(self.changed(&format!(
-                        "its size was {known} bytes, then {length}"
-                    )));
+                    return Err(self.changed(&format!("its size was {known} bytes, then {length}")));
                 }
                 self.total = Some(length);
             }

@@ -15,9 +15,9 @@ use bytes::{Buf as _, Bytes};
 use ecs_model::ContentEncoding;
 
 use super::Driver;
+use crate::FullOutputSource;
 use crate::full_output::{FullOutput as AsyncFullOutput, FullOutputRequest as AsyncRequest};
 use crate::full_output_error::{FullOutputError, FullOutputErrorKind};
-use crate::FullOutputSource;
 
 /// A blocking request for one result's complete output; see
 /// [`crate::FullOutputRequest`].
@@ -29,7 +29,9 @@ pub struct FullOutputRequest {
 
 impl fmt::Debug for FullOutputRequest {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_tuple("FullOutputRequest").field(&self.inner).finish()
+        f.debug_tuple("FullOutputRequest")
+            .field(&self.inner)
+            .finish()
     }
 }
 

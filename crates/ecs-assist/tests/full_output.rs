@@ -547,12 +547,17 @@ async fn an_object_replaced_before_the_resume_is_changed_never_spliced() {
     assert_eq!(err.request_id(), Some("REQ-412"));
     let text = err.to_string();
     assert!(
-        text.contains("oss://bucket-a/k, the complete output of i-1 (t-1), changed while it was read")
-            && text.contains(&format!("`if-match: {ETAG}`"))
+        text.contains(
+            "oss://bucket-a/k, the complete output of i-1 (t-1), changed while it was read"
+        ) && text.contains(&format!("`if-match: {ETAG}`"))
             && text.contains("nothing after byte 12000 was used"),
         "{text}"
     );
-    assert_eq!(oss.requests.lock().unwrap().len(), 2, "a 412 is not retried");
+    assert_eq!(
+        oss.requests.lock().unwrap().len(),
+        2,
+        "a 412 is not retried"
+    );
 
     // A server that ignores If-Match and sends the new version: its ETag
     // tells, as the official SDKs' readers check.
@@ -602,7 +607,9 @@ async fn without_an_etag_a_resume_holds_to_last_modified_and_without_either_is_r
     assert!(
         err.to_string()
             .contains("neither an ETag nor a Last-Modified")
-            && err.to_string().contains("nothing after byte 10000 was used"),
+            && err
+                .to_string()
+                .contains("nothing after byte 10000 was used"),
         "{err}"
     );
     assert_eq!(oss.requests.lock().unwrap().len(), 1, "no resume was sent");

@@ -325,7 +325,10 @@ pub(crate) fn check_preconditions(
     modified: OffsetDateTime,
 ) -> Result<(), OssError> {
     let header = |name: http::header::HeaderName| {
-        parts.headers.get(name).map(|v| v.to_str().unwrap_or_default())
+        parts
+            .headers
+            .get(name)
+            .map(|v| v.to_str().unwrap_or_default())
     };
     if let Some(wanted) = header(http::header::IF_MATCH) {
         let holds = wanted
@@ -338,8 +341,8 @@ pub(crate) fn check_preconditions(
             Err(OssError::precondition_failed())
         };
     }
-    let since = header(http::header::IF_UNMODIFIED_SINCE)
-        .and_then(crate::oss_versions::parse_http_date);
+    let since =
+        header(http::header::IF_UNMODIFIED_SINCE).and_then(crate::oss_versions::parse_http_date);
     match since {
         Some(since) if modified > since => Err(OssError::precondition_failed()),
         _ => Ok(()),

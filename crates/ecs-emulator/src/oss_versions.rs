@@ -41,7 +41,11 @@ impl Version {
         }
         // 1..=255, from the version number.
         let mask = u8::try_from((self.number - 1) % 255 + 1).unwrap_or(1);
-        original.iter().map(|b| b ^ mask).collect::<Vec<u8>>().into()
+        original
+            .iter()
+            .map(|b| b ^ mask)
+            .collect::<Vec<u8>>()
+            .into()
     }
 }
 
@@ -128,7 +132,10 @@ mod tests {
         let versions = Versions::default();
         let start = time::macros::datetime!(2026-12-07 06:14:26.5 UTC);
         let first = versions.current(&target(), start);
-        assert_eq!(first.modified(), time::macros::datetime!(2026-12-07 06:14:26 UTC));
+        assert_eq!(
+            first.modified(),
+            time::macros::datetime!(2026-12-07 06:14:26 UTC)
+        );
         let original = Bytes::from_static(b"hello, world");
         assert_eq!(first.content(&original), original);
         versions.replace(&target(), first, start);
