@@ -237,7 +237,7 @@ async fn signed_get(emulator: &EmulatorHandle, path: &str, headers: &[(&str, &st
     let added = ecs_sign::oss_v4::sign(
         &unsigned,
         &credentials,
-        time::OffsetDateTime::now_utc(),
+        ecs_sign::TimeSource::now(&ecs_sign::SystemTimeSource),
         "cn-hangzhou",
     )
     .unwrap();
