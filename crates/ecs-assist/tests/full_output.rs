@@ -31,6 +31,8 @@ enum Act {
     /// Serve (honouring `Range`) another version of the object: the same
     /// size, another ETag and Last-Modified, ignoring `If-Match`.
     NewVersion,
+    /// Resume (206, the same ETag) as if the object were 10 bytes longer.
+    OtherSize,
 }
 
 /// The ETag and Last-Modified the scripted OSS sends by default.
@@ -173,6 +175,12 @@ impl StreamingTransport for FakeOss {
                     .body(chunks(other.slice(start..), None))
                     .unwrap()
             }
+            Act::OtherSize => with_validators(http::Response::builder())
+                .status(206)
+                .header("content-length", total + 10 - start)
+                .header("content-range", format!("bytes {start}-{}/{}", total + 9, total + 10))
+                .body(chunks(self.object.slice(start..), None))
+                .unwrap(),
             Act::Error(status, code) => http::Response::builder()
                 .status(status)
                 .header("x-oss-request-id", "HEADER-ID")
@@ -577,6 +585,27 @@ async fn an_object_replaced_before_the_resume_is_changed_never_spliced() {
         err.to_string().contains(&format!(
             "ETag {ETAG} then \"00000000000000000000000000000002\""
         )),
+        "{err}"
+    );
+
+    // A resume that names another size is another version, whatever the
+    // validators say.
+    let oss = FakeOss::new(
+        data.clone(),
+        vec![
+            Act::Serve {
+                cut_after: Some(7_000),
+            },
+            Act::OtherSize,
+        ],
+    );
+    let (given, err) = read_until_error(&client(&oss), &delivered("oss://bucket-a/k")).await;
+    assert_eq!(given, data[..7_000]);
+    assert_eq!(err.kind(), FullOutputErrorKind::Changed, "{err}");
+    assert!(
+        err.to_string().contains(
+            "its size was 30000 bytes, and the resumed answer says `bytes 7000-30009/30010`"
+        ),
         "{err}"
     );
 }
