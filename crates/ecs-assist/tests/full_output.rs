@@ -643,3 +643,17 @@ async fn without_an_etag_a_resume_holds_to_last_modified_and_without_either_is_r
     );
     assert_eq!(oss.requests.lock().unwrap().len(), 1, "no resume was sent");
 }
+
+#[tokio::test]
+async fn the_blocking_full_output_refuses_to_block_a_runtime_thread() {
+    let client = ecs_assist::blocking::Client::builder()
+        .region("cn-hangzhou")
+        .access_key("AKID", "SECRET")
+        .build()
+        .unwrap();
+    let mut result = InvocationResult::new("t-1", "i-1");
+    result.output = "aGVsbG8K".to_owned();
+    let err = client.full_output(&result).send().unwrap_err();
+    assert_eq!(err.kind(), FullOutputErrorKind::InvalidConfig, "{err}");
+    assert!(err.to_string().contains("tokio::task::spawn_blocking"), "{err}");
+}
