@@ -655,5 +655,8 @@ async fn the_blocking_full_output_refuses_to_block_a_runtime_thread() {
     result.output = "aGVsbG8K".to_owned();
     let err = client.full_output(&result).send().unwrap_err();
     assert_eq!(err.kind(), FullOutputErrorKind::InvalidConfig, "{err}");
-    assert!(err.to_string().contains("tokio::task::spawn_blocking"), "{err}");
+    assert!(
+        err.to_string().contains("tokio::task::spawn_blocking"),
+        "{err}"
+    );
 }
