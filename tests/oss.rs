@@ -10,7 +10,7 @@ use ecs_emulator::{DEMO_ACCESS_KEY_ID, DEMO_ACCESS_KEY_SECRET, DataSet, Emulator
 use futures::TryStreamExt as _;
 use http_body_util::Full;
 
-use crate::support::send;
+use crate::support::{Reply, send};
 
 /// 95 000 bytes of text, every line numbered, so a misplaced range shows.
 fn long_output() -> String {
@@ -225,4 +225,270 @@ async fn generated_data_has_a_few_delivered_outputs() {
     let whole = full(&client, truncated[0]).await.unwrap();
     assert_eq!(whole.len() as i64, 24 * 1024 + truncated[0].dropped);
     emulator.shutdown().await;
+}
+
+/// A GET of `path` (path style) signed for OSS with the demo key, with
+/// `headers` added (and signed when they are OSS's default-signed ones).
+async fn signed_get(emulator: &EmulatorHandle, path: &str, headers: &[(&str, &str)]) -> Reply {
+    let (bucket, key) = path.split_once('/').unwrap();
+    let credentials =
+        ecs_sign::Credentials::new(DEMO_ACCESS_KEY_ID, DEMO_ACCESS_KEY_SECRET).unwrap();
+    let unsigned = ecs_sign::oss_v4::OssRequest::new("GET", bucket, key).with_headers(headers);
+    let added = ecs_sign::oss_v4::sign(
+        &unsigned,
+        &credentials,
+        ecs_sign::TimeSource::now(&ecs_sign::SystemTimeSource),
+        "cn-hangzhou",
+    )
+    .unwrap();
+    let mut request = http::Request::get(format!("{}/{path}", emulator.url()))
+        .header("host", emulator.addr().to_string());
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    for (name, value) in &added {
+        request = request.header(*name, value);
+    }
+    send(
+        emulator.addr(),
+        request.body(Full::new(Bytes::new())).unwrap(),
+    )
+    .await
+}
+
+fn header<'a>(reply: &'a Reply, name: &str) -> &'a str {
+    reply
+        .headers
+        .get(name)
+        .unwrap_or_else(|| panic!("no {name}: {:?}", reply.headers))
+        .to_str()
+        .unwrap()
+}
+
+const LONG_KEY: &str = "out-bucket/runs/t-oss/i-long.txt";
+
+#[tokio::test]
+async fn objects_carry_an_etag_and_last_modified_and_if_match_is_honoured() {
+    let emulator = start(&[]).await;
+    let whole = signed_get(&emulator, LONG_KEY, &[]).await;
+    assert_eq!(whole.status, 200);
+    let etag = header(&whole, "etag").to_owned();
+    // OSS's form: the quoted upper-case hex of a digest of the content.
+    assert!(
+        etag.len() == 34
+            && etag.starts_with('"')
+            && etag.ends_with('"')
+            && etag[1..33]
+                .bytes()
+                .all(|b| b.is_ascii_digit() || b.is_ascii_uppercase()),
+        "{etag}"
+    );
+    let modified = header(&whole, "last-modified").to_owned();
+    assert!(modified.ends_with(" GMT"), "{modified}");
+
+    let same = signed_get(
+        &emulator,
+        LONG_KEY,
+        &[("range", "bytes=100-"), ("if-match", &etag)],
+    )
+    .await;
+    assert_eq!(same.status, 206);
+    assert_eq!(same.body, long_output().as_bytes()[100..]);
+    assert_eq!(header(&same, "etag"), etag);
+    // Not modified since its Last-Modified: served.
+    let unmodified = signed_get(
+        &emulator,
+        LONG_KEY,
+        &[("range", "bytes=100-"), ("if-unmodified-since", &modified)],
+    )
+    .await;
+    assert_eq!(unmodified.status, 206);
+
+    for condition in [
+        ("if-match", "\"0123456789ABCDEF0123456789ABCDEF\""),
+        ("if-unmodified-since", "Mon, 01 Jan 2001 00:00:00 GMT"),
+    ] {
+        let refused = signed_get(&emulator, LONG_KEY, &[("range", "bytes=100-"), condition]).await;
+        assert_eq!(refused.status, 412, "{condition:?}");
+        let text = String::from_utf8_lossy(&refused.body);
+        assert!(
+            text.contains("<Code>PreconditionFailed</Code>")
+                && text.contains("At least one of the pre-conditions you specified did not hold")
+                && text.contains("<EC>0017-00001001</EC>"),
+            "{text}"
+        );
+        assert_eq!(refused.headers["content-type"], "application/xml");
+    }
+    emulator.shutdown().await;
+}
+
+#[tokio::test]
+async fn the_replace_fault_overwrites_the_object_after_its_answer() {
+    let emulator = start(&["replace:x1:on=oss"]).await;
+    let first = signed_get(&emulator, LONG_KEY, &[]).await;
+    assert_eq!(first.status, 200);
+    assert_eq!(
+        first.body,
+        long_output().as_bytes(),
+        "answered before the change"
+    );
+    let second = signed_get(&emulator, LONG_KEY, &[]).await;
+    assert_eq!(second.status, 200);
+    assert_eq!(second.body.len(), first.body.len(), "the same size");
+    assert_ne!(second.body, first.body, "other bytes");
+    assert_ne!(header(&second, "etag"), header(&first, "etag"));
+    let parse = |reply: &Reply| {
+        let format = time::format_description::parse_borrowed::<1>(
+            "[weekday repr:short], [day] [month repr:short] [year] [hour]:[minute]:[second] GMT",
+        )
+        .unwrap();
+        time::PrimitiveDateTime::parse(header(reply, "last-modified"), &format).unwrap()
+    };
+    assert!(parse(&second) > parse(&first), "a later Last-Modified");
+    // The first version's validators no longer hold.
+    let stale = signed_get(
+        &emulator,
+        LONG_KEY,
+        &[("range", "bytes=10-"), ("if-match", header(&first, "etag"))],
+    )
+    .await;
+    assert_eq!(stale.status, 412);
+    emulator.shutdown().await;
+}
+
+#[tokio::test]
+async fn an_object_replaced_between_two_ranges_is_an_error_never_a_splice() {
+    // The first answer is cut halfway, and the object is overwritten (the
+    // same size, other bytes) before the client resumes.
+    let emulator = start(&["truncate:x1:on=oss", "replace:x1:on=oss"]).await;
+    let client = client(&emulator, DEMO_ACCESS_KEY_SECRET);
+    let listed = results(&client).await;
+    let mut output = client
+        .full_output(of(&listed, "i-long"))
+        .content_encoding(ContentEncoding::PlainText)
+        .send()
+        .await
+        .unwrap();
+    let mut given = Vec::new();
+    let error = loop {
+        match output.chunk().await {
+            Some(Ok(chunk)) => given.extend_from_slice(&chunk),
+            Some(Err(error)) => break error,
+            None => panic!("the output ended without an error"),
+        }
+    };
+    let original = long_output();
+    assert_eq!(given.len(), original.len() / 2, "the cut answer's half");
+    assert_eq!(
+        given,
+        original.as_bytes()[..given.len()],
+        "first version only"
+    );
+    assert_eq!(error.kind(), FullOutputErrorKind::Changed, "{error}");
+    assert_eq!(error.code(), Some("PreconditionFailed"));
+    assert_eq!(error.http_status(), Some(412));
+    let text = error.to_string();
+    assert!(
+        text.contains("changed while it was read")
+            && text.contains(&format!("nothing after byte {} was used", given.len())),
+        "{text}"
+    );
+    assert!(output.chunk().await.is_none(), "nothing after the error");
+    // Read again: the new version, whole.
+    let again = full(&client, of(&listed, "i-long")).await.unwrap();
+    assert_eq!(again.len(), original.len());
+    assert_ne!(again, original.as_bytes());
+    emulator.shutdown().await;
+}
+
+#[test]
+fn the_blocking_client_reads_a_delivered_output_through_io_read() {
+    use std::io::Read as _;
+
+    // The first OSS answer is cut halfway: the blocking reader resumes it.
+    let emulator = Emulator::builder()
+        .data(data())
+        .fault("truncate:x1:on=oss".parse().unwrap())
+        .start_blocking()
+        .unwrap();
+    let client = ecs_assist::blocking::Client::builder()
+        .region("cn-hangzhou")
+        .endpoint(emulator.url())
+        .access_key(DEMO_ACCESS_KEY_ID, DEMO_ACCESS_KEY_SECRET)
+        .configure(|b| b.oss_endpoint(emulator.url()))
+        .build()
+        .unwrap();
+    let listed: Vec<InvocationResult> = client
+        .describe_invocation_results()
+        .content_encoding(ContentEncoding::PlainText)
+        .into_paginator()
+        .items()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    let long = of(&listed, "i-long");
+    assert!(long.dropped > 0);
+    let before = emulator.requests();
+    let mut output = client
+        .full_output(long)
+        .content_encoding(ContentEncoding::PlainText)
+        .send()
+        .unwrap();
+    assert_eq!(output.content_length(), Some(95_000));
+    assert!(matches!(
+        output.source(),
+        ecs_assist::FullOutputSource::Oss(_)
+    ));
+    // Small reads: every byte in order, across chunks and the resume.
+    let mut all = Vec::new();
+    let mut buf = [0u8; 7];
+    loop {
+        let n = output.read(&mut buf).unwrap();
+        if n == 0 {
+            break;
+        }
+        all.extend_from_slice(&buf[..n]);
+    }
+    assert!(all == long_output().as_bytes(), "byte-exact");
+    assert_eq!(
+        emulator.requests() - before,
+        2,
+        "one cut answer, one resumed"
+    );
+
+    // Not truncated: the listing's own Output.
+    let mut short = String::new();
+    client
+        .full_output(of(&listed, "i-short"))
+        .content_encoding(ContentEncoding::PlainText)
+        .send()
+        .unwrap()
+        .read_to_string(&mut short)
+        .unwrap();
+    assert_eq!(short, "short\n");
+
+    // Replaced between two ranges: an io::Error holding the typed error,
+    // after the first version's bytes only; later reads fail the same way.
+    emulator.set_faults(vec![
+        "truncate:x1:on=oss".parse().unwrap(),
+        "replace:x1:on=oss".parse().unwrap(),
+    ]);
+    let mut output = client
+        .full_output(long)
+        .content_encoding(ContentEncoding::PlainText)
+        .send()
+        .unwrap();
+    let mut given = Vec::new();
+    let error = output.read_to_end(&mut given).unwrap_err();
+    assert_eq!(given, long_output().as_bytes()[..95_000 / 2]);
+    let typed = error
+        .get_ref()
+        .and_then(|e| e.downcast_ref::<ecs_assist::FullOutputError>())
+        .unwrap();
+    assert_eq!(typed.kind(), FullOutputErrorKind::Changed, "{typed}");
+    let again = output.read(&mut buf).unwrap_err();
+    assert!(
+        again.to_string().contains("changed while it was read"),
+        "{again}"
+    );
+    emulator.shutdown();
 }

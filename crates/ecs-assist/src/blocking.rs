@@ -35,6 +35,10 @@ use crate::wait_outcome::WaitOutcome;
 use crate::waiter::WaitForInvocation as AsyncWaitForInvocation;
 use ecs_credentials::{Environment, ProcessEnvironment};
 
+#[path = "full_output_blocking.rs"]
+mod full_output;
+pub use full_output::{FullOutput, FullOutputRequest};
+
 /// Runs the futures of the async client to completion.
 enum Driver {
     /// The internal runtime; `None` only while it is dropped.
@@ -284,6 +288,13 @@ impl Client {
             inner: self.inner.wait_for_invocation(invoke_id),
             driver: Arc::clone(&self.driver),
         }
+    }
+
+    /// Starts reading the complete output of `result` (from OSS when the
+    /// service truncated it); see [`crate::Client::full_output`]. The
+    /// answer is read through [`std::io::Read`].
+    pub fn full_output(&self, result: &InvocationResult) -> FullOutputRequest {
+        FullOutputRequest::new(self.inner.full_output(result), Arc::clone(&self.driver))
     }
 }
 

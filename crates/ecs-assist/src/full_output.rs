@@ -9,6 +9,17 @@
 //! answer) is retried with the client's retry settings; a body cut in the
 //! middle is resumed with `Range: bytes=<received>-`. The received size is
 //! checked against `Content-Length` (and each resume's `Content-Range`).
+//!
+//! A resume never splices two versions of the object: it sends
+//! `If-Match` with the first answer's `ETag` (OSS answers 412
+//! `PreconditionFailed` when the object was replaced since), or, when that
+//! answer had no `ETag`, `If-Unmodified-Since` with its `Last-Modified`;
+//! and, as the official OSS SDKs' readers do, it checks that the resumed
+//! answer's `ETag` and `Last-Modified` are the first one's. A change is a
+//! [`Changed`](crate::FullOutputErrorKind::Changed) error after the bytes
+//! of the first version already handed out. An answer with neither
+//! validator is not resumed at all (OSS always sends an `ETag`; a server or
+//! proxy that drops both leaves nothing to prove the version by).
 
 use std::fmt;
 use std::pin::Pin;
@@ -21,7 +32,7 @@ use ecs_model::{ContentEncoding, InvocationResult, RetryClass};
 use ecs_transport::{BodyStream, StreamingTransport as _, TransportError};
 use futures::future::{Either, select};
 use futures::{Stream, StreamExt as _};
-use http::header::{CONTENT_LENGTH, CONTENT_RANGE, HOST, RANGE, USER_AGENT};
+use http::header::{CONTENT_LENGTH, CONTENT_RANGE, ETAG, HOST, LAST_MODIFIED, USER_AGENT};
 
 use crate::call::Caller;
 use crate::client::Client;
@@ -266,6 +277,8 @@ struct Download {
     offset: u64,
     /// The object's size, from the first answer.
     total: Option<u64>,
+    /// The version the first answer was of; `None` until it came.
+    version: Option<ObjectVersion>,
     body: Option<BodyStream>,
     /// Bytes still to drop from the body: a server that ignored `Range`
     /// sends the object from its start.
@@ -308,6 +321,7 @@ impl Download {
             who: who.to_owned(),
             offset: 0,
             total: None,
+            version: None,
             body: None,
             skip: 0,
             failures: 0,
@@ -334,7 +348,8 @@ impl Download {
                 )
             })?;
         let range = (self.offset > 0).then(|| format!("bytes={}-", self.offset));
-        let headers: Vec<(&str, &str)> = range.iter().map(|r| ("range", r.as_str())).collect();
+        let mut headers: Vec<(&str, &str)> = range.iter().map(|r| ("range", r.as_str())).collect();
+        headers.extend(self.version.as_ref().and_then(ObjectVersion::condition));
         let unsigned =
             ecs_sign::oss_v4::OssRequest::new("GET", self.object.bucket(), self.object.key())
                 .with_headers(&headers);
@@ -349,8 +364,8 @@ impl Download {
         let mut builder = http::Request::get(&self.url)
             .header(HOST, &self.host)
             .header(USER_AGENT, &settings.user_agent);
-        if let Some(range) = &range {
-            builder = builder.header(RANGE, range);
+        for (name, value) in &headers {
+            builder = builder.header(*name, *value);
         }
         for (name, value) in &added {
             builder = builder.header(*name, value);
@@ -405,6 +420,22 @@ impl Download {
 
     /// Opens the body at `offset`, retrying what may be retried.
     async fn open(&mut self) -> Result<(), FullOutputError> {
+        if self.offset > 0
+            && self
+                .version
+                .as_ref()
+                .is_some_and(|v| v.condition().is_none())
+        {
+            return Err(FullOutputError::new(
+                Kind::Incomplete,
+                format!(
+                    "{} broke off after {} bytes, and OSS sent neither an ETag nor a \
+                     Last-Modified with it, so a resume could not be held to the same version \
+                     of the object; nothing after byte {} was used; read it again",
+                    self.object, self.offset, self.offset
+                ),
+            ));
+        }
         loop {
             let request = self.request().await?;
             let response = match self.send_once(request).await {
@@ -419,6 +450,25 @@ impl Download {
             let status = response.status().as_u16();
             match status {
                 200 | 206 => return self.accept(response),
+                412 if self.version.is_some() => {
+                    let error = oss_error(response, &self.object, &self.who).await;
+                    let said = match (error.code(), error.request_id()) {
+                        (Some(code), Some(id)) => format!("{code}, request id {id}"),
+                        (Some(code), None) => code.to_owned(),
+                        (None, _) => "HTTP 412".to_owned(),
+                    };
+                    let condition = self
+                        .version
+                        .as_ref()
+                        .and_then(ObjectVersion::condition)
+                        .map(|(name, value)| format!("{name}: {value}"))
+                        .unwrap_or_default();
+                    return Err(self
+                        .changed(&format!("OSS answered {said} to `{condition}`"))
+                        .with_code(error.code().map(str::to_owned))
+                        .with_request_id(error.request_id().map(str::to_owned))
+                        .with_status(412));
+                }
                 _ => {
                     let error = oss_error(response, &self.object, &self.who).await;
                     let class = match status {
@@ -449,20 +499,38 @@ impl Download {
                 .map(str::to_owned)
         };
         let length = header(CONTENT_LENGTH).and_then(|v| v.trim().parse::<u64>().ok());
+        let version = ObjectVersion {
+            etag: header(ETAG).filter(|v| !v.trim().is_empty()),
+            last_modified: header(LAST_MODIFIED).filter(|v| !v.trim().is_empty()),
+        };
+        match &self.version {
+            None => self.version = Some(version),
+            Some(first) => {
+                if let Some(difference) = first.differs_from(&version) {
+                    return Err(self.changed(&difference));
+                }
+            }
+        }
         if response.status() == http::StatusCode::PARTIAL_CONTENT {
             let range = header(CONTENT_RANGE).unwrap_or_default();
             let parsed = parse_content_range(&range);
-            let fits = parsed.is_some_and(|(start, total)| {
-                start == self.offset && self.total.is_none_or(|t| t == total)
-            });
-            if !fits {
+            if let (Some((_, total)), Some(known)) = (parsed, self.total)
+                && total != known
+            {
+                return Err(self.changed(&format!(
+                    "its size was {known} bytes, and the resumed answer says `{}`",
+                    range.escape_debug()
+                )));
+            }
+            if parsed.is_none_or(|(start, _)| start != self.offset) {
                 return Err(FullOutputError::new(
                     Kind::Incomplete,
                     format!(
-                        "OSS resumed {} at `{}` instead of byte {} of the same object: the \
-                         object changed while it was read; read it again",
+                        "OSS resumed {} at `{}` instead of byte {}; nothing after byte {} was \
+                         used; read it again",
                         self.object,
                         range.escape_debug(),
+                        self.offset,
                         self.offset
                     ),
                 ));
@@ -474,21 +542,29 @@ impl Download {
             // A whole object: from its start, whatever was asked.
             self.skip = self.offset;
             if let Some(length) = length {
-                if self.total.is_some_and(|t| t != length) {
-                    return Err(FullOutputError::new(
-                        Kind::Incomplete,
-                        format!(
-                            "{} changed size while it was read ({} bytes, then {length}); read it again",
-                            self.object,
-                            self.total.unwrap_or_default()
-                        ),
-                    ));
+                if let Some(known) = self.total
+                    && known != length
+                {
+                    return Err(self.changed(&format!("its size was {known} bytes, then {length}")));
                 }
                 self.total = Some(length);
             }
         }
         self.body = Some(response.into_body());
         Ok(())
+    }
+
+    /// The object is another version than the one read so far.
+    fn changed(&self, detail: &str) -> FullOutputError {
+        FullOutputError::new(
+            Kind::Changed,
+            format!(
+                "{}, the complete output of {}, changed while it was read ({detail}); the {} \
+                 bytes already given are of the version read first, and nothing after byte {} \
+                 was used; read it again for the new version",
+                self.object, self.who, self.offset, self.offset
+            ),
+        )
     }
 
     fn transport_error(&self, error: TransportError) -> FullOutputError {
@@ -583,6 +659,53 @@ impl Download {
                 }
             }
         }
+    }
+}
+
+/// What identifies the version of the object an answer is of: its
+/// `ETag` and `Last-Modified`, as OSS sent them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct ObjectVersion {
+    etag: Option<String>,
+    last_modified: Option<String>,
+}
+
+impl ObjectVersion {
+    /// The header that holds a request to this version: `If-Match` with
+    /// the ETag, else `If-Unmodified-Since` with the Last-Modified (a
+    /// weaker hold: a replacement within the same second passes it).
+    fn condition(&self) -> Option<(&'static str, &str)> {
+        match (&self.etag, &self.last_modified) {
+            (Some(etag), _) => Some(("if-match", etag.as_str())),
+            (None, Some(modified)) => Some(("if-unmodified-since", modified.as_str())),
+            (None, None) => None,
+        }
+    }
+
+    /// How `other` shows another version, comparing what both answers
+    /// carry (as the official OSS SDKs' readers do).
+    fn differs_from(&self, other: &Self) -> Option<String> {
+        let differ = |a: &Option<String>, b: &Option<String>| match (a, b) {
+            (Some(a), Some(b)) => a.trim() != b.trim(),
+            _ => false,
+        };
+        // Header values that were read as text are visible ASCII.
+        let shown = |v: &Option<String>| v.as_deref().unwrap_or_default().to_owned();
+        if differ(&self.etag, &other.etag) {
+            return Some(format!(
+                "ETag {} then {}",
+                shown(&self.etag),
+                shown(&other.etag)
+            ));
+        }
+        if differ(&self.last_modified, &other.last_modified) {
+            return Some(format!(
+                "Last-Modified `{}` then `{}`",
+                shown(&self.last_modified),
+                shown(&other.last_modified)
+            ));
+        }
+        None
     }
 }
 

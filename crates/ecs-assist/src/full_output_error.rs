@@ -32,8 +32,17 @@ pub enum FullOutputErrorKind {
     /// No complete answer from OSS, retries and resumes included.
     Transport,
     /// The object's size does not match what OSS announced
-    /// (`Content-Length`, `Content-Range`), even after resuming.
+    /// (`Content-Length`), even after resuming; or its body broke off and
+    /// OSS had sent neither an `ETag` nor a `Last-Modified` to hold a
+    /// resume to the same version, so it was not resumed.
     Incomplete,
+    /// The object was replaced while it was read: a resume found another
+    /// version (OSS answered 412 `PreconditionFailed` to the `If-Match`
+    /// sent with the first answer's ETag, or the answer had another ETag,
+    /// `Last-Modified` or size). The bytes handed out before the error are
+    /// all of the first version; nothing of the new one was used. Reading
+    /// again gives the new version whole.
+    Changed,
     /// The inline `Output` is not valid in its `ContentEncoding`.
     Decode,
 }
@@ -50,6 +59,7 @@ impl FullOutputErrorKind {
             Self::Oss => "oss",
             Self::Transport => "transport",
             Self::Incomplete => "incomplete",
+            Self::Changed => "changed",
             Self::Decode => "decode",
         }
     }

@@ -28,22 +28,56 @@ enum Act {
     Error(u16, &'static str),
     /// Answer 200 to a `Range` request, from the start of the object.
     IgnoreRange,
+    /// Serve (honouring `Range`) another version of the object: the same
+    /// size, another ETag and Last-Modified, ignoring `If-Match`.
+    NewVersion,
+    /// Resume (206, the same ETag) as if the object were 10 bytes longer.
+    OtherSize,
 }
+
+/// The ETag and Last-Modified the scripted OSS sends by default.
+const ETAG: &str = "\"5B3C1A2E053D763E1B002CC607C5A0FE\"";
+const MODIFIED: &str = "Mon, 07 Dec 2026 06:14:26 GMT";
 
 #[derive(Debug)]
 struct FakeOss {
     object: Bytes,
     script: Mutex<Vec<Act>>,
     requests: Mutex<Vec<http::Request<Bytes>>>,
+    /// The ETag and Last-Modified of the object, when sent.
+    validators: (Option<&'static str>, Option<&'static str>),
 }
 
 impl FakeOss {
     fn new(object: Bytes, script: Vec<Act>) -> Arc<Self> {
+        Self::with_validators(object, script, (Some(ETAG), Some(MODIFIED)))
+    }
+
+    fn with_validators(
+        object: Bytes,
+        script: Vec<Act>,
+        validators: (Option<&'static str>, Option<&'static str>),
+    ) -> Arc<Self> {
         Arc::new(Self {
             object,
             script: Mutex::new(script),
             requests: Mutex::default(),
+            validators,
         })
+    }
+
+    /// The value of `name` in each request.
+    fn header_of_each(&self, name: &str) -> Vec<Option<String>> {
+        self.requests
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|r| {
+                r.headers()
+                    .get(name)
+                    .map(|v| v.to_str().unwrap().to_owned())
+            })
+            .collect()
     }
 
     fn ranges(&self) -> Vec<Option<String>> {
@@ -91,6 +125,15 @@ impl StreamingTransport for FakeOss {
             }
         };
         let total = self.object.len();
+        let with_validators = |mut builder: http::response::Builder| {
+            if let Some(etag) = self.validators.0 {
+                builder = builder.header("etag", etag);
+            }
+            if let Some(modified) = self.validators.1 {
+                builder = builder.header("last-modified", modified);
+            }
+            builder
+        };
         let start: usize = range
             .as_deref()
             .and_then(|r| r.strip_prefix("bytes="))
@@ -99,7 +142,7 @@ impl StreamingTransport for FakeOss {
         let response = match act {
             Act::Serve { cut_after } => {
                 let part = self.object.slice(start..);
-                let mut builder = http::Response::builder()
+                let mut builder = with_validators(http::Response::builder())
                     .status(if range.is_some() { 206 } else { 200 })
                     .header("content-length", part.len());
                 if range.is_some() {
@@ -110,16 +153,33 @@ impl StreamingTransport for FakeOss {
                 }
                 builder.body(chunks(part, cut_after)).unwrap()
             }
-            Act::Short(n) => http::Response::builder()
+            Act::Short(n) => with_validators(http::Response::builder())
                 .status(if range.is_some() { 206 } else { 200 })
                 .header("content-length", total - start)
                 .header("content-range", format!("bytes {start}-{}/{total}", total - 1))
                 .body(chunks(self.object.slice(start..(start + n).min(total)), None))
                 .unwrap(),
-            Act::IgnoreRange => http::Response::builder()
+            Act::IgnoreRange => with_validators(http::Response::builder())
                 .status(200)
                 .header("content-length", total)
                 .body(chunks(self.object.clone(), None))
+                .unwrap(),
+            Act::NewVersion => {
+                let other: Bytes = self.object.iter().map(|b| b ^ 1).collect::<Vec<u8>>().into();
+                http::Response::builder()
+                    .status(206)
+                    .header("etag", "\"00000000000000000000000000000002\"")
+                    .header("last-modified", "Mon, 07 Dec 2026 06:20:00 GMT")
+                    .header("content-length", total - start)
+                    .header("content-range", format!("bytes {start}-{}/{total}", total - 1))
+                    .body(chunks(other.slice(start..), None))
+                    .unwrap()
+            }
+            Act::OtherSize => with_validators(http::Response::builder())
+                .status(206)
+                .header("content-length", total + 10 - start)
+                .header("content-range", format!("bytes {start}-{}/{}", total + 9, total + 10))
+                .body(chunks(self.object.slice(start..), None))
                 .unwrap(),
             Act::Error(status, code) => http::Response::builder()
                 .status(status)
@@ -434,4 +494,169 @@ async fn the_endpoint_type_and_override_choose_the_host() {
         .build()
         .unwrap_err();
     assert!(err.to_string().contains("OSS endpoint `ftp://x`"), "{err}");
+}
+
+/// Reads `result` chunk by chunk: the bytes handed out before the first
+/// error, and that error.
+async fn read_until_error(
+    client: &Client,
+    result: &InvocationResult,
+) -> (Vec<u8>, ecs_assist::FullOutputError) {
+    let mut output = client.full_output(result).send().await.unwrap();
+    let mut given = Vec::new();
+    while let Some(chunk) = output.chunk().await {
+        match chunk {
+            Ok(chunk) => given.extend_from_slice(&chunk),
+            Err(error) => return (given, error),
+        }
+    }
+    panic!("read {} bytes without an error", given.len());
+}
+
+#[tokio::test]
+async fn a_resume_holds_to_the_first_version_with_if_match() {
+    let data = object(30_000);
+    let oss = FakeOss::new(
+        data.clone(),
+        vec![Act::Serve {
+            cut_after: Some(12_000),
+        }],
+    );
+    let all = read_all(&client(&oss), &delivered("oss://bucket-a/k"))
+        .await
+        .unwrap();
+    assert_eq!(all, data);
+    assert_eq!(
+        oss.header_of_each("if-match"),
+        [None, Some(ETAG.to_owned())],
+        "the first request has nothing to hold to; the resume holds to its ETag"
+    );
+    assert_eq!(oss.header_of_each("if-unmodified-since"), [None, None]);
+}
+
+#[tokio::test]
+async fn an_object_replaced_before_the_resume_is_changed_never_spliced() {
+    let data = object(30_000);
+    // OSS refuses the resume: the object no longer has the first ETag.
+    let oss = FakeOss::new(
+        data.clone(),
+        vec![
+            Act::Serve {
+                cut_after: Some(12_000),
+            },
+            Act::Error(412, "PreconditionFailed"),
+        ],
+    );
+    let (given, err) = read_until_error(&client(&oss), &delivered("oss://bucket-a/k")).await;
+    assert_eq!(given, data[..12_000], "only bytes of the first version");
+    assert_eq!(err.kind(), FullOutputErrorKind::Changed, "{err}");
+    assert_eq!(err.code(), Some("PreconditionFailed"));
+    assert_eq!(err.http_status(), Some(412));
+    assert_eq!(err.request_id(), Some("REQ-412"));
+    let text = err.to_string();
+    assert!(
+        text.contains(
+            "oss://bucket-a/k, the complete output of i-1 (t-1), changed while it was read"
+        ) && text.contains(&format!("`if-match: {ETAG}`"))
+            && text.contains("nothing after byte 12000 was used"),
+        "{text}"
+    );
+    assert_eq!(
+        oss.requests.lock().unwrap().len(),
+        2,
+        "a 412 is not retried"
+    );
+
+    // A server that ignores If-Match and sends the new version: its ETag
+    // tells, as the official SDKs' readers check.
+    let oss = FakeOss::new(
+        data.clone(),
+        vec![
+            Act::Serve {
+                cut_after: Some(5_000),
+            },
+            Act::NewVersion,
+        ],
+    );
+    let (given, err) = read_until_error(&client(&oss), &delivered("oss://bucket-a/k")).await;
+    assert_eq!(given, data[..5_000]);
+    assert_eq!(err.kind(), FullOutputErrorKind::Changed, "{err}");
+    assert!(
+        err.to_string().contains(&format!(
+            "ETag {ETAG} then \"00000000000000000000000000000002\""
+        )),
+        "{err}"
+    );
+
+    // A resume that names another size is another version, whatever the
+    // validators say.
+    let oss = FakeOss::new(
+        data.clone(),
+        vec![
+            Act::Serve {
+                cut_after: Some(7_000),
+            },
+            Act::OtherSize,
+        ],
+    );
+    let (given, err) = read_until_error(&client(&oss), &delivered("oss://bucket-a/k")).await;
+    assert_eq!(given, data[..7_000]);
+    assert_eq!(err.kind(), FullOutputErrorKind::Changed, "{err}");
+    assert!(
+        err.to_string().contains(
+            "its size was 30000 bytes, and the resumed answer says `bytes 7000-30009/30010`"
+        ),
+        "{err}"
+    );
+}
+
+#[tokio::test]
+async fn without_an_etag_a_resume_holds_to_last_modified_and_without_either_is_refused() {
+    let data = object(30_000);
+    let cut = || {
+        vec![Act::Serve {
+            cut_after: Some(10_000),
+        }]
+    };
+    let oss = FakeOss::with_validators(data.clone(), cut(), (None, Some(MODIFIED)));
+    let all = read_all(&client(&oss), &delivered("oss://bucket-a/k"))
+        .await
+        .unwrap();
+    assert_eq!(all, data);
+    assert_eq!(oss.header_of_each("if-match"), [None, None]);
+    assert_eq!(
+        oss.header_of_each("if-unmodified-since"),
+        [None, Some(MODIFIED.to_owned())]
+    );
+
+    let oss = FakeOss::with_validators(data.clone(), cut(), (None, None));
+    let (given, err) = read_until_error(&client(&oss), &delivered("oss://bucket-a/k")).await;
+    assert_eq!(given, data[..10_000]);
+    assert_eq!(err.kind(), FullOutputErrorKind::Incomplete, "{err}");
+    assert!(
+        err.to_string()
+            .contains("neither an ETag nor a Last-Modified")
+            && err
+                .to_string()
+                .contains("nothing after byte 10000 was used"),
+        "{err}"
+    );
+    assert_eq!(oss.requests.lock().unwrap().len(), 1, "no resume was sent");
+}
+
+#[tokio::test]
+async fn the_blocking_full_output_refuses_to_block_a_runtime_thread() {
+    let client = ecs_assist::blocking::Client::builder()
+        .region("cn-hangzhou")
+        .access_key("AKID", "SECRET")
+        .build()
+        .unwrap();
+    let mut result = InvocationResult::new("t-1", "i-1");
+    result.output = "aGVsbG8K".to_owned();
+    let err = client.full_output(&result).send().unwrap_err();
+    assert_eq!(err.kind(), FullOutputErrorKind::InvalidConfig, "{err}");
+    assert!(
+        err.to_string().contains("tokio::task::spawn_blocking"),
+        "{err}"
+    );
 }

@@ -12,8 +12,8 @@ use std::path::{Path, PathBuf};
 
 use ecs_assist::{Client, FullOutputSource, InvocationResult};
 
-use crate::run::Ui;
 use crate::spool::{Spool, Spooled};
+use crate::ui::Ui;
 
 /// Where `--save-outputs` writes.
 #[derive(Debug, Clone)]

@@ -13,6 +13,7 @@ mod progress;
 mod run;
 mod sanitize;
 mod spool;
+mod ui;
 
 use std::process::ExitCode;
 

@@ -17,6 +17,7 @@ use crate::full_output::{Outputs, SaveTo};
 use crate::output::{Format, Printer};
 use crate::progress::Progress;
 use crate::sanitize::for_terminal;
+use crate::ui::Ui;
 
 mod many;
 
@@ -30,22 +31,6 @@ pub(crate) mod exit {
     pub(crate) const WAIT_FAILED: u8 = 3;
     /// `wait`: the wait timed out.
     pub(crate) const WAIT_TIMEOUT: u8 = 4;
-}
-
-/// How the CLI talks to its user on stderr.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct Ui {
-    pub(crate) quiet: bool,
-    /// stderr is a terminal: progress lines are shown.
-    pub(crate) progress: bool,
-}
-
-impl Ui {
-    pub(crate) fn warn(&self, message: &str) {
-        if !self.quiet {
-            eprintln!("warning: {}", for_terminal(message));
-        }
-    }
 }
 
 pub(crate) async fn run(mut cli: Cli) -> ExitCode {

@@ -417,3 +417,83 @@ fn complete_outputs_over_several_regions_are_refused_before_anything_is_sent() {
     }
     assert_eq!(emulator.requests(), 0, "nothing was sent");
 }
+
+#[test]
+fn an_object_replaced_between_two_ranges_is_warned_kept_truncated_and_exits_1() {
+    let rt = runtime();
+    let long = "r".repeat(100_000);
+    let emulator = start(&rt, data(&long), None);
+    let replaced_while_read = || {
+        // The first OSS answer is cut halfway; the object is overwritten
+        // (same size, other bytes) before the resume.
+        emulator.set_faults(vec![
+            "truncate:x1:on=oss".parse().unwrap(),
+            "replace:x1:on=oss".parse().unwrap(),
+        ]);
+    };
+    let check_warning = |out: &Output| {
+        assert_eq!(out.status.code(), Some(1), "{}", stderr(out));
+        let err = stderr(out);
+        let warning = err
+            .lines()
+            .find(|l| l.contains("output of i-big "))
+            .unwrap_or_else(|| panic!("no warning: {err}"));
+        assert!(
+            warning.starts_with("warning: ")
+                && warning.contains("cannot be fetched")
+                && warning.contains("changed while it was read")
+                && warning.contains("PreconditionFailed")
+                && warning.contains("nothing after byte 50000 was used")
+                && warning.contains("the truncated output is given instead"),
+            "{warning}"
+        );
+    };
+
+    replaced_while_read();
+    let raw = output(cli(&emulator).args([
+        "--oss-endpoint",
+        &emulator.url(),
+        "--output",
+        "raw",
+        "results",
+        "--invoke-id",
+        "t-big",
+        "--instance-id",
+        "i-big",
+        "--encoding",
+        "plaintext",
+        "--full-output",
+    ]));
+    check_warning(&raw);
+    assert!(
+        raw.stdout == long.as_bytes()[..24 * 1024],
+        "the truncated output, not a mix of two versions ({} bytes)",
+        raw.stdout.len()
+    );
+
+    replaced_while_read();
+    let dir = std::env::temp_dir().join(format!("ecs-assist-replaced-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let mut cmd = cli(&emulator);
+    cmd.args([
+        "--oss-endpoint",
+        &emulator.url(),
+        "results",
+        "--invoke-id",
+        "t-big",
+        "--encoding",
+        "plaintext",
+        "--full-output",
+        "--save-outputs",
+    ])
+    .arg(&dir);
+    let saved = output(&mut cmd);
+    check_warning(&saved);
+    let file = dir.join("t-big").join("i-big.out");
+    assert_eq!(
+        String::from_utf8_lossy(&saved.stdout),
+        format!("{}\t{}\ttruncated\n", file.display(), 24 * 1024)
+    );
+    assert_eq!(std::fs::read(&file).unwrap(), long.as_bytes()[..24 * 1024]);
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -5,7 +5,7 @@
 //! A fault is written `KIND[:ARG]...` (the `--fault` flag and
 //! [`Fault::from_str`](std::str::FromStr)), where `KIND` is one of
 //! `throttle`, `error500`, `error503`, `reset`, `truncate`, `delay`, `html`,
-//! `badjson`, `badxml`, and each `ARG` is a probability (`0.05`), a count of
+//! `badjson`, `badxml`, `replace`, and each `ARG` is a probability (`0.05`), a count of
 //! the next requests (`x3`), a duration (`200ms`, `2s`: the delay of
 //! `delay`, the `x-acs-retry-after` of `throttle`, default 1000 ms), or the
 //! service it hits (`on=ecs`, `on=sts`, `on=imds`, `on=uri`, `on=sso`,
@@ -43,6 +43,13 @@ pub enum FaultKind {
     BadJson,
     /// 200 with an XML body that does not parse.
     BadXml,
+    /// OSS only: the object is overwritten by a new version (the same
+    /// size, other bytes, a new ETag and a later Last-Modified) just after
+    /// this request is answered from the current one, as when a writer
+    /// replaces it while a reader is between two ranges. It combines with
+    /// the other kinds (`truncate:x1:on=oss` with `replace:x1:on=oss`: the
+    /// first answer is cut, and the object has changed when it is resumed).
+    Replace,
 }
 
 /// When a fault fires.
@@ -151,9 +158,9 @@ impl FromStr for Fault {
         let err = |why: &str| {
             FaultParseError(format!(
                 "fault `{spec}`: {why}; write KIND[:ARG]..., KIND one of throttle, error500, \
-                 error503, reset, truncate, delay, html, badjson, badxml, and ARG a probability \
-                 (0.05), a count (x3), a duration (200ms) or a service (on=sts: ecs, sts, imds, \
-                 uri, sso, oauth)"
+                 error503, reset, truncate, delay, html, badjson, badxml, replace, and ARG a \
+                 probability (0.05), a count (x3), a duration (200ms) or a service (on=sts: ecs, \
+                 sts, imds, uri, sso, oauth, oss)"
             ))
         };
         let mut parts = spec.split(':');
@@ -197,6 +204,7 @@ impl FromStr for Fault {
             "html" => FaultKind::Html,
             "badjson" => FaultKind::BadJson,
             "badxml" => FaultKind::BadXml,
+            "replace" => FaultKind::Replace,
             other => return Err(err(&format!("unknown kind `{other}`"))),
         };
         Ok(Self {
@@ -214,6 +222,8 @@ pub(crate) struct Decision {
     pub(crate) delay: Option<Duration>,
     /// Answer this way instead of normally.
     pub(crate) action: Option<FaultKind>,
+    /// Overwrite the OSS object after answering (the `replace` fault).
+    pub(crate) replace: bool,
 }
 
 /// The faults in force and the seeded RNG that draws them.
@@ -278,6 +288,7 @@ impl Faults {
                 FaultKind::Delay(d) => {
                     decision.delay = Some(decision.delay.unwrap_or_default() + d);
                 }
+                FaultKind::Replace => decision.replace = true,
                 other => {
                     decision.action.get_or_insert(other);
                 }
@@ -380,6 +391,24 @@ mod tests {
         assert_ne!(draw(9), draw(10));
         let hits = draw(9).iter().filter(|h| **h).count();
         assert!((800..1200).contains(&hits), "{hits} of 4000");
+    }
+
+    #[test]
+    fn replace_combines_with_the_action_of_the_same_request() {
+        let mut faults = Faults::new(
+            vec![
+                "truncate:x1:on=oss".parse().unwrap(),
+                "replace:x1:on=oss".parse().unwrap(),
+            ],
+            0,
+        );
+        let first = faults.decide(Service::Oss);
+        assert_eq!(
+            (first.action, first.replace),
+            (Some(FaultKind::Truncate), true)
+        );
+        let second = faults.decide(Service::Oss);
+        assert_eq!((second.action, second.replace), (None, false));
     }
 
     #[test]

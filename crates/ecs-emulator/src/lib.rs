@@ -51,6 +51,7 @@
 
 mod api_error;
 mod auth;
+mod body;
 mod connections;
 mod data;
 pub mod demo;

@@ -57,8 +57,9 @@ struct Args {
 
     /// A fault to inject, KIND[:ARG]... (throttle:0.1, error500:x3,
     /// delay:200ms, reset:0.02, truncate:0.01, html, badjson, badxml,
-    /// error503), on every request or one service's (on=ecs, sts, imds, uri,
-    /// sso, oauth, oss: error503:on=sts:x2, truncate:x1:on=oss); repeatable.
+    /// error503, replace: an OSS object overwritten after its answer), on
+    /// every request or one service's (on=ecs, sts, imds, uri, sso, oauth,
+    /// oss: error503:on=sts:x2, truncate:x1:on=oss); repeatable.
     #[arg(long = "fault", value_name = "SPEC")]
     faults: Vec<Fault>,
 

@@ -3,19 +3,24 @@
 //! authenticated by an `OSS4-HMAC-SHA256` signature checked with
 //! `ecs_sign::oss_v4`, failing with OSS's XML error documents
 //! (`AccessDenied`, `SignatureDoesNotMatch`, `InvalidAccessKeyId`,
-//! `RequestTimeTooSkewed`, `NoSuchBucket`, `NoSuchKey`, `InvalidRange`).
+//! `RequestTimeTooSkewed`, `NoSuchBucket`, `NoSuchKey`, `InvalidRange`,
+//! `PreconditionFailed`). Objects carry an `ETag` and a `Last-Modified`
+//! (see `versions`), and `If-Match` / `If-Unmodified-Since` are
+//! honoured as OSS does: 412 `PreconditionFailed` when they do not hold.
 //!
 //! Requests are addressed virtual-hosted style (`Host: <bucket>.<anything>`)
 //! or path style (`/<bucket>/<key>`, what clients send to an IP address or
 //! a host with a port). A request is OSS's when it is signed for OSS, or
 //! when its bucket is one the data holds outputs in.
 
+pub(crate) mod versions;
+
 use bytes::Bytes;
 use http::header::{AUTHORIZATION, CONTENT_LENGTH, CONTENT_TYPE, HOST, RANGE};
 use http::{Method, Response, StatusCode};
 use time::OffsetDateTime;
 
-use crate::server::EmuBody;
+use crate::body::EmuBody;
 use crate::store::Store;
 
 /// How far `x-oss-date` may be from the emulator's clock.
@@ -34,6 +39,8 @@ pub(crate) struct OssError {
     pub(crate) status: u16,
     pub(crate) code: &'static str,
     pub(crate) message: String,
+    /// OSS's `EC` (error detail) code.
+    pub(crate) ec: &'static str,
 }
 
 impl OssError {
@@ -42,6 +49,20 @@ impl OssError {
             status,
             code,
             message: message.into(),
+            ec: "0003-00000001",
+        }
+    }
+
+    /// 412 `PreconditionFailed`: `If-Match` or `If-Unmodified-Since` did
+    /// not hold.
+    pub(crate) fn precondition_failed() -> Self {
+        Self {
+            ec: "0017-00001001",
+            ..Self::new(
+                412,
+                "PreconditionFailed",
+                "At least one of the pre-conditions you specified did not hold",
+            )
         }
     }
 
@@ -69,12 +90,13 @@ impl OssError {
         let body = format!(
             "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error>\n  <Code>{}</Code>\n  \
              <Message>{}</Message>\n  <RequestId>{}</RequestId>\n  <HostId>{}</HostId>\n  \
-             <Key>{}</Key>\n  <EC>0003-00000001</EC>\n</Error>\n",
+             <Key>{}</Key>\n  <EC>{}</EC>\n</Error>\n",
             self.code,
             xml_escape(&self.message),
             xml_escape(request_id),
             xml_escape(host),
             xml_escape(key),
+            self.ec,
         );
         let mut response = Response::new(EmuBody::Full(Some(Bytes::from(body))));
         *response.status_mut() =
@@ -87,7 +109,7 @@ impl OssError {
         if let Ok(v) = request_id.parse() {
             headers.insert("x-oss-request-id", v);
         }
-        headers.insert("x-oss-ec", http::HeaderValue::from_static("0003-00000001"));
+        headers.insert("x-oss-ec", http::HeaderValue::from_static(self.ec));
         response
     }
 }
@@ -295,6 +317,39 @@ pub(crate) fn object(store: &Store, target: &Target) -> Result<Bytes, OssError> 
         .ok_or_else(|| OssError::new(404, "NoSuchKey", "The specified key does not exist."))
 }
 
+/// `If-Match` (an ETag in the list, or `*`) and, without it,
+/// `If-Unmodified-Since` (not modified after that time; a date that does
+/// not parse is ignored), checked against the object's `etag` and
+/// `modified` time: 412 `PreconditionFailed` when one does not hold.
+pub(crate) fn check_preconditions(
+    parts: &http::request::Parts,
+    etag: &str,
+    modified: OffsetDateTime,
+) -> Result<(), OssError> {
+    let header = |name: http::header::HeaderName| {
+        parts
+            .headers
+            .get(name)
+            .map(|v| v.to_str().unwrap_or_default())
+    };
+    if let Some(wanted) = header(http::header::IF_MATCH) {
+        let holds = wanted
+            .split(',')
+            .map(str::trim)
+            .any(|tag| tag == "*" || tag == etag);
+        return if holds {
+            Ok(())
+        } else {
+            Err(OssError::precondition_failed())
+        };
+    }
+    let since = header(http::header::IF_UNMODIFIED_SINCE).and_then(versions::parse_http_date);
+    match since {
+        Some(since) if modified > since => Err(OssError::precondition_failed()),
+        _ => Ok(()),
+    }
+}
+
 /// The answer to a GET (or HEAD) of `object`, honouring `Range` as OSS
 /// does: `bytes=S-` and `bytes=S-E` give 206; a start past the end gives
 /// 416 `InvalidRange`; a range OSS cannot read gives the whole object.
@@ -347,12 +402,20 @@ fn parse_range(value: &str) -> Option<(u64, Option<u64>)> {
     Some((start, end))
 }
 
+/// The validators of an object answer: `ETag` and `Last-Modified`.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Validators<'a> {
+    pub(crate) etag: &'a str,
+    pub(crate) modified: OffsetDateTime,
+}
+
 /// The headers of an object answer.
 pub(crate) fn object_response(
     method: &Method,
     status: u16,
     body: Bytes,
     content_range: Option<String>,
+    validators: Validators<'_>,
     request_id: &str,
 ) -> Response<EmuBody> {
     let length = body.len();
@@ -371,6 +434,12 @@ pub(crate) fn object_response(
     }
     if let Some(range) = content_range.and_then(|r| r.parse().ok()) {
         headers.insert(http::header::CONTENT_RANGE, range);
+    }
+    if let Ok(v) = validators.etag.parse() {
+        headers.insert(http::header::ETAG, v);
+    }
+    if let Ok(v) = versions::http_date(validators.modified).parse() {
+        headers.insert(http::header::LAST_MODIFIED, v);
     }
     if let Ok(v) = request_id.parse() {
         headers.insert("x-oss-request-id", v);

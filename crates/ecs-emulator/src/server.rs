@@ -2,11 +2,8 @@
 //! service does (method, path, query and form body, signature, clock,
 //! nonce), applies the faults in force and answers.
 
-use std::future::Future as _;
-use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
-use std::task::{Context, Poll};
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -15,12 +12,13 @@ use ecs_sign::TimeSource;
 use http::header::{ACCEPT, CONTENT_LENGTH, CONTENT_TYPE, HOST};
 use http::{HeaderMap, Method, Request, Response, StatusCode};
 use http_body_util::BodyExt as _;
-use hyper::body::{Body, Frame, Incoming, SizeHint};
+use hyper::body::Incoming;
 use time::OffsetDateTime;
 
 use crate::api_error::ApiError;
 use crate::auth::{self, Keys};
-use crate::faults::{FaultKind, Faults, Service};
+use crate::body::EmuBody;
+use crate::faults::{Decision, FaultKind, Faults, Service};
 use crate::generated::splitmix;
 use crate::identity::{self, IdentityConfig};
 use crate::nonce::{NONCE_MEMORY, NonceCache};
@@ -65,6 +63,8 @@ pub(crate) struct State {
     started: OffsetDateTime,
     seed: u64,
     requests: AtomicU64,
+    /// The OSS objects the `replace` fault overwrote.
+    oss_versions: crate::oss::versions::Versions,
     /// How long a request's body may take to arrive.
     read_timeout: Duration,
     #[cfg(test)]
@@ -127,6 +127,7 @@ impl State {
             started,
             seed,
             requests: AtomicU64::new(0),
+            oss_versions: crate::oss::versions::Versions::default(),
             read_timeout,
             #[cfg(test)]
             query_hook: None,
@@ -231,56 +232,6 @@ impl State {
     }
 }
 
-/// A response body: whole, or cut short by the `truncate` fault.
-#[derive(Debug)]
-pub(crate) enum EmuBody {
-    Full(Option<Bytes>),
-    /// The `truncate` fault: the first half of the body, a pause that lets
-    /// hyper put the head and that half on the wire, then an error that
-    /// closes the connection before the promised `Content-Length`.
-    Truncated {
-        half: Option<Bytes>,
-        pause: Option<Pin<Box<tokio::time::Sleep>>>,
-    },
-}
-
-/// How long a truncated body waits after its half before failing.
-const TRUNCATE_PAUSE: Duration = Duration::from_millis(20);
-
-impl Body for EmuBody {
-    type Data = Bytes;
-    type Error = std::io::Error;
-
-    fn poll_frame(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-    ) -> Poll<Option<Result<Frame<Bytes>, Self::Error>>> {
-        match self.get_mut() {
-            Self::Full(data) => Poll::Ready(data.take().map(|d| Ok(Frame::data(d)))),
-            Self::Truncated { half, pause } => {
-                if let Some(d) = half.take() {
-                    return Poll::Ready(Some(Ok(Frame::data(d))));
-                }
-                let pause =
-                    pause.get_or_insert_with(|| Box::pin(tokio::time::sleep(TRUNCATE_PAUSE)));
-                match pause.as_mut().poll(cx) {
-                    Poll::Pending => Poll::Pending,
-                    Poll::Ready(()) => Poll::Ready(Some(Err(std::io::Error::other(
-                        "truncate fault: body cut short",
-                    )))),
-                }
-            }
-        }
-    }
-
-    fn size_hint(&self) -> SizeHint {
-        match self {
-            Self::Full(Some(d)) => SizeHint::with_exact(d.len() as u64),
-            _ => SizeHint::default(),
-        }
-    }
-}
-
 /// What the handler sends back: a response, or nothing (the `reset` fault).
 pub(crate) type Answer = Result<Response<EmuBody>, ResetFault>;
 
@@ -375,7 +326,7 @@ pub(crate) async fn handle(state: Arc<State>, request: Request<Incoming>) -> Ans
         tokio::time::sleep(delay).await;
     }
     if let Some(target) = oss_target {
-        return serve_oss(&state, &parts, &target, decision.action, &request_id, &host);
+        return serve_oss(&state, &parts, &target, decision, &request_id, &host);
     }
     let error = |e: &ApiError| {
         let mut response = respond(
@@ -479,11 +430,12 @@ fn serve_oss(
     state: &State,
     parts: &http::request::Parts,
     target: &oss::Target,
-    fault: Option<FaultKind>,
+    decision: Decision,
     request_id: &str,
     host: &str,
 ) -> Answer {
     let error = |e: &OssError| Ok(e.response(request_id, host, &target.key));
+    let fault = decision.action;
     match fault {
         Some(FaultKind::Reset) => return Err(ResetFault),
         Some(FaultKind::Throttle { .. }) => return error(&OssError::slow_down()),
@@ -509,11 +461,32 @@ fn serve_oss(
         Ok(object) => object,
         Err(e) => return error(&e),
     };
+    // This answer is the current version's, whatever `replace` writes next.
+    let version = state.oss_versions.current(target, state.started);
+    if decision.replace {
+        state.oss_versions.replace(target, version, state.now());
+    }
+    let object = version.content(&object);
+    let etag = crate::oss::versions::etag(&object);
+    if let Err(e) = oss::check_preconditions(parts, &etag, version.modified()) {
+        return error(&e);
+    }
     let (status, body, range) = match oss::answer(parts, &object, request_id) {
         Ok(answer) => answer,
         Err(e) => return error(&e),
     };
-    let mut response = oss::object_response(&parts.method, status, body.clone(), range, request_id);
+    let validators = oss::Validators {
+        etag: &etag,
+        modified: version.modified(),
+    };
+    let mut response = oss::object_response(
+        &parts.method,
+        status,
+        body.clone(),
+        range,
+        validators,
+        request_id,
+    );
     if fault == Some(FaultKind::Truncate) && parts.method == Method::GET {
         *response.body_mut() = EmuBody::Truncated {
             half: Some(body.slice(..body.len() / 2)),

@@ -11,12 +11,13 @@ use std::time::{Duration, Instant};
 use ecs_assist::{Client, Error, ErrorKind, FanOutStream, InvocationResult, Source, WaitOutcome};
 use futures::StreamExt as _;
 
-use super::{Ui, exit};
+use super::exit;
 use crate::args::{self, Filters, OutputsArgs, ResultsArgs, WaitArgs};
 use crate::full_output::Outputs;
 use crate::output::{Format, PrintError, Printer};
 use crate::progress::Progress;
 use crate::sanitize::for_terminal;
+use crate::ui::Ui;
 
 /// Exit code of a run stopped by Ctrl-C (128 + SIGINT).
 const INTERRUPTED: u8 = 130;
