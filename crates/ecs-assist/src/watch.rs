@@ -58,7 +58,7 @@ impl SeenHandle {
     }
 }
 
-/// Follows an invocation: a [`Stream`] of each instance's
+/// Follows an invocation: a `futures::Stream` of each instance's
 /// [`InvocationResult`], yielded once, the moment a poll sees it in a
 /// final state; from
 /// [`Client::watch_invocation`](crate::Client::watch_invocation) or
