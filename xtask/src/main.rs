@@ -335,11 +335,71 @@ const UNPUBLISHED: &[&str] = &["ecs-tests", "xtask"];
 /// rather than at publication. A dirty tree is allowed: what is checked is
 /// what would be packaged.
 fn package(steps: &mut Steps) -> Result<()> {
+    let crates = forget_packaged_sources(steps.root())?;
+    // What the last verification compiled from the registry copies sits in
+    // the target directory under the same version: `cargo clean -p` removes
+    // every build of a package, whatever its source.
+    let mut clean = vec!["clean".to_owned()];
+    for krate in &crates {
+        clean.extend(["--package".to_owned(), krate.clone()]);
+    }
+    steps.run("package: forget the last verification", Cmd::cargo(clean))?;
     let mut args = vec!["package", "--workspace", "--allow-dirty"];
     for krate in UNPUBLISHED {
         args.extend(["--exclude", krate]);
     }
     steps.run("package", Cmd::cargo(args))
+}
+
+/// `cargo package --workspace` builds each crate against the others
+/// through a local registry, and cargo treats a registry crate of a given
+/// version as never changing: it unpacks it into
+/// `$CARGO_HOME/registry/src/-<hash>/<name>-<version>` once and keeps what
+/// it compiled from it in `target/package`. A later run then builds against
+/// the old code of a crate that changed without a new version, and a
+/// correct tree fails to verify. Those unpacked copies of this workspace's
+/// crates (local registries are the directories whose name starts with
+/// `-`) and `target/package` are removed first; nothing else is touched.
+fn forget_packaged_sources(root: &Path) -> Result<Vec<String>> {
+    let packaged = crate::target_dir(root).join("package");
+    if packaged.exists() {
+        std::fs::remove_dir_all(&packaged)
+            .with_context(|| format!("cannot remove {}", packaged.display()))?;
+    }
+    let crates = std::fs::read_dir(root.join("crates"))
+        .with_context(|| format!("cannot list {}", root.join("crates").display()))?
+        .filter_map(|entry| entry.ok()?.file_name().into_string().ok())
+        .collect::<Vec<_>>();
+    let Some(home) = std::env::var_os("CARGO_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo")))
+    else {
+        return Ok(crates);
+    };
+    let Ok(registries) = std::fs::read_dir(home.join("registry/src")) else {
+        return Ok(crates);
+    };
+    for registry in registries.filter_map(Result::ok) {
+        if !registry.file_name().to_string_lossy().starts_with('-') {
+            continue;
+        }
+        let Ok(unpacked) = std::fs::read_dir(registry.path()) else {
+            continue;
+        };
+        for entry in unpacked.filter_map(Result::ok) {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let ours = crates.iter().any(|krate| {
+                name.strip_prefix(krate.as_str())
+                    .and_then(|rest| rest.strip_prefix('-'))
+                    .is_some_and(|version| version.starts_with(|c: char| c.is_ascii_digit()))
+            });
+            if ours {
+                std::fs::remove_dir_all(entry.path())
+                    .with_context(|| format!("cannot remove {}", entry.path().display()))?;
+            }
+        }
+    }
+    Ok(crates)
 }
 
 fn deny(steps: &mut Steps, advisories: bool) -> Result<()> {
