@@ -91,3 +91,38 @@ impl<'a> From<&'a Vec<(String, String)>> for ParamList<'a> {
         Self(Pairs::Owned(pairs))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloc::vec;
+
+    #[test]
+    fn every_form_gives_its_pairs_in_order_and_knows_when_it_is_empty() {
+        let slice: &[(&str, &str)] = &[("a", "1"), ("b", "2")];
+        let owned: Vec<(String, String)> = vec![("a".into(), "1".into()), ("b".into(), "2".into())];
+        let borrowed_vec: Vec<(&str, &str)> = slice.to_vec();
+        for list in [
+            ParamList::from(slice),
+            ParamList::from(&[("a", "1"), ("b", "2")]),
+            ParamList::from(&borrowed_vec),
+            ParamList::from(owned.as_slice()),
+            ParamList::from(&owned),
+        ] {
+            assert_eq!(list.iter().collect::<Vec<_>>(), [("a", "1"), ("b", "2")]);
+            assert_eq!(list.len(), 2);
+            assert!(!list.is_empty());
+        }
+        let none: &[(&str, &str)] = &[];
+        let no_owned: Vec<(String, String)> = Vec::new();
+        for list in [
+            ParamList::default(),
+            ParamList::from(none),
+            ParamList::from(&no_owned),
+        ] {
+            assert!(list.is_empty());
+            assert_eq!(list.len(), 0);
+            assert_eq!(list.iter().count(), 0);
+        }
+    }
+}
