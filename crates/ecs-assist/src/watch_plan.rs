@@ -9,8 +9,8 @@
 //! (or is stopping): its final record is fetched once, either alone (by
 //! `InstanceId`) or, when several that left sit close together in the
 //! listing, as one page (`PageNumber`/`PageSize`) that covers them, chosen
-//! so that at least two thirds of what it brings are records that left and
-//! none is a record already finished (each finished output is downloaded
+//! so that at least half of what it brings are records that left and none
+//! is a record already finished (each finished output is downloaded
 //! once). A record that a page did not bring after all (the listing moved)
 //! is fetched alone.
 
@@ -278,39 +278,80 @@ impl Tracker {
     }
 }
 
-/// Covers sorted listing positions with pages: each `(start, size,
-/// count)` is a page of `size` (at most [`PAGE_LIMIT`]) starting at
-/// `start` (a multiple of `size`) that holds the next `count` positions.
-/// A page is chosen when at most a third of it is other records and none
-/// of those is `finished` (a finished output is downloaded once); else a
+/// Covers sorted listing positions with as few pages as it can: each
+/// `(start, size, count)` is a page of `size` (at most [`PAGE_LIMIT`])
+/// starting at `start` (a multiple of `size`, as `PageNumber`/`PageSize`
+/// address pages) that holds the next `count` positions. A page may bring
+/// other records, at most as many as the positions it holds, and none of
+/// them `finished` (a finished output is downloaded once); else a
 /// position goes alone (`size` 1). `finished(start, end)` says whether a
-/// finished record sits in `start..end`.
+/// finished record sits in `start..end`. A page starts after the position
+/// before its first, so no position is in two pages (pages may share
+/// records that are none of the positions: still-running ones). Among the
+/// coverings with the fewest pages, the one bringing the fewest other
+/// records is chosen.
 pub(crate) fn windows(
     positions: &[u64],
     finished: impl Fn(u64, u64) -> bool,
 ) -> Vec<(u64, u64, usize)> {
-    let mut out = Vec::new();
-    let mut i = 0;
-    // Pages never overlap: the next starts at or after the last one's end.
-    let mut floor = 0u64;
-    while let Some(&first) = positions.get(i) {
-        let mut best = (first, 1u64, 1usize);
+    /// The cheapest covering of the positions from an index on: pages,
+    /// other records brought, and its first page.
+    #[derive(Clone, Copy)]
+    struct Cover {
+        pages: usize,
+        other: u64,
+        first: (u64, u64, usize),
+    }
+    let n = positions.len();
+    let mut best = vec![
+        Cover {
+            pages: 0,
+            other: 0,
+            first: (0, 0, 0),
+        };
+        n + 1
+    ];
+    for i in (0..n).rev() {
+        let first = positions[i];
+        let floor = match i.checked_sub(1) {
+            Some(before) => positions[before].saturating_add(1),
+            None => 0,
+        };
+        let alone = best[i + 1];
+        let mut pick = Cover {
+            pages: alone.pages + 1,
+            other: alone.other,
+            first: (first, 1, 1),
+        };
         for size in 2..=PAGE_LIMIT {
             let start = first / size * size;
             let end = start.saturating_add(size);
+            if start < floor || finished(start, end) {
+                continue;
+            }
             let count = positions[i..].iter().take_while(|&&p| p < end).count();
             let other = size.saturating_sub(count as u64);
-            if start >= floor
-                && other.saturating_mul(2) <= count as u64
-                && count > best.2
-                && !finished(start, end)
-            {
-                best = (start, size, count);
+            if other > count as u64 {
+                continue;
+            }
+            let rest = best[i + count];
+            let candidate = Cover {
+                pages: rest.pages + 1,
+                other: rest.other.saturating_add(other),
+                first: (start, size, count),
+            };
+            if (candidate.pages, candidate.other) < (pick.pages, pick.other) {
+                pick = candidate;
             }
         }
-        floor = best.0.saturating_add(best.1);
-        out.push(best);
-        i += best.2;
+        best[i] = pick;
+    }
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < n {
+        let page = best[i].first;
+        out.push(page);
+        i += page.2;
     }
     out
 }
@@ -417,14 +458,35 @@ mod tests {
         assert!(w.iter().all(|(start, _, _)| *start >= 130), "{w:?}");
         assert_eq!(w.iter().map(|x| x.2).sum::<usize>(), 50);
         assert!(w.len() <= 3, "{w:?}");
-        // Pages never overlap.
-        let w = windows(&[0, 1, 2, 3, 5, 6, 7], |_, _| false);
-        for pair in w.windows(2) {
-            assert!(pair[0].0 + pair[0].1 <= pair[1].0, "{w:?}");
+        // No position is in two pages.
+        let positions = [0, 1, 2, 3, 5, 6, 7, 26, 27, 29, 30, 31, 33];
+        let w = windows(&positions, |_, _| false);
+        for p in positions {
+            let pages = w
+                .iter()
+                .filter(|(s, z, _)| (*s..s + z).contains(&p))
+                .count();
+            assert_eq!(pages, 1, "{p} in {w:?}");
         }
         // Finished records between two that left: each goes alone.
         let between = |start: u64, end: u64| start <= 11 && 11 < end;
         assert_eq!(windows(&[10, 12], between), [(10, 1, 1), (12, 1, 1)]);
+    }
+
+    #[test]
+    fn a_run_that_left_is_covered_by_the_fewest_pages_that_skip_the_finished() {
+        // The poll of instances finishing in listing order: everything
+        // before 130 finished, 130..180 left, the rest still running.
+        // No aligned page of 50 or less holds all of it from 130 on; of the
+        // two-page coverings, 130..135 and 135..180 bring nothing else.
+        let run: Vec<u64> = (130..180).collect();
+        let w = windows(&run, |start, _| start < 130);
+        assert_eq!(w, [(130, 5, 5), (135, 45, 45)]);
+        // A page may bring as many other records as records that left,
+        // never more: 2 of 4 is taken, 2 of 5 is not.
+        let none = |_: u64, _: u64| false;
+        assert_eq!(windows(&[0, 3], none), [(0, 4, 2)]);
+        assert_eq!(windows(&[0, 4], none), [(0, 1, 1), (4, 1, 1)]);
     }
 
     #[test]

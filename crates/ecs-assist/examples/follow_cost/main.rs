@@ -76,14 +76,23 @@ async fn main() {
         &plain,
         How::PlainPolling,
     );
+    let fetches = |c: &Cost| {
+        c.requests
+            .saturating_sub(c.running_pages)
+            .saturating_sub(c.first_listing_pages)
+    };
+    let per_fetch = listing.results as f64 / fetches(&listing).max(1) as f64;
+    let per_poll = fetches(&listing) as f64 / listing.polls.max(1) as f64;
     println!(
         "\nThe watch lists every result once (the first poll), then each poll lists only the \
          records still running and fetches each record that left that set once: alone by \
-         `InstanceId`, or several neighbours as one page when at least two thirds of the page \
-         left and none of it finished before. So each finished output is downloaded once. \
-         When instances finish in listing order, that is about one page per 16 finished \
-         results; in a shuffled order it is one request per finished result (the API filters \
-         by one `InstanceId` at most), still with each output downloaded once and about 40% \
-         of the bytes of plain polling, but more requests than it."
+         `InstanceId`, or several neighbours as one page when at least half of the page left \
+         and none of it finished before (the fewest such pages). So each finished output is \
+         downloaded once. When instances finish in listing order, that is one page per \
+         {per_fetch:.0} finished results ({per_poll:.1} a poll: pages are addressed by number \
+         and size, so a run that starts at an awkward position takes two or three); in a \
+         shuffled order it is about one request per finished result (the API filters by one \
+         `InstanceId` at most), still with each output downloaded once and about 40% of the \
+         bytes of plain polling, but more requests than it."
     );
 }
