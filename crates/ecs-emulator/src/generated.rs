@@ -22,6 +22,8 @@ const INSTANCES: u64 = 1000;
 const COMMANDS: u64 = 10;
 /// The instance of result `j` of invocation `i` is `(i * STRIDE + j) % INSTANCES`.
 const STRIDE: u64 = 37;
+// `instance` steps through `r * STRIDE % INSTANCES` by one subtraction.
+const _: () = assert!(STRIDE < INSTANCES);
 
 /// The bucket the generated invocations deliver their outputs to.
 pub(crate) const GENERATED_BUCKET: &str = "ecs-assist-emulator";
@@ -261,13 +263,26 @@ impl Generated {
         };
         // Invocation `r` (modulo 1,000) holds the instance at result `j`
         // when `(r * STRIDE + j) % INSTANCES == instance`, for one `j`
-        // below 1,000 of which the first 100 exist.
-        let offsets: Arc<[u64]> = (0..INSTANCES)
-            .filter_map(|r| {
-                let j = (instance + INSTANCES - (r * STRIDE) % INSTANCES) % INSTANCES;
-                (j < PER_INVOCATION).then_some(r * PER_INVOCATION + j)
-            })
-            .collect();
+        // below 1,000 of which the first 100 exist. Every query by instance
+        // builds this list: `shift` (`r * STRIDE % INSTANCES`) steps by
+        // additions, no division.
+        let mut offsets = Vec::with_capacity(PER_INVOCATION as usize);
+        let mut shift = 0;
+        for r in 0..INSTANCES {
+            let j = if instance >= shift {
+                instance - shift
+            } else {
+                instance + INSTANCES - shift
+            };
+            if j < PER_INVOCATION {
+                offsets.push(r * PER_INVOCATION + j);
+            }
+            shift += STRIDE;
+            if shift >= INSTANCES {
+                shift -= INSTANCES;
+            }
+        }
+        let offsets: Arc<[u64]> = offsets.into();
         Set::Periodic {
             period: INSTANCES * PER_INVOCATION,
             offsets,
