@@ -691,6 +691,15 @@ fn report(ran_criterion: bool, criterion: &BTreeMap<String, Measured>, probes: &
     }
     if let Some(f) = cpu {
         let floor = f.client("floor").map(|c| c.cpu_seconds);
+        if let Some(fl) = floor {
+            // The most any client's ratio to the SDK can be on this
+            // machine: the floor's own ratio.
+            let _ = writeln!(
+                out,
+                "| the bare floor vs the official Python SDK's paging loop (the most any client's CPU ratio can reach here: the kernel's loopback TCP work alone is in the floor) | {:.1}x less |",
+                f.sdk_seconds / fl
+            );
+        }
         for c in &f.clients {
             let _ = writeln!(
                 out,
