@@ -12,7 +12,7 @@ pub use crate::builder::{ENV_REGION_ID, ENV_USER_AGENT};
 pub use crate::endpoint::{Endpoint, EndpointType, Scheme};
 pub use crate::retry::RetryConfig;
 pub use crate::timeouts::TimeoutConfig;
-pub use crate::waiter::{MAX_POLL_INTERVAL, MAX_WAIT_TIMEOUT};
+pub use crate::waiter::{DEFAULT_MAX_POLL_INTERVAL, MAX_POLL_INTERVAL, MAX_WAIT_TIMEOUT};
 pub use ecs_credentials::{Environment, ProcessEnvironment};
 pub use ecs_model::ResponseFormat;
 pub use ecs_sign::{

@@ -24,6 +24,10 @@ pub const MAX_WAIT_TIMEOUT: Duration = Duration::from_secs(7 * 24 * 60 * 60);
 /// accepts: 1 hour.
 pub const MAX_POLL_INTERVAL: Duration = Duration::from_secs(60 * 60);
 
+/// The [`max_poll_interval`](WaitForInvocation::max_poll_interval) of a
+/// waiter (and a watch) not told one: 10 seconds.
+pub const DEFAULT_MAX_POLL_INTERVAL: Duration = Duration::from_secs(10);
+
 /// Waits for an invocation; from
 /// [`Client::wait_for_invocation`](crate::Client::wait_for_invocation).
 ///
@@ -71,7 +75,7 @@ impl WaitForInvocation {
             instance_ids: Vec::new(),
             timeout: Duration::from_secs(600),
             interval: Duration::from_secs(1),
-            max_interval: Duration::from_secs(10),
+            max_interval: DEFAULT_MAX_POLL_INTERVAL,
             grace: Duration::from_secs(30),
             fail_fast: false,
             progress: None,

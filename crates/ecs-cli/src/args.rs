@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use ecs_assist::TagFilter;
-use ecs_assist::config::{MAX_POLL_INTERVAL, MAX_WAIT_TIMEOUT};
+use ecs_assist::config::{DEFAULT_MAX_POLL_INTERVAL, MAX_POLL_INTERVAL, MAX_WAIT_TIMEOUT};
 
 use crate::output::Format;
 
@@ -275,6 +275,14 @@ pub(crate) struct WaitArgs {
     #[arg(long, value_parser = poll_interval, default_value = "2s", value_name = "DURATION")]
     pub(crate) interval: Duration,
 
+    /// The longest time between polls: the interval doubles after each
+    /// poll that saw nothing finish, up to this, and drops back to
+    /// --interval when something does. At least --interval, at most 1h;
+    /// give it equal to --interval to poll at a fixed rate. [default: 10s,
+    /// or --interval when that is longer]
+    #[arg(long, value_parser = poll_interval, value_name = "DURATION")]
+    pub(crate) max_interval: Option<Duration>,
+
     /// Stop as soon as one instance fails.
     #[arg(long)]
     pub(crate) fail_fast: bool,
@@ -289,6 +297,23 @@ pub(crate) struct WaitArgs {
 
     #[command(flatten)]
     pub(crate) many: Many,
+}
+
+impl WaitArgs {
+    /// The poll intervals, `--interval` and `--max-interval`, when they
+    /// agree; else what is wrong and what to do.
+    pub(crate) fn intervals(&self) -> Result<(Duration, Duration), String> {
+        match self.max_interval {
+            None => Ok((self.interval, DEFAULT_MAX_POLL_INTERVAL.max(self.interval))),
+            Some(max) if max >= self.interval => Ok((self.interval, max)),
+            Some(max) => Err(format!(
+                "--max-interval {} is shorter than --interval {}: give a --max-interval of at \
+                 least the --interval (the same for polls at a fixed rate)",
+                humantime::format_duration(max),
+                humantime::format_duration(self.interval)
+            )),
+        }
+    }
 }
 
 /// Asking many invocations and regions at once (`results` and `wait`).

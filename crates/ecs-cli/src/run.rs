@@ -344,6 +344,13 @@ async fn wait(
         eprintln!("error: `wait` needs --invoke-id: the invocation to wait for");
         return Ok(ExitCode::from(exit::BAD_INPUT));
     };
+    let (interval, max_interval) = match args.intervals() {
+        Ok(intervals) => intervals,
+        Err(message) => {
+            eprintln!("error: {message}");
+            return Ok(ExitCode::from(exit::BAD_INPUT));
+        }
+    };
     let op = request(client, &args.filters);
     if let Err(code) = check(&op) {
         return Ok(code);
@@ -355,7 +362,8 @@ async fn wait(
     let mut waiter = client
         .wait_for_invocation(invoke_id.clone())
         .timeout(args.timeout)
-        .poll_interval(args.interval)
+        .poll_interval(interval)
+        .max_poll_interval(max_interval)
         .fail_fast(args.fail_fast);
     if let Some(region) = client.region() {
         waiter = waiter.region_id(region);

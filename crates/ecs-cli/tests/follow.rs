@@ -566,3 +566,45 @@ fn options_for_one_request_and_bad_concurrency_are_refused_with_several_pairs() 
     );
     assert_eq!(emulator.requests(), 0);
 }
+
+#[test]
+fn the_poll_interval_grows_up_to_max_interval_in_wait_and_follow_and_a_shorter_one_is_refused() {
+    let rt = runtime();
+    // Two instances running for a minute: nothing finishes while each run
+    // waits 2 s, so the interval grows from 100 ms unless capped.
+    let emulator = start(&rt, emulator::running_data(60_000, false), None);
+    let requests = |extra: &[&str]| {
+        let before = emulator.requests();
+        let out = output(
+            cli(&emulator)
+                .args(["wait", "--invoke-id", "t-wait"])
+                .args(extra)
+                .args(["--interval", "100ms", "--timeout", "2s"]),
+        );
+        assert_eq!(out.status.code(), Some(4), "{}", text(&out.stderr));
+        emulator.requests() - before
+    };
+    for follow in [&[][..], &["--follow"][..]] {
+        let growing = requests(follow);
+        let fixed = requests(&[follow, &["--max-interval", "100ms"][..]].concat());
+        // Growing: polls at 0, 0.1, 0.3, 0.7, 1.5 s and the timeout; fixed:
+        // about 20 polls.
+        assert!(growing <= 12, "{follow:?}: {growing} requests");
+        assert!(fixed >= 15, "{follow:?}: {fixed} requests");
+        // A --max-interval below --interval is bad input, nothing sent.
+        let before = emulator.requests();
+        let out = output(
+            cli(&emulator)
+                .args(["wait", "--invoke-id", "t-wait"])
+                .args(follow)
+                .args(["--interval", "1s", "--max-interval", "500ms"]),
+        );
+        assert_eq!(out.status.code(), Some(2), "{follow:?}");
+        let stderr = text(&out.stderr);
+        assert!(
+            stderr.contains("--max-interval 500ms is shorter than --interval 1s"),
+            "{stderr}"
+        );
+        assert_eq!(emulator.requests(), before, "nothing sent");
+    }
+}

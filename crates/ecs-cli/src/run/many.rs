@@ -187,6 +187,10 @@ pub(crate) async fn wait(
             "`wait` needs --invoke-id: the invocation to wait for",
         ));
     }
+    let (interval, max_interval) = match args.intervals() {
+        Ok(intervals) => intervals,
+        Err(message) => return Ok(bad_input(&message)),
+    };
     if args.follow && format == Format::Json {
         return Ok(bad_input(
             "--follow prints each result as it finishes, and json is one array at the end: \
@@ -215,10 +219,11 @@ pub(crate) async fn wait(
     for request in requests {
         fan_out = fan_out.request(request);
     }
-    let (timeout, interval, fail_fast) = (args.timeout, args.interval, args.fail_fast);
+    let (timeout, fail_fast) = (args.timeout, args.fail_fast);
     let stream = fan_out.watch(|w| {
         w.timeout(timeout)
             .poll_interval(interval)
+            .max_poll_interval(max_interval)
             .fail_fast(fail_fast)
     })?;
     let printer = printer(format, &args.filters, colour, regions.len() > 1);
