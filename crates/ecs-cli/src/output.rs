@@ -383,13 +383,19 @@ impl<W: Write> Printer<W> {
     }
 
     /// The `==> instance (invoke) <==` line before a raw output, when the
-    /// instance changes.
+    /// instance changes; `==> instance (invoke, region) <==` when several
+    /// regions were asked for.
     fn raw_header(&mut self, result: &InvocationResult) -> io::Result<()> {
-        let header = format!(
-            "{} ({})",
+        let mut header = format!(
+            "{} ({}",
             for_terminal(&result.instance_id),
             for_terminal(&result.invoke_id)
         );
+        if self.regions {
+            header.push_str(", ");
+            header.push_str(&for_terminal(self.region.as_deref().unwrap_or("-")));
+        }
+        header.push(')');
         if self.raw_headers && self.last_raw_header.as_deref() != Some(header.as_str()) {
             if self.last_raw_header.is_some() {
                 writeln!(self.out)?;
@@ -656,6 +662,22 @@ mod tests {
         assert_eq!(one.as_array().unwrap().len(), 1);
         let none: serde_json::Value = serde_json::from_str(&render(Format::Json, &[])).unwrap();
         assert_eq!(none, serde_json::json!([]));
+    }
+
+    #[test]
+    fn raw_headers_name_the_region_when_several_were_asked_for() {
+        let mut printer = Printer::new(Vec::new(), Format::Raw, false).with_regions();
+        printer
+            .page_in("cn-beijing", &[result("i-1", b"one\n")])
+            .unwrap();
+        printer
+            .page_in("cn-shanghai", &[result("i-1", b"two\n")])
+            .unwrap();
+        let text = String::from_utf8(printer.out).unwrap();
+        assert_eq!(
+            text,
+            "==> i-1 (t-1, cn-beijing) <==\none\n\n==> i-1 (t-1, cn-shanghai) <==\ntwo\n"
+        );
     }
 
     #[test]

@@ -522,6 +522,31 @@ fn follow_prints_table_rows_and_raw_blocks_as_results_finish() {
             "{raw}"
         );
     }
+    // Several regions: each header names its region.
+    let raw = output(bare(&emulator).args([
+        "--region",
+        "cn-hangzhou,cn-beijing",
+        "--output",
+        "raw",
+        "wait",
+        "--follow",
+        "--invoke-id",
+        INVOCATIONS[1],
+    ]));
+    assert_eq!(raw.status.code(), Some(3), "{}", text(&raw.stderr));
+    let raw = text(&raw.stdout);
+    for region in ["cn-hangzhou", "cn-beijing"] {
+        for i in 0..PER_INVOCATION {
+            let instance = format!("i-{region}-{}-{i}", INVOCATIONS[1]);
+            assert!(
+                raw.contains(&format!(
+                    "==> {instance} ({}, {region}) <==\ndeployed {instance} in {region}\n",
+                    INVOCATIONS[1]
+                )),
+                "{raw}"
+            );
+        }
+    }
 }
 
 #[test]
