@@ -8,9 +8,16 @@ SDK reads the object (signature V4, path-style addressing on the emulator's
 address) and checks that it starts with the listed Output and is as long as
 the listing says (24 KB plus Dropped); a ranged read gives the same bytes
 as a slice; a missing key is NoSuchKey, a wrong secret SignatureDoesNotMatch
-and an unknown key id InvalidAccessKeyId.
+and an unknown key id InvalidAccessKeyId; If-Match with the object's ETag
+reads it and with another ETag is PreconditionFailed.
 
-Usage: python oss_interop.py ENDPOINT ACCESS_KEY_ID ACCESS_KEY_SECRET
+With --changed, against an emulator started with `--fault replace:x1:on=oss`
+(the object is overwritten after the first OSS answer): the SDK's file
+reader (`open_file`, a HeadObject then ranged GetObjects) refuses to mix the
+two versions, "Source file is changed", as ecs-assist's full output does
+(its `Changed` error).
+
+Usage: python oss_interop.py ENDPOINT ACCESS_KEY_ID ACCESS_KEY_SECRET [--changed]
 """
 
 import sys
@@ -69,8 +76,35 @@ def error_code(call):
     return None
 
 
+def changed(endpoint, key_id, secret):
+    """The object replaced between the SDK's HeadObject and its reads."""
+    results = delivered(endpoint, key_id, secret)
+    truncated = [r for r in results if r[2] > 0]
+    check(len(truncated) > 0, f"{len(truncated)} delivered outputs were truncated")
+    bucket, key = split(truncated[0][0])
+    client = oss_client(endpoint, key_id, secret)
+    try:
+        with client.open_file(bucket, key) as f:
+            f.read()
+        outcome = "read to the end"
+    except Exception as err:  # noqa: BLE001 - reported as the check's detail
+        outcome = repr(err)
+    check(
+        "Source file is changed" in outcome,
+        f"open_file of an object replaced after the first answer: {outcome[:160]}",
+    )
+
+
 def main():
     endpoint, key_id, secret = sys.argv[1:4]
+    if sys.argv[4:] == ["--changed"]:
+        print(f"oss interop (object replaced while read) against http://{endpoint}")
+        changed(endpoint, key_id, secret)
+        if FAILURES:
+            print(f"oss interop: {len(FAILURES)} checks failed")
+            sys.exit(1)
+        print("oss interop: every check passed")
+        return
     print(f"oss interop against http://{endpoint}")
     results = delivered(endpoint, key_id, secret)
     check(len(results) > 0, f"the listing names {len(results)} delivered outputs")
@@ -91,6 +125,17 @@ def main():
     check(part == whole[1000:], f"GetObject {uri} with Range bytes=1000-: the rest of the object")
     head = client.head_object(oss.HeadObjectRequest(bucket=bucket, key=key))
     check(head.content_length == len(whole), f"HeadObject {uri}: Content-Length {head.content_length}")
+    same = client.get_object(oss.GetObjectRequest(bucket=bucket, key=key, if_match=head.etag)).body.read()
+    check(same == whole, f"GetObject {uri} with If-Match its ETag: the object")
+    check(
+        error_code(
+            lambda: client.get_object(
+                oss.GetObjectRequest(bucket=bucket, key=key, if_match='"0123456789abcdef0123456789abcdef"')
+            )
+        )
+        == "PreconditionFailed",
+        "If-Match with another ETag is PreconditionFailed",
+    )
     check(
         error_code(lambda: client.get_object(oss.GetObjectRequest(bucket=bucket, key=key + ".gone")))
         == "NoSuchKey",

@@ -639,6 +639,30 @@ fn interop(steps: &mut Steps, seed: Option<u64>) -> Result<()> {
             .args(["EmulatorAccessKeyId", "EmulatorAccessKeySecret"]),
     )?;
     drop(emulator);
+    // The object overwritten after the first OSS answer: the official
+    // SDK's file reader refuses to mix versions, as our full output does.
+    let emulator = emulator::Emulator::start(
+        &root,
+        &[
+            OsStr::new("--generate"),
+            OsStr::new("2000"),
+            OsStr::new("--fault"),
+            OsStr::new("replace:x1:on=oss"),
+        ],
+    )?;
+    let endpoint = emulator.host_port().to_owned();
+    steps.run(
+        "interop oss changed",
+        Cmd::new(&python)
+            .args([root.join("xtask/interop/oss_interop.py").as_os_str()])
+            .args([OsStr::new(&endpoint)])
+            .args([
+                "EmulatorAccessKeyId",
+                "EmulatorAccessKeySecret",
+                "--changed",
+            ]),
+    )?;
+    drop(emulator);
     let oracle = target_dir(&root).join("debug/interop-oracle");
     let mut differential = Cmd::new(&python)
         .args([root.join("xtask/interop/differential.py").as_os_str()])
