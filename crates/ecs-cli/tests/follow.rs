@@ -502,49 +502,35 @@ fn follow_prints_table_rows_and_raw_blocks_as_results_finish() {
     assert!(rows[0].starts_with("INSTANCE"), "{rows:?}");
     assert_eq!(rows.len(), 1 + PER_INVOCATION, "{rows:?}");
     assert!(rows[1..].iter().all(|r| r.contains(INVOCATIONS[1])));
-    let raw = output(cli(&emulator).args([
-        "--output",
-        "raw",
-        "wait",
-        "--follow",
-        "--invoke-id",
-        INVOCATIONS[1],
-    ]));
-    assert_eq!(raw.status.code(), Some(3), "{}", text(&raw.stderr));
-    let raw = text(&raw.stdout);
-    for i in 0..PER_INVOCATION {
-        let instance = format!("i-cn-hangzhou-{}-{i}", INVOCATIONS[1]);
-        assert!(
-            raw.contains(&format!(
-                "==> {instance} ({}) <==\ndeployed {instance} in cn-hangzhou\n",
-                INVOCATIONS[1]
-            )),
-            "{raw}"
-        );
-    }
-    // Several regions: each header names its region.
-    let raw = output(bare(&emulator).args([
-        "--region",
-        "cn-hangzhou,cn-beijing",
-        "--output",
-        "raw",
-        "wait",
-        "--follow",
-        "--invoke-id",
-        INVOCATIONS[1],
-    ]));
-    assert_eq!(raw.status.code(), Some(3), "{}", text(&raw.stderr));
-    let raw = text(&raw.stdout);
-    for region in ["cn-hangzhou", "cn-beijing"] {
-        for i in 0..PER_INVOCATION {
-            let instance = format!("i-{region}-{}-{i}", INVOCATIONS[1]);
-            assert!(
-                raw.contains(&format!(
-                    "==> {instance} ({}, {region}) <==\ndeployed {instance} in {region}\n",
+    // Raw blocks, one region and then two: with several, each header
+    // names its region.
+    for regions in [&["cn-hangzhou"][..], &["cn-hangzhou", "cn-beijing"][..]] {
+        let raw = output(bare(&emulator).args([
+            "--region",
+            &regions.join(","),
+            "--output",
+            "raw",
+            "wait",
+            "--follow",
+            "--invoke-id",
+            INVOCATIONS[1],
+        ]));
+        assert_eq!(raw.status.code(), Some(3), "{}", text(&raw.stderr));
+        let raw = text(&raw.stdout);
+        for region in regions {
+            let named = if regions.len() > 1 {
+                format!(", {region}")
+            } else {
+                String::new()
+            };
+            for i in 0..PER_INVOCATION {
+                let instance = format!("i-{region}-{}-{i}", INVOCATIONS[1]);
+                let block = format!(
+                    "==> {instance} ({}{named}) <==\ndeployed {instance} in {region}\n",
                     INVOCATIONS[1]
-                )),
-                "{raw}"
-            );
+                );
+                assert!(raw.contains(&block), "{block} in {raw}");
+            }
         }
     }
 }
