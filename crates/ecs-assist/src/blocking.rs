@@ -530,6 +530,10 @@ impl WaitForInvocation {
         /// Ends the wait as soon as one instance is in a failure state; see
         /// [`crate::WaitForInvocation::fail_fast`].
         fn fail_fast(fail_fast: bool);
+        /// For a watch, re-lists everything when that takes fewer requests
+        /// than fetching what finished; see
+        /// [`crate::WaitForInvocation::fewer_requests`].
+        fn fewer_requests(fewer_requests: bool);
         /// Called after every poll with what was seen; see
         /// [`crate::WaitForInvocation::on_progress`].
         fn on_progress(progress: impl Fn(&WaitOutcome) + Send + Sync + 'static);

@@ -51,6 +51,7 @@ pub struct WaitForInvocation {
     max_interval: Duration,
     grace: Duration,
     fail_fast: bool,
+    fewer_requests: bool,
     progress: Option<ProgressFn>,
     options: CallOptions,
 }
@@ -62,6 +63,7 @@ impl fmt::Debug for WaitForInvocation {
             .field("instance_ids", &self.instance_ids)
             .field("timeout", &self.timeout)
             .field("fail_fast", &self.fail_fast)
+            .field("fewer_requests", &self.fewer_requests)
             .finish_non_exhaustive()
     }
 }
@@ -78,6 +80,7 @@ impl WaitForInvocation {
             max_interval: DEFAULT_MAX_POLL_INTERVAL,
             grace: Duration::from_secs(30),
             fail_fast: false,
+            fewer_requests: false,
             progress: None,
             options: CallOptions::default(),
         }
@@ -130,6 +133,20 @@ impl WaitForInvocation {
     /// Ends the wait as soon as one instance is in a failure state.
     pub fn fail_fast(mut self, fail_fast: bool) -> Self {
         self.fail_fast = fail_fast;
+        self
+    }
+
+    /// For a watch ([`watch`](Self::watch)): when fetching the records
+    /// that left the running set would take more requests than listing
+    /// every result again, list every result again instead, and keep doing
+    /// so while that stays cheaper (default off). A watch then makes at
+    /// most about the requests of a waiter, whatever order the instances
+    /// finish in, but downloads finished outputs again on those polls.
+    /// Off, each finished output is downloaded once, and instances that
+    /// finish scattered over the listing cost a request each. A waiter
+    /// lists every result each poll anyway.
+    pub fn fewer_requests(mut self, fewer_requests: bool) -> Self {
+        self.fewer_requests = fewer_requests;
         self
     }
 
@@ -291,6 +308,7 @@ pub(crate) struct WaitPlan {
     pub(crate) max_interval: Duration,
     pub(crate) grace: Duration,
     pub(crate) fail_fast: bool,
+    pub(crate) fewer_requests: bool,
     pub(crate) progress: Option<ProgressFn>,
     pub(crate) options: CallOptions,
 }
@@ -309,6 +327,7 @@ impl WaitForInvocation {
             max_interval: self.max_interval,
             grace: self.grace,
             fail_fast: self.fail_fast,
+            fewer_requests: self.fewer_requests,
             progress: self.progress,
             options: self.options,
         })

@@ -22,7 +22,7 @@ use crate::error::Error;
 use crate::paginate::DescribeInvocationResultsPaginator;
 use crate::wait_outcome::{WaitOutcome, WaitSummary};
 use crate::waiter::{WaitForInvocation, WaitPlan};
-use crate::watch_plan::{Cadence, Fetch, PAGE_LIMIT, Tracker};
+use crate::watch_plan::{Cadence, Fetch, PAGE_LIMIT, Tracker, pages};
 
 /// How many fetches of records that left the running set one watch has
 /// in flight at once (a client-wide limit applies on top, in a fan-out).
@@ -81,8 +81,11 @@ impl SeenHandle {
 /// Cost: the first poll lists every result; each later poll lists only the
 /// records still running (`InvokeRecordStatus=Running`) and fetches the
 /// final record of each instance that left that set once: alone, or with
-/// its neighbours as one page when most of that page left too. A finished
-/// result's output is downloaded once, not once per poll.
+/// its neighbours as one page when at least half of that page left too. A
+/// finished result's output is downloaded once, not once per poll. When
+/// instances finish scattered over the listing, that is a request per
+/// finished result; [`WaitForInvocation::fewer_requests`] trades the
+/// downloads for requests (at most about a waiter's).
 #[must_use = "a stream does nothing unless polled"]
 pub struct WatchInvocation {
     waiter: Option<WaitForInvocation>,
@@ -200,6 +203,10 @@ struct Watch {
     queue: VecDeque<Result<InvocationResult, Error>>,
     done: bool,
     seen: Arc<Mutex<Seen>>,
+    /// Polls list every result again (with
+    /// [`fewer_requests`](WaitForInvocation::fewer_requests), while that
+    /// takes fewer requests than the running set and its fetches).
+    relisting: bool,
 }
 
 impl Watch {
@@ -219,6 +226,7 @@ impl Watch {
             queue: VecDeque::new(),
             done: false,
             seen,
+            relisting: false,
         }
     }
 
@@ -258,6 +266,17 @@ impl Watch {
         let mut request = self.base();
         request.page_size = Some(PAGE_LIMIT as i64);
         self.paginate(request, PageStyle::Number)
+            .items()
+            .try_collect()
+            .await
+    }
+
+    /// Every result again (positions are the first listing's): by
+    /// NextToken, which needs no empty page to see the end.
+    async fn relist(&self) -> Result<Vec<InvocationResult>, Error> {
+        let mut request = self.base();
+        request.max_results = Some(PAGE_LIMIT as i64);
+        self.paginate(request, PageStyle::Token)
             .items()
             .try_collect()
             .await
@@ -391,12 +410,31 @@ impl Watch {
                 Err(e) => Err(e),
             };
         }
+        if self.relisting {
+            let (finished, fetches) = self.tracker.read_relisting(self.relist().await?);
+            // Back to the running set when it, with the fetches this poll
+            // would have needed, takes fewer requests than a full listing.
+            self.relisting =
+                pages(self.tracker.running()).saturating_add(fetches) >= self.tracker.full_pages();
+            return Ok(finished);
+        }
         let running = self.list_running().await?;
+        let running_pages = pages(running.len());
         let left = self.tracker.read_running(running);
         if left.is_empty() {
             return Ok(Vec::new());
         }
         let plan = self.tracker.plan(&left);
+        if self.plan.fewer_requests {
+            let full = self.tracker.full_pages();
+            // The next polls list everything while that is cheaper than
+            // the running set and its fetches.
+            self.relisting = running_pages.saturating_add(plan.len()) > full;
+            if plan.len() > full {
+                // Listing everything again is cheaper than these fetches.
+                return Ok(self.tracker.read_relisting(self.relist().await?).0);
+            }
+        }
         let expected: Vec<String> = plan
             .iter()
             .flat_map(|fetch| match fetch {

@@ -95,6 +95,14 @@ pub(crate) struct Tracker {
     /// Listing positions of the finished instances: a page that would
     /// bring one of them again is never asked for.
     finished_at: BTreeSet<u64>,
+    /// Records in the last full listing (every instance, asked for or not).
+    listing_len: usize,
+}
+
+/// The requests a listing of `records` takes, pages of [`PAGE_LIMIT`]
+/// (at least one: an empty listing is one request).
+pub(crate) fn pages(records: usize) -> usize {
+    records.div_ceil(PAGE_LIMIT as usize).max(1)
 }
 
 fn is_final(record: &InvocationResult) -> bool {
@@ -136,6 +144,7 @@ impl Tracker {
     /// Reads the full listing, in order; returns the records already final
     /// (to yield). An empty listing leaves the tracker waiting for one.
     pub(crate) fn read_listing(&mut self, results: Vec<InvocationResult>) -> Vec<InvocationResult> {
+        self.listing_len = results.len();
         let mut done = Vec::new();
         for (position, record) in (0u64..).zip(results) {
             if !self.wanted(&record.instance_id) {
@@ -231,6 +240,59 @@ impl Tracker {
             }
         }
         fetches
+    }
+
+    /// The requests a full listing takes now.
+    pub(crate) fn full_pages(&self) -> usize {
+        pages(self.listing_len.max(self.followed.len()))
+    }
+
+    /// Reads a full listing made after the first one (a poll that lists
+    /// every result again); returns the records that became final, in
+    /// listing order, and how many fetches the plan for them would have
+    /// taken instead (to judge which way the next poll is cheaper).
+    pub(crate) fn read_relisting(
+        &mut self,
+        results: Vec<InvocationResult>,
+    ) -> (Vec<InvocationResult>, usize) {
+        self.listing_len = results.len();
+        let left: Vec<String> = results
+            .iter()
+            .filter(|r| is_final(r))
+            .filter(|r| {
+                self.followed
+                    .get(&r.instance_id)
+                    .is_some_and(|f| !f.finished)
+            })
+            .map(|r| r.instance_id.clone())
+            .collect();
+        let fetches = self.plan(&left).len();
+        let mut done = Vec::new();
+        for record in results {
+            if !self.wanted(&record.instance_id) {
+                continue;
+            }
+            if self.followed.contains_key(&record.instance_id) {
+                done.extend(self.read_fetched(record));
+                continue;
+            }
+            // First seen now: followed from here on.
+            let finished = is_final(&record);
+            if finished {
+                done.push(record.clone());
+            } else {
+                self.running += 1;
+            }
+            self.followed.insert(
+                record.instance_id.clone(),
+                Followed {
+                    position: None,
+                    record,
+                    finished,
+                },
+            );
+        }
+        (done, fetches)
     }
 
     /// Reads a fetched record; returns it when it is the final record of a
@@ -487,6 +549,51 @@ mod tests {
         let none = |_: u64, _: u64| false;
         assert_eq!(windows(&[0, 3], none), [(0, 4, 2)]);
         assert_eq!(windows(&[0, 4], none), [(0, 1, 1), (4, 1, 1)]);
+    }
+
+    #[test]
+    fn a_relisting_yields_what_finished_once_and_counts_the_fetches_it_saved() {
+        let mut t = Tracker::new(Vec::new());
+        let listing: Vec<_> = (0..120)
+            .map(|i| {
+                record(
+                    &format!("i-{i:03}"),
+                    if i == 0 { "Success" } else { "Running" },
+                )
+            })
+            .collect();
+        assert_eq!(t.read_listing(listing).len(), 1);
+        assert_eq!(t.full_pages(), 3);
+        // Scattered finishes (every tenth), and one new instance.
+        let again = |status_of: &dyn Fn(usize) -> &'static str| -> Vec<InvocationResult> {
+            (0..121)
+                .map(|i| record(&format!("i-{i:03}"), status_of(i)))
+                .collect()
+        };
+        let (done, fetches) = t.read_relisting(again(&|i| {
+            if i % 10 == 0 { "Success" } else { "Running" }
+        }));
+        let ids: Vec<&str> = done.iter().map(|r| r.instance_id.as_str()).collect();
+        assert_eq!(
+            ids,
+            [
+                "i-010", "i-020", "i-030", "i-040", "i-050", "i-060", "i-070", "i-080", "i-090",
+                "i-100", "i-110", "i-120"
+            ],
+            "i-000 finished before; i-120 is new and finished"
+        );
+        assert_eq!(fetches, 11, "scattered: one fetch each for those followed");
+        assert_eq!(t.running(), 119 - 11, "i-120 came finished");
+        assert_eq!(t.full_pages(), 3);
+        // The same listing again: nothing new.
+        let (done, fetches) = t.read_relisting(again(&|i| {
+            if i % 10 == 0 { "Success" } else { "Running" }
+        }));
+        assert!(done.is_empty());
+        assert_eq!(fetches, 0);
+        assert_eq!(pages(0), 1);
+        assert_eq!(pages(50), 1);
+        assert_eq!(pages(51), 2);
     }
 
     #[test]

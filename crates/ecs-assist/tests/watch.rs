@@ -59,6 +59,30 @@ async fn following_1000_instances_downloads_each_finished_output_once_within_the
     assert!(plain.most_downloads_of_one_output >= 15, "{plain:?}");
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_fewer_requests_a_shuffled_finish_costs_about_the_requests_of_plain_polling() {
+    let shuffled = measure(INSTANCES as usize, Order::Shuffled, How::WatchFewerRequests).await;
+    let listing = measure(INSTANCES as usize, Order::Listing, How::WatchFewerRequests).await;
+    let plain = measure(INSTANCES as usize, Order::Listing, How::PlainPolling).await;
+    let watch = measure(INSTANCES as usize, Order::Listing, How::Watch).await;
+    for cost in [&shuffled, &listing] {
+        assert_eq!(cost.results, INSTANCES, "every result once: {cost:?}");
+        assert!((18..=24).contains(&cost.polls), "about 20 polls: {cost:?}");
+    }
+    // Shuffled: the first listing, one poll of the running set that shows
+    // the fetches would cost more than a listing, then listings: about
+    // plain polling's requests (1,188 without the setting).
+    assert!(
+        shuffled.requests <= plain.requests + 25,
+        "{shuffled:?} vs {plain:?}"
+    );
+    // In listing order it never costs more requests than without it.
+    assert!(
+        listing.requests <= watch.requests,
+        "{listing:?} vs {watch:?}"
+    );
+}
+
 /// A sleep that moves a manual clock.
 #[derive(Debug)]
 struct ClockSleep(Arc<ManualTimeSource>);

@@ -295,6 +295,14 @@ pub(crate) struct WaitArgs {
     #[arg(long)]
     pub(crate) follow: bool,
 
+    /// With --follow (or several invocations or regions): when fetching
+    /// the results that finished would take more requests than listing
+    /// every result again, list them all again instead. At most about the
+    /// requests of a plain wait, whatever order instances finish in, but
+    /// finished outputs are downloaded again on those polls.
+    #[arg(long)]
+    pub(crate) fewer_requests: bool,
+
     #[command(flatten)]
     pub(crate) many: Many,
 }

@@ -351,6 +351,13 @@ async fn wait(
             return Ok(ExitCode::from(exit::BAD_INPUT));
         }
     };
+    if args.fewer_requests {
+        eprintln!(
+            "error: --fewer-requests changes how followed results are polled: add --follow \
+             (one wait lists every result each poll already)"
+        );
+        return Ok(ExitCode::from(exit::BAD_INPUT));
+    }
     let op = request(client, &args.filters);
     if let Err(code) = check(&op) {
         return Ok(code);

@@ -619,3 +619,74 @@ fn the_poll_interval_grows_up_to_max_interval_in_wait_and_follow_and_a_shorter_o
         assert_eq!(emulator.requests(), before, "nothing sent");
     }
 }
+
+/// One invocation of `count` instances finishing in a scattered order from
+/// 0.2 s to about 1.8 s after the emulator starts.
+fn scattered(count: u64) -> DataSet {
+    let results: Vec<String> = (0..count)
+        .map(|i| {
+            format!(
+                r#"{{"instance_id":"i-s{i:03}","status":"Success","exit_code":0,"output":"out {i}\n","running_for_ms":{}}}"#,
+                200 + (i * 7_919 % count) * 1_600 / count
+            )
+        })
+        .collect();
+    DataSet::from_json(&format!(
+        r#"{{"invocations":[{{"invoke_id":"t-scatter","command_id":"c-1","results":[{}]}}]}}"#,
+        results.join(",")
+    ))
+    .unwrap()
+}
+
+#[test]
+fn fewer_requests_relists_when_finishes_are_scattered_and_prints_the_same_results() {
+    let rt = runtime();
+    let run = |extra: &[&str]| {
+        let emulator = start(&rt, scattered(200), None);
+        let out = output(
+            cli(&emulator)
+                .args([
+                    "--output",
+                    "ndjson",
+                    "wait",
+                    "--follow",
+                    "--invoke-id",
+                    "t-scatter",
+                ])
+                .args(["--interval", "100ms", "--max-interval", "100ms"])
+                .args(extra),
+        );
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+        let lines: Vec<String> = text(&out.stdout).lines().map(str::to_owned).collect();
+        let instances: BTreeSet<String> = lines
+            .iter()
+            .map(|l| {
+                let v: serde_json::Value = serde_json::from_str(l).unwrap();
+                v["InstanceId"].as_str().unwrap().to_owned()
+            })
+            .collect();
+        assert_eq!(lines.len(), 200, "each result once");
+        assert_eq!(instances.len(), 200);
+        (instances, emulator.requests())
+    };
+    let (plain, fetched_alone) = run(&[]);
+    let (fewer, relisted) = run(&["--fewer-requests"]);
+    assert_eq!(plain, fewer, "the same results");
+    // Scattered finishes cost about a request each without the flag; with
+    // it, about 4 pages a poll.
+    assert!(
+        relisted * 3 < fetched_alone * 2,
+        "{relisted} requests with --fewer-requests, {fetched_alone} without"
+    );
+    // One wait (no --follow) lists everything each poll: the flag is
+    // refused, nothing sent.
+    let emulator = start(&rt, scattered(10), None);
+    let out = output(cli(&emulator).args(["wait", "--invoke-id", "t-scatter", "--fewer-requests"]));
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("add --follow"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert_eq!(emulator.requests(), 0);
+}

@@ -23,7 +23,7 @@ fn row(what: &str, c: &Cost, how: How) {
     // Plain polling lists every result each poll: the watch's columns do
     // not apply.
     let watch = |n: u64| match how {
-        How::Watch => n.to_string(),
+        How::Watch | How::WatchFewerRequests => n.to_string(),
         How::PlainPolling => "-".to_owned(),
     };
     println!(
@@ -47,6 +47,8 @@ fn row(what: &str, c: &Cost, how: How) {
 async fn main() {
     let listing = measure(INSTANCES, Order::Listing, How::Watch).await;
     let shuffled = measure(INSTANCES, Order::Shuffled, How::Watch).await;
+    let fewer_listing = measure(INSTANCES, Order::Listing, How::WatchFewerRequests).await;
+    let fewer_shuffled = measure(INSTANCES, Order::Shuffled, How::WatchFewerRequests).await;
     let plain = measure(INSTANCES, Order::Listing, How::PlainPolling).await;
     println!("## Following 1,000 instances\n");
     println!(
@@ -72,6 +74,16 @@ async fn main() {
         How::Watch,
     );
     row(
+        "`watch_invocation` with `fewer_requests(true)`, listing order",
+        &fewer_listing,
+        How::WatchFewerRequests,
+    );
+    row(
+        "`watch_invocation` with `fewer_requests(true)`, shuffled order",
+        &fewer_shuffled,
+        How::WatchFewerRequests,
+    );
+    row(
         "plain polling (`wait_for_invocation`, every result each poll)",
         &plain,
         How::PlainPolling,
@@ -93,6 +105,10 @@ async fn main() {
          and size, so a run that starts at an awkward position takes two or three); in a \
          shuffled order it is about one request per finished result (the API filters by one \
          `InstanceId` at most), still with each output downloaded once and about 40% of the \
-         bytes of plain polling, but more requests than it."
+         bytes of plain polling, but more requests than it. With `fewer_requests(true)` \
+         (CLI `--fewer-requests`) a poll lists every result again whenever that takes fewer \
+         requests than the running set and its fetches: about plain polling's requests in a \
+         shuffled order, never more than without it in listing order, at the price of \
+         downloading finished outputs again."
     );
 }

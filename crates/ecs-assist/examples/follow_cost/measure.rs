@@ -139,6 +139,8 @@ fn data(instances: usize, order: Order) -> DataSet {
 pub(crate) enum How {
     /// The watch stream.
     Watch,
+    /// The watch stream with `fewer_requests`.
+    WatchFewerRequests,
     /// The waiter: every result, every poll.
     PlainPolling,
 }
@@ -172,10 +174,13 @@ pub(crate) async fn measure(instances: usize, order: Order, how: How) -> Cost {
         .expect("a client");
     let interval = Duration::from_secs(1);
     let (results, polls) = match how {
-        How::Watch => {
-            let mut watch = client
-                .watch_invocation("t-follow")
-                .configure(|w| w.poll_interval(interval).max_poll_interval(interval * 8));
+        How::Watch | How::WatchFewerRequests => {
+            let fewer = how == How::WatchFewerRequests;
+            let mut watch = client.watch_invocation("t-follow").configure(|w| {
+                w.poll_interval(interval)
+                    .max_poll_interval(interval * 8)
+                    .fewer_requests(fewer)
+            });
             let mut yielded = 0u64;
             while let Some(result) = watch.next().await {
                 result.expect("no error");
@@ -206,7 +211,7 @@ pub(crate) async fn measure(instances: usize, order: Order, how: How) -> Cost {
         .filter(|q| q.contains("InvokeRecordStatus=Running"))
         .count() as u64;
     let first_listing_pages = match how {
-        How::Watch => log
+        How::Watch | How::WatchFewerRequests => log
             .queries
             .iter()
             .take_while(|q| !q.contains("InvokeRecordStatus=Running"))

@@ -219,12 +219,13 @@ pub(crate) async fn wait(
     for request in requests {
         fan_out = fan_out.request(request);
     }
-    let (timeout, fail_fast) = (args.timeout, args.fail_fast);
+    let (timeout, fail_fast, fewer) = (args.timeout, args.fail_fast, args.fewer_requests);
     let stream = fan_out.watch(|w| {
         w.timeout(timeout)
             .poll_interval(interval)
             .max_poll_interval(max_interval)
             .fail_fast(fail_fast)
+            .fewer_requests(fewer)
     })?;
     let printer = printer(format, &args.filters, colour, regions.len() > 1);
     let outputs = super::outputs(client, &args.outputs, ui);
