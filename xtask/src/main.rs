@@ -724,7 +724,8 @@ fn demo(steps: &mut Steps) -> Result<()> {
         run(&["--output", "ndjson", "results", "--status", "Failed"]),
     )?;
     steps.run(
-        "demo: follow a deployment still running, each instance as it finishes",
+        "demo: follow a deployment still running, each instance as it finishes \
+         (polls 500ms to 1s apart, re-listing when that takes fewer requests)",
         run(&[
             "--output",
             "table",
@@ -734,6 +735,9 @@ fn demo(steps: &mut Steps) -> Result<()> {
             "--follow",
             "--interval",
             "500ms",
+            "--max-interval",
+            "1s",
+            "--fewer-requests",
             "--timeout",
             "60s",
         ]),
