@@ -81,10 +81,10 @@ pub(crate) fn page_body(
     invocation.page_size = page.page_size as i64;
     invocation.next_token = page.next_token.clone();
     let response = DescribeInvocationResultsResponse::new(request_id, invocation);
-    Bytes::from(match format {
-        ResponseFormat::Json => ecs_model::encode_json(&response),
-        ResponseFormat::Xml => ecs_model::encode_xml(&response),
-    })
+    match format {
+        ResponseFormat::Json => Bytes::from(ecs_model::encode_json_bytes(&response)),
+        ResponseFormat::Xml => Bytes::from(ecs_model::encode_xml(&response)),
+    }
 }
 
 /// The service's error document.

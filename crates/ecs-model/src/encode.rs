@@ -11,9 +11,25 @@ use crate::timestamp::Timestamp;
 /// The response as the service's JSON:
 /// `{"RequestId":..,"Invocation":{..,"InvocationResults":{"InvocationResult":[..]}}}`.
 pub fn encode_json(response: &DescribeInvocationResultsResponse) -> String {
-    // Cannot fail: every key is a string and no `Serialize` impl in this
-    // crate returns an error.
-    serde_json::to_string(response).unwrap_or_default()
+    // `encode_json_bytes` writes serde_json's output, which is UTF-8.
+    String::from_utf8(encode_json_bytes(response)).unwrap_or_default()
+}
+
+/// [`encode_json`] as bytes, into a buffer sized for the page up front (a
+/// server sends them as they are: no reallocation while writing, no UTF-8
+/// check after).
+pub fn encode_json_bytes(response: &DescribeInvocationResultsResponse) -> Vec<u8> {
+    // About 600 bytes of fields and names a result, besides its output.
+    let estimate = response.invocation.results.iter().fold(512usize, |sum, r| {
+        sum.saturating_add(r.output.len()).saturating_add(640)
+    });
+    let mut out = Vec::with_capacity(estimate);
+    // Cannot fail: writing to a Vec does not fail, every key is a string
+    // and no `Serialize` impl in this crate returns an error.
+    if serde_json::to_writer(&mut out, response).is_err() {
+        out.clear();
+    }
+    out
 }
 
 /// The response as the service's XML (`Format=XML`), with the `Invocation`
@@ -204,6 +220,30 @@ mod tests {
         let json: serde_json::Value = serde_json::from_str(&encode_error_json(&error)).unwrap();
         assert_eq!(json["Code"], "InvalidRegionId.NotFound");
         assert!(encode_error_xml(&error).contains("<Error><RequestId>R-1</RequestId>"));
+    }
+
+    #[test]
+    fn a_json_page_decodes_back_to_itself_whatever_its_outputs() {
+        use crate::response::Invocation;
+        // Outputs from empty to larger than the buffer's estimate, with
+        // text that needs escaping.
+        let results: Vec<InvocationResult> = [0usize, 1, 700, 5_000, 40_000]
+            .iter()
+            .enumerate()
+            .map(|(i, &len)| {
+                let mut r = InvocationResult::new("t-1", format!("i-{i}"));
+                r.output = "\"\\\n\u{1}é".repeat(len / 6 + 1)[..].to_owned();
+                r.content_encoding = crate::ContentEncoding::PlainText;
+                r
+            })
+            .collect();
+        let response = DescribeInvocationResultsResponse::new("R-1", Invocation::new(results));
+        let bytes = encode_json_bytes(&response);
+        assert_eq!(bytes, encode_json(&response).into_bytes());
+        let back = crate::decode_json(&bytes)
+            .unwrap()
+            .with_content_encoding(&crate::ContentEncoding::PlainText);
+        assert_eq!(back, response);
     }
 
     #[test]

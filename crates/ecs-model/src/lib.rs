@@ -21,7 +21,7 @@
 //!   response is a [`DecodeError`] saying what and where).
 //! * [`decode_error`] → [`ServiceError`] from any error body; [`classify`] →
 //!   [`RetryClass`].
-//! * [`encode_json`], [`encode_xml`], [`encode_error_json`],
+//! * [`encode_json`] (and [`encode_json_bytes`]), [`encode_xml`], [`encode_error_json`],
 //!   [`encode_error_xml`]: the wire form, for the emulator.
 //! * [`Paginator`]: token or page-number paging with bounded-memory
 //!   duplicate filtering.
@@ -74,7 +74,7 @@ mod validation;
 
 pub use decode::{decode_json, decode_response, decode_xml, peek_next_token};
 pub use decode_error::{DecodeError, Position};
-pub use encode::{encode_error_json, encode_error_xml, encode_json, encode_xml};
+pub use encode::{encode_error_json, encode_error_xml, encode_json, encode_json_bytes, encode_xml};
 pub use enums::{ContentEncoding, ErrorCode, InvocationStatus, InvokeRecordStatus};
 pub use format::ResponseFormat;
 pub use paginate::{
