@@ -26,7 +26,7 @@ pub(crate) fn decode(text: &str) -> Option<DescribeInvocationResultsResponse> {
     let mut flat = Invocation::default();
     let mut flat_present = false;
     reader.object(|reader, key| {
-        match RootField::from_name(&key) {
+        match RootField::from_name(key) {
             RootField::RequestId => request_id = reader.scalar()?.into_text(),
             RootField::Invocation => invocation = Some(read_invocation(reader)?),
             RootField::Code => drop(reader.scalar()?),
@@ -37,7 +37,7 @@ pub(crate) fn decode(text: &str) -> Option<DescribeInvocationResultsResponse> {
             | RootField::NextToken
             | RootField::InvocationResults => {
                 flat_present = true;
-                read_invocation_field(reader, &mut flat, InvocationField::from_name(&key))?;
+                read_invocation_field(reader, &mut flat, InvocationField::from_name(key))?;
             }
         }
         Some(())
@@ -57,7 +57,7 @@ pub(crate) fn decode(text: &str) -> Option<DescribeInvocationResultsResponse> {
 fn read_invocation(reader: &mut Reader<'_>) -> Option<Invocation> {
     let mut invocation = Invocation::default();
     reader.object(|reader, key| {
-        read_invocation_field(reader, &mut invocation, InvocationField::from_name(&key))
+        read_invocation_field(reader, &mut invocation, InvocationField::from_name(key))
     })?;
     Some(invocation)
 }
@@ -105,7 +105,7 @@ fn read_list<'a, T>(
     let mut items = Vec::new();
     match reader.peek()? {
         b'{' => reader.object(|reader, key| {
-            if !is_item(&key) {
+            if !is_item(key) {
                 return reader.skip();
             }
             match reader.peek()? {
@@ -138,7 +138,7 @@ fn read_result(reader: &mut Reader<'_>, results: &mut Vec<InvocationResult>) -> 
     results.push(InvocationResult::default());
     let result = results.last_mut()?;
     reader.object(|reader, key| {
-        match ResultField::from_name(&key) {
+        match ResultField::from_name(key) {
             ResultField::Tags => {
                 let is_item = |key: &str| TagsField::from_name(key) == TagsField::Tag;
                 result.tags = read_list(reader, is_item, 0, read_tag)?;
@@ -154,7 +154,7 @@ fn read_result(reader: &mut Reader<'_>, results: &mut Vec<InvocationResult>) -> 
 fn read_tag(reader: &mut Reader<'_>, tags: &mut Vec<Tag>) -> Option<()> {
     let mut tag = Tag::default();
     reader.object(|reader, key| {
-        match TagField::from_name(&key) {
+        match TagField::from_name(key) {
             TagField::TagKey | TagField::Key => {
                 tag.key = reader.scalar()?.into_text().unwrap_or_default();
             }
