@@ -9,6 +9,19 @@ use crate::enums::{ErrorCode, InvocationStatus, InvokeRecordStatus};
 use crate::response::InvocationResult;
 use crate::timestamp::Timestamp;
 
+/// A set of field names, for decoders that look names up generically.
+pub(crate) trait FieldName: Copy {
+    /// The field called `name` (ASCII case ignored), or the set's `Other`.
+    fn lookup(name: &str) -> Self;
+    /// The field's exact wire spelling; `None` for `Other`.
+    fn spelling(self) -> Option<&'static str>;
+    /// A number distinct per field of the set, below [`FIELD_SLOTS`].
+    fn index(self) -> usize;
+}
+
+/// A bound on the number of fields in a set (`Other` included).
+pub(crate) const FIELD_SLOTS: usize = 31;
+
 /// Declares an enum of known field names with a case-insensitive lookup.
 macro_rules! fields {
     ($name:ident { $( $variant:ident = $wire:literal ),+ $(,)? }) => {
@@ -42,6 +55,23 @@ macro_rules! fields {
                 }
             }
         }
+
+        impl FieldName for $name {
+            fn lookup(name: &str) -> Self {
+                Self::from_name(name)
+            }
+
+            fn spelling(self) -> Option<&'static str> {
+                (self != Self::Other).then(|| self.wire_name())
+            }
+
+            fn index(self) -> usize {
+                self as usize
+            }
+        }
+
+        // `index` must stay below `FIELD_SLOTS`.
+        const _: () = assert!(($name::Other as usize) < FIELD_SLOTS);
 
         impl<'de> serde::Deserialize<'de> for $name {
             fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {

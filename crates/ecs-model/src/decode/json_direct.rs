@@ -10,9 +10,10 @@
 //! (the tests compare the two).
 
 use super::fields::{
-    InvocationField, ResultField, ResultsField, RootField, TagField, TagsField, apply_result_field,
+    FieldName, InvocationField, ResultField, ResultsField, RootField, TagField, TagsField,
+    apply_result_field,
 };
-use super::json_reader::Reader;
+use super::json_reader::{KeyOrder, Reader};
 use crate::response::{DescribeInvocationResultsResponse, Invocation, InvocationResult};
 use crate::tag::Tag;
 
@@ -25,22 +26,26 @@ pub(crate) fn decode(text: &str) -> Option<DescribeInvocationResultsResponse> {
     // Paging fields directly under the root (the old API reference's XML layout).
     let mut flat = Invocation::default();
     let mut flat_present = false;
-    reader.object(|reader, key| {
-        match RootField::from_name(key) {
-            RootField::RequestId => request_id = reader.scalar()?.into_text(),
-            RootField::Invocation => invocation = Some(read_invocation(reader)?),
-            RootField::Code => drop(reader.scalar()?),
-            RootField::Other => reader.skip()?,
-            RootField::TotalCount
-            | RootField::PageNumber
-            | RootField::PageSize
-            | RootField::NextToken
-            | RootField::InvocationResults => {
-                flat_present = true;
-                read_invocation_field(reader, &mut flat, InvocationField::from_name(key))?;
+    reader.object(&mut KeyOrder::new(), |reader, field| {
+        let flat_field = match field {
+            RootField::RequestId => {
+                request_id = reader.scalar()?.into_text();
+                return Some(());
             }
-        }
-        Some(())
+            RootField::Invocation => {
+                invocation = Some(read_invocation(reader)?);
+                return Some(());
+            }
+            RootField::Code => return reader.scalar().map(drop),
+            RootField::Other => return reader.skip(),
+            RootField::TotalCount => InvocationField::TotalCount,
+            RootField::PageNumber => InvocationField::PageNumber,
+            RootField::PageSize => InvocationField::PageSize,
+            RootField::NextToken => InvocationField::NextToken,
+            RootField::InvocationResults => InvocationField::InvocationResults,
+        };
+        flat_present = true;
+        read_invocation_field(reader, &mut flat, flat_field)
     })?;
     if !reader.at_end() {
         return None;
@@ -56,8 +61,8 @@ pub(crate) fn decode(text: &str) -> Option<DescribeInvocationResultsResponse> {
 
 fn read_invocation(reader: &mut Reader<'_>) -> Option<Invocation> {
     let mut invocation = Invocation::default();
-    reader.object(|reader, key| {
-        read_invocation_field(reader, &mut invocation, InvocationField::from_name(key))
+    reader.object(&mut KeyOrder::new(), |reader, field| {
+        read_invocation_field(reader, &mut invocation, field)
     })?;
     Some(invocation)
 }
@@ -77,9 +82,12 @@ fn read_invocation_field(
         InvocationField::PageSize => target.page_size = int("PageSize")?,
         InvocationField::NextToken => target.next_token = reader.scalar()?.into_text(),
         InvocationField::InvocationResults => {
-            let is_item = |key: &str| ResultsField::from_name(key) == ResultsField::InvocationResult;
+            let mut order = KeyOrder::new();
+            let read = |reader: &mut Reader<'_>, results: &mut Vec<InvocationResult>| {
+                read_result(reader, results, &mut order)
+            };
             // A full page (`MaxResults` is at most 50).
-            let mut results = read_list(reader, is_item, 50, read_result)?;
+            let mut results = read_list(reader, ResultsField::InvocationResult, 50, read)?;
             // A short page gives back the room reserved for a full one.
             if results.len() * 2 < results.capacity() {
                 results.shrink_to_fit();
@@ -92,20 +100,20 @@ fn read_invocation_field(
 }
 
 /// Reads a list in any of the forms the serde decoder accepts: wrapped
-/// (`{"Item": [..]}`, the item key matched by `is_item`, other keys
-/// skipped, a repeated item key adding to the list), bare (`[..]`),
-/// `null`, or a blank string; a wrapped item may be a single object or
-/// `null` instead of an array. `read` reads one object onto the list.
-fn read_list<'a, T>(
+/// (`{"Item": [..]}`, the item key being `item`, other keys skipped, a
+/// repeated item key adding to the list), bare (`[..]`), `null`, or a blank
+/// string; a wrapped item may be a single object or `null` instead of an
+/// array. `read` reads one object onto the list.
+fn read_list<'a, F: FieldName + PartialEq, T>(
     reader: &mut Reader<'a>,
-    is_item: impl Fn(&str) -> bool,
+    item: F,
     capacity: usize,
-    read: fn(&mut Reader<'a>, &mut Vec<T>) -> Option<()>,
+    mut read: impl FnMut(&mut Reader<'a>, &mut Vec<T>) -> Option<()>,
 ) -> Option<Vec<T>> {
     let mut items = Vec::new();
     match reader.peek()? {
-        b'{' => reader.object(|reader, key| {
-            if !is_item(key) {
+        b'{' => reader.object(&mut KeyOrder::<F>::new(), |reader, field| {
+            if field != item {
                 return reader.skip();
             }
             match reader.peek()? {
@@ -134,14 +142,21 @@ fn read_list<'a, T>(
 }
 
 /// Reads one `InvocationResult` object onto `results`, building it in place.
-fn read_result(reader: &mut Reader<'_>, results: &mut Vec<InvocationResult>) -> Option<()> {
+fn read_result(
+    reader: &mut Reader<'_>,
+    results: &mut Vec<InvocationResult>,
+    order: &mut KeyOrder<ResultField>,
+) -> Option<()> {
     results.push(InvocationResult::default());
     let result = results.last_mut()?;
-    reader.object(|reader, key| {
-        match ResultField::from_name(key) {
+    reader.object(order, |reader, field| {
+        match field {
             ResultField::Tags => {
-                let is_item = |key: &str| TagsField::from_name(key) == TagsField::Tag;
-                result.tags = read_list(reader, is_item, 0, read_tag)?;
+                let mut order = KeyOrder::new();
+                let read = |reader: &mut Reader<'_>, tags: &mut Vec<Tag>| {
+                    read_tag(reader, tags, &mut order)
+                };
+                result.tags = read_list(reader, TagsField::Tag, 0, read)?;
             }
             ResultField::Other => reader.skip()?,
             field => apply_result_field(result, field, reader.scalar()?).ok()?,
@@ -151,10 +166,14 @@ fn read_result(reader: &mut Reader<'_>, results: &mut Vec<InvocationResult>) -> 
 }
 
 /// Reads one `Tag` object onto `tags`.
-fn read_tag(reader: &mut Reader<'_>, tags: &mut Vec<Tag>) -> Option<()> {
+fn read_tag(
+    reader: &mut Reader<'_>,
+    tags: &mut Vec<Tag>,
+    order: &mut KeyOrder<TagField>,
+) -> Option<()> {
     let mut tag = Tag::default();
-    reader.object(|reader, key| {
-        match TagField::from_name(key) {
+    reader.object(order, |reader, field| {
+        match field {
             TagField::TagKey | TagField::Key => {
                 tag.key = reader.scalar()?.into_text().unwrap_or_default();
             }

@@ -8,7 +8,7 @@
 
 use std::borrow::Cow;
 
-use super::fields::Scalar;
+use super::fields::{FIELD_SLOTS, FieldName, Scalar};
 
 /// The deepest nesting the reader follows. serde_json gives up at 128; the
 /// reader declines well before, so that it never accepts a body serde_json
@@ -63,11 +63,30 @@ impl<'a> Reader<'a> {
         self.depth = self.depth.saturating_sub(1);
     }
 
-    /// Reads an object, calling `member` with each key, the reader at the
-    /// member's value, which `member` must read.
-    pub(crate) fn object(
+    /// Reads an object whose keys are fields of `F`, calling `member` with
+    /// each field, the reader at the member's value, which `member` must
+    /// read. `order` remembers the order of the keys for the next object.
+    pub(crate) fn object<F: FieldName>(
         &mut self,
-        mut member: impl FnMut(&mut Self, &str) -> Option<()>,
+        order: &mut KeyOrder<F>,
+        member: impl FnMut(&mut Self, F) -> Option<()>,
+    ) -> Option<()> {
+        let mut previous = None;
+        self.members(
+            |reader| {
+                let field = reader.field(order, previous)?;
+                previous = Some(field);
+                Some(field)
+            },
+            member,
+        )
+    }
+
+    /// Reads an object: `key` reads each key, `member` its value.
+    fn members<K>(
+        &mut self,
+        mut key: impl FnMut(&mut Self) -> Option<K>,
+        mut member: impl FnMut(&mut Self, K) -> Option<()>,
     ) -> Option<()> {
         self.eat(b'{')?;
         self.enter()?;
@@ -75,14 +94,7 @@ impl<'a> Reader<'a> {
             self.pos += 1;
         } else {
             loop {
-                let unescaped;
-                let key = match self.plain_string() {
-                    Some(key) => key,
-                    None => {
-                        unescaped = self.escaped_string()?;
-                        &unescaped
-                    }
-                };
+                let key = key(self)?;
                 self.eat(b':')?;
                 member(self, key)?;
                 match self.peek()? {
@@ -97,6 +109,43 @@ impl<'a> Reader<'a> {
         }
         self.leave();
         Some(())
+    }
+
+    /// Reads a key as a field of `F`. The key that followed `previous` in
+    /// the last object is compared whole first; only another key is scanned
+    /// and looked up.
+    #[inline]
+    fn field<F: FieldName>(&mut self, order: &mut KeyOrder<F>, previous: Option<F>) -> Option<F> {
+        let slot = previous.map_or(0, |field| field.index() + 1);
+        if let Some(guess) = order.after[slot]
+            && let Some(name) = guess.spelling()
+            && self.take_quoted(name)
+        {
+            return Some(guess);
+        }
+        let field = match self.plain_string() {
+            Some(key) => F::lookup(key),
+            None => F::lookup(&self.escaped_string()?),
+        };
+        order.after[slot] = Some(field);
+        Some(field)
+    }
+
+    /// Takes `"name"` if it comes next, exactly so written.
+    fn take_quoted(&mut self, name: &str) -> bool {
+        let Some(start) = self.peek().map(|_| self.pos) else {
+            return false;
+        };
+        let end = start + name.len() + 2;
+        let found = self.text.as_bytes().get(start..end).is_some_and(|quoted| {
+            quoted[0] == b'"'
+                && quoted[quoted.len() - 1] == b'"'
+                && &quoted[1..quoted.len() - 1] == name.as_bytes()
+        });
+        if found {
+            self.pos = end;
+        }
+        found
     }
 
     /// Reads an array, calling `element` with the reader at each element,
@@ -200,6 +249,9 @@ impl<'a> Reader<'a> {
     /// Reads a string, number, boolean or `null`. Numbers are integers of
     /// at most 18 digits (anything longer, a fraction or an exponent is
     /// declined).
+    // Always inlined: a `Scalar` returned through memory is read back wider
+    // than it was written, which stalls (a tenth of a page's time).
+    #[inline(always)]
     pub(crate) fn scalar(&mut self) -> Option<Scalar<'a>> {
         match self.peek()? {
             b'"' => self.string().map(Scalar::Str),
@@ -288,7 +340,7 @@ impl<'a> Reader<'a> {
     /// Skips one value of any kind.
     pub(crate) fn skip(&mut self) -> Option<()> {
         match self.peek()? {
-            b'{' => self.object(|reader, _| reader.skip()),
+            b'{' => self.members(|reader| reader.string().map(drop), |reader, ()| reader.skip()),
             b'[' => self.array(Self::skip),
             b'"' => self.string().map(drop),
             b'-' | b'0'..=b'9' => self.number(),
@@ -296,6 +348,24 @@ impl<'a> Reader<'a> {
             b'f' => self.literal(b"false"),
             b'n' => self.literal(b"null"),
             _ => None,
+        }
+    }
+}
+
+/// For each field of a kind of object, the key that followed it in the
+/// last such object read (the service writes every object of a kind with
+/// its keys in the same order), so that [`Reader::object`] can compare the
+/// next object's keys whole instead of scanning and looking them up.
+pub(crate) struct KeyOrder<F> {
+    /// Slot 0: the first key; slot `i + 1`: the key after the field of index `i`.
+    after: [Option<F>; FIELD_SLOTS + 1],
+}
+
+impl<F: FieldName> KeyOrder<F> {
+    /// No order known yet.
+    pub(crate) fn new() -> Self {
+        Self {
+            after: [None; FIELD_SLOTS + 1],
         }
     }
 }
