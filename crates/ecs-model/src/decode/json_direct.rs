@@ -187,3 +187,6 @@ fn read_tag(
     tags.push(tag);
     Some(())
 }
+
+#[cfg(test)]
+mod tests;

@@ -305,9 +305,9 @@ impl<'a> Reader<'a> {
     fn number(&mut self) -> Option<()> {
         let bytes = self.text.as_bytes();
         let digits_from = |at: usize| {
-            bytes
-                .get(at..)
-                .map_or(0, |rest| rest.iter().take_while(|b| b.is_ascii_digit()).count())
+            bytes.get(at..).map_or(0, |rest| {
+                rest.iter().take_while(|b| b.is_ascii_digit()).count()
+            })
         };
         let mut at = self.pos + usize::from(bytes.get(self.pos) == Some(&b'-'));
         let whole = digits_from(at);
@@ -340,7 +340,10 @@ impl<'a> Reader<'a> {
     /// Skips one value of any kind.
     pub(crate) fn skip(&mut self) -> Option<()> {
         match self.peek()? {
-            b'{' => self.members(|reader| reader.string().map(drop), |reader, ()| reader.skip()),
+            b'{' => self.members(
+                |reader| reader.string().map(drop),
+                |reader, ()| reader.skip(),
+            ),
             b'[' => self.array(Self::skip),
             b'"' => self.string().map(drop),
             b'-' | b'0'..=b'9' => self.number(),
