@@ -117,8 +117,8 @@ impl<'a> Reader<'a> {
     #[inline]
     fn field<F: FieldName>(&mut self, order: &mut KeyOrder<F>, previous: Option<F>) -> Option<F> {
         let slot = previous.map_or(0, |field| field.index() + 1);
-        if let Some(guess) = order.after[slot]
-            && let Some(name) = guess.spelling()
+        self.peek()?;
+        if let Some((guess, name)) = order.after[slot]
             && self.take_quoted(name)
         {
             return Some(guess);
@@ -127,20 +127,20 @@ impl<'a> Reader<'a> {
             Some(key) => F::lookup(key),
             None => F::lookup(&self.escaped_string()?),
         };
-        order.after[slot] = Some(field);
+        order.after[slot] = field.spelling().map(|name| (field, name.as_bytes()));
         Some(field)
     }
 
-    /// Takes `"name"` if it comes next, exactly so written.
-    fn take_quoted(&mut self, name: &str) -> bool {
-        let Some(start) = self.peek().map(|_| self.pos) else {
-            return false;
-        };
+    /// Takes `"name"` if it comes next (whitespace skipped), exactly so
+    /// written.
+    #[inline]
+    fn take_quoted(&mut self, name: &[u8]) -> bool {
+        let start = self.pos;
         let end = start + name.len() + 2;
         let found = self.text.as_bytes().get(start..end).is_some_and(|quoted| {
             quoted[0] == b'"'
                 && quoted[quoted.len() - 1] == b'"'
-                && &quoted[1..quoted.len() - 1] == name.as_bytes()
+                && same_bytes(&quoted[1..quoted.len() - 1], name)
         });
         if found {
             self.pos = end;
@@ -360,8 +360,9 @@ impl<'a> Reader<'a> {
 /// its keys in the same order), so that [`Reader::object`] can compare the
 /// next object's keys whole instead of scanning and looking them up.
 pub(crate) struct KeyOrder<F> {
-    /// Slot 0: the first key; slot `i + 1`: the key after the field of index `i`.
-    after: [Option<F>; FIELD_SLOTS + 1],
+    /// Slot 0: the first key; slot `i + 1`: the key after the field of
+    /// index `i`; each with its exact spelling (`Other` is not kept).
+    after: [Option<(F, &'static [u8])>; FIELD_SLOTS + 1],
 }
 
 impl<F: FieldName> KeyOrder<F> {
@@ -371,6 +372,43 @@ impl<F: FieldName> KeyOrder<F> {
             after: [None; FIELD_SLOTS + 1],
         }
     }
+}
+
+/// Whether `a` and `b` are equal, compared a word at a time without a call
+/// (field names are 3 to 18 bytes long).
+#[inline]
+fn same_bytes(a: &[u8], b: &[u8]) -> bool {
+    let len = a.len();
+    if len != b.len() {
+        return false;
+    }
+    if len < 4 {
+        return a.iter().zip(b).all(|(x, y)| x == y);
+    }
+    if len < 8 {
+        // Two words that overlap cover the whole.
+        return word4(a, 0) == word4(b, 0) && word4(a, len - 4) == word4(b, len - 4);
+    }
+    let mut at = 0;
+    while at + 8 < len {
+        if word8(a, at) != word8(b, at) {
+            return false;
+        }
+        at += 8;
+    }
+    word8(a, len - 8) == word8(b, len - 8)
+}
+
+fn word4(bytes: &[u8], at: usize) -> u32 {
+    let mut word = [0; 4];
+    word.copy_from_slice(&bytes[at..at + 4]);
+    u32::from_ne_bytes(word)
+}
+
+fn word8(bytes: &[u8], at: usize) -> u64 {
+    let mut word = [0; 8];
+    word.copy_from_slice(&bytes[at..at + 8]);
+    u64::from_ne_bytes(word)
 }
 
 /// The value of four hex digits.
@@ -440,6 +478,21 @@ mod tests {
     }
 
     proptest! {
+        #[test]
+        fn same_bytes_agrees_with_slice_equality(
+            a in proptest::collection::vec(0..3u8, 0..24),
+            b in proptest::collection::vec(0..3u8, 0..24),
+        ) {
+            prop_assert_eq!(same_bytes(&a, &b), a == b);
+            prop_assert!(same_bytes(&a, &a));
+            // One byte changed anywhere is seen.
+            for at in 0..a.len() {
+                let mut c = a.clone();
+                c[at] ^= 0x80;
+                prop_assert!(!same_bytes(&a, &c));
+            }
+        }
+
         #[test]
         fn find_special_agrees_with_a_byte_loop(bytes in proptest::collection::vec(any::<u8>(), 0..40)) {
             let expected = bytes.iter().position(|&b| b == b'"' || b == b'\\' || b < 0x20);
