@@ -10,12 +10,15 @@ use crate::response::InvocationResult;
 use crate::timestamp::Timestamp;
 
 /// A set of field names, for decoders that look names up generically.
-pub(crate) trait FieldName: Copy {
+pub(crate) trait FieldName: Copy + 'static {
+    /// The known fields (`Other` left out), each at its [`index`](Self::index).
+    const KNOWN: &'static [Self];
+    /// Their exact wire spellings, in the same order.
+    const SPELLINGS: &'static [&'static str];
     /// The field called `name` (ASCII case ignored), or the set's `Other`.
     fn lookup(name: &str) -> Self;
-    /// The field's exact wire spelling; `None` for `Other`.
-    fn spelling(self) -> Option<&'static str>;
-    /// A number distinct per field of the set, below [`FIELD_SLOTS`].
+    /// A number distinct per field of the set, below [`FIELD_SLOTS`];
+    /// `Other` comes after the known fields.
     fn index(self) -> usize;
 }
 
@@ -57,12 +60,11 @@ macro_rules! fields {
         }
 
         impl FieldName for $name {
+            const KNOWN: &'static [Self] = &[ $( Self::$variant, )+ ];
+            const SPELLINGS: &'static [&'static str] = &[ $( $wire, )+ ];
+
             fn lookup(name: &str) -> Self {
                 Self::from_name(name)
-            }
-
-            fn spelling(self) -> Option<&'static str> {
-                (self != Self::Other).then(|| self.wire_name())
             }
 
             fn index(self) -> usize {
@@ -295,6 +297,25 @@ mod tests {
             InvocationField::PageNumber
         );
         assert_eq!(ResultField::from_name("Exit_Code"), ResultField::Other);
+    }
+
+    #[test]
+    fn known_fields_sit_at_their_index_under_their_spelling() {
+        fn check<F: FieldName + PartialEq + std::fmt::Debug>() {
+            assert_eq!(F::KNOWN.len(), F::SPELLINGS.len());
+            for (i, (&field, name)) in F::KNOWN.iter().zip(F::SPELLINGS).enumerate() {
+                assert_eq!(field.index(), i);
+                assert_eq!(F::lookup(name), field);
+            }
+            assert!(F::lookup("(unknown)").index() == F::KNOWN.len());
+        }
+        check::<RootField>();
+        check::<InvocationField>();
+        check::<ResultsField>();
+        check::<TagsField>();
+        check::<TagField>();
+        check::<ErrorField>();
+        check::<ResultField>();
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! The direct JSON decoder: reads a response with [`Reader`] straight into
 //! the response types, with the serde decoder's tolerance (the same name
 //! matching, scalar conversions and list forms, from `fields` and the rules
-//! below), at about half its cost per page.
+//! below), in about two thirds of its time per page.
 //!
 //! It returns `None` for any body it does not read to the end: the serde
 //! decoder then reads that body, and decides, and words any error. So that

@@ -7,6 +7,7 @@
 //! error.
 
 use std::borrow::Cow;
+use std::marker::PhantomData;
 
 use super::fields::{FIELD_SLOTS, FieldName, Scalar};
 
@@ -118,16 +119,22 @@ impl<'a> Reader<'a> {
     fn field<F: FieldName>(&mut self, order: &mut KeyOrder<F>, previous: Option<F>) -> Option<F> {
         let slot = previous.map_or(0, |field| field.index() + 1);
         self.peek()?;
-        if let Some((guess, name)) = order.after[slot]
-            && self.take_quoted(name)
+        let guess = usize::from(order.after[slot]).checked_sub(1);
+        if let Some(guess) = guess
+            && let (Some(&field), Some(name)) = (F::KNOWN.get(guess), F::SPELLINGS.get(guess))
+            && self.take_quoted(name.as_bytes())
         {
-            return Some(guess);
+            return Some(field);
         }
         let field = match self.plain_string() {
             Some(key) => F::lookup(key),
             None => F::lookup(&self.escaped_string()?),
         };
-        order.after[slot] = field.spelling().map(|name| (field, name.as_bytes()));
+        // `Other` (past the known fields) is not kept.
+        order.after[slot] = match field.index() {
+            known if known < F::KNOWN.len() => u8::try_from(known + 1).unwrap_or(0),
+            _ => 0,
+        };
         Some(field)
     }
 
@@ -250,7 +257,7 @@ impl<'a> Reader<'a> {
     /// at most 18 digits (anything longer, a fraction or an exponent is
     /// declined).
     // Always inlined: a `Scalar` returned through memory is read back wider
-    // than it was written, which stalls (a tenth of a page's time).
+    // than it was written, which stalls (several percent of a page's time).
     #[inline(always)]
     pub(crate) fn scalar(&mut self) -> Option<Scalar<'a>> {
         match self.peek()? {
@@ -361,15 +368,17 @@ impl<'a> Reader<'a> {
 /// next object's keys whole instead of scanning and looking them up.
 pub(crate) struct KeyOrder<F> {
     /// Slot 0: the first key; slot `i + 1`: the key after the field of
-    /// index `i`; each with its exact spelling (`Other` is not kept).
-    after: [Option<(F, &'static [u8])>; FIELD_SLOTS + 1],
+    /// index `i`. A key is kept as its index + 1; 0 when none is known.
+    after: [u8; FIELD_SLOTS + 1],
+    _fields: PhantomData<F>,
 }
 
 impl<F: FieldName> KeyOrder<F> {
     /// No order known yet.
     pub(crate) fn new() -> Self {
         Self {
-            after: [None; FIELD_SLOTS + 1],
+            after: [0; FIELD_SLOTS + 1],
+            _fields: PhantomData,
         }
     }
 }
