@@ -2,6 +2,8 @@
 
 mod fields;
 mod json;
+mod json_direct;
+mod json_reader;
 mod xml;
 mod xml_tree;
 

@@ -148,35 +148,30 @@ fn parse_datetime(raw: &str) -> Option<OffsetDateTime> {
 /// `YYYY-MM-DDThh:mm:ssZ` and `YYYY-MM-DD hh:mm:ss` (a page holds up to 150
 /// times); anything else goes through the `time` parsers.
 fn parse_common(raw: &[u8]) -> Option<OffsetDateTime> {
+    /// Where the digits are, in both forms.
+    const DIGITS: [usize; 14] = [0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18];
     let shape_ok = match raw.len() {
         20 => raw[10] == b'T' && raw[19] == b'Z',
         19 => raw[10] == b' ',
         _ => false,
     };
-    if !shape_ok {
+    if !shape_ok || raw[4] != b'-' || raw[7] != b'-' || raw[13] != b':' || raw[16] != b':' {
         return None;
     }
-    if raw[4] != b'-' || raw[7] != b'-' || raw[13] != b':' || raw[16] != b':' {
+    let mut digits = [0u8; 14];
+    let mut all_digits = true;
+    for (digit, &at) in digits.iter_mut().zip(&DIGITS) {
+        *digit = raw[at].wrapping_sub(b'0');
+        all_digits &= *digit <= 9;
+    }
+    if !all_digits {
         return None;
     }
-    let number = |range: std::ops::Range<usize>| -> Option<u16> {
-        raw[range].iter().try_fold(0u16, |acc, &b| {
-            b.is_ascii_digit().then(|| acc * 10 + u16::from(b - b'0'))
-        })
-    };
-    let month = time::Month::try_from(u8::try_from(number(5..7)?).ok()?).ok()?;
-    let date = time::Date::from_calendar_date(
-        i32::from(number(0..4)?),
-        month,
-        u8::try_from(number(8..10)?).ok()?,
-    )
-    .ok()?;
-    let clock = time::Time::from_hms(
-        u8::try_from(number(11..13)?).ok()?,
-        u8::try_from(number(14..16)?).ok()?,
-        u8::try_from(number(17..19)?).ok()?,
-    )
-    .ok()?;
+    let two = |at: usize| digits[at] * 10 + digits[at + 1];
+    let year = i32::from(two(0)) * 100 + i32::from(two(2));
+    let month = time::Month::try_from(two(4)).ok()?;
+    let date = time::Date::from_calendar_date(year, month, two(6)).ok()?;
+    let clock = time::Time::from_hms(two(8), two(10), two(12)).ok()?;
     Some(PrimitiveDateTime::new(date, clock).assume_utc())
 }
 
@@ -246,6 +241,70 @@ mod tests {
             Timestamp::parse("2020-01-19 09:15:47"),
             "the same instant written differently keeps its text"
         );
+    }
+
+    proptest::proptest! {
+        /// The fast path reads what the `time` parsers read in the two forms
+        /// it knows, and declines the rest (or reads it the same way).
+        #[test]
+        fn the_fast_path_agrees_with_the_time_parsers(
+            raw in "[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}:[0-9]{2}Z?",
+            noise in proptest::option::of((0..20usize, "[-+:./ Ta-z0-9]")),
+        ) {
+            let mut raw = raw;
+            if let Some((at, c)) = noise {
+                let at = at.min(raw.len());
+                raw.replace_range(at..(at + 1).min(raw.len()), &c);
+            }
+            let t_z = format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]Z");
+            let space = format_description!("[year]-[month]-[day] [hour]:[minute]:[second]");
+            let slow = if raw.len() == 20 && raw.as_bytes()[10] == b'T' {
+                PrimitiveDateTime::parse(&raw, t_z).ok()
+            } else {
+                PrimitiveDateTime::parse(&raw, space).ok()
+            }
+            .map(PrimitiveDateTime::assume_utc);
+            let fast = parse_common(raw.as_bytes());
+            if fast.is_some() {
+                proptest::prop_assert_eq!(fast, slow, "{}", raw);
+            }
+            // Whatever the fast path declines, `parse` still reads as the
+            // `time` parsers do.
+            if let Some(slow) = slow {
+                proptest::prop_assert_eq!(Timestamp::parse(&raw).and_then(|t| t.datetime()), Some(slow));
+            }
+        }
+    }
+
+    #[test]
+    fn the_fast_path_checks_calendar_and_clock() {
+        for raw in [
+            "2024-02-29T23:59:59Z",
+            "2000-02-29 00:00:00",
+            "0001-01-01T00:00:00Z",
+            "9999-12-31 23:59:59",
+        ] {
+            assert!(parse_common(raw.as_bytes()).is_some(), "{raw}");
+        }
+        for raw in [
+            "2023-02-29T00:00:00Z",
+            "1900-02-29 00:00:00",
+            "2020-00-10T00:00:00Z",
+            "2020-13-10T00:00:00Z",
+            "2020-04-31T00:00:00Z",
+            "2020-01-00T00:00:00Z",
+            "2020-01-01T24:00:00Z",
+            "2020-01-01T00:60:00Z",
+            "2020-01-01T00:00:60Z",
+            "2020-01-01T00:00:0/Z",
+            "2020-01-01T00:00:0:Z",
+            "2020-01-01t00:00:00Z",
+            "2020-01-01T00:00:00z",
+            "2020/01/01T00:00:00Z",
+            "2020-01-01T00:00:00",
+        ] {
+            assert_eq!(parse_common(raw.as_bytes()), None, "{raw}");
+        }
     }
 
     #[test]

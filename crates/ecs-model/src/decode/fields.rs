@@ -9,6 +9,22 @@ use crate::enums::{ErrorCode, InvocationStatus, InvokeRecordStatus};
 use crate::response::InvocationResult;
 use crate::timestamp::Timestamp;
 
+/// A set of field names, for decoders that look names up generically.
+pub(crate) trait FieldName: Copy + 'static {
+    /// The known fields (`Other` left out), each at its [`index`](Self::index).
+    const KNOWN: &'static [Self];
+    /// Their exact wire spellings, in the same order.
+    const SPELLINGS: &'static [&'static str];
+    /// The field called `name` (ASCII case ignored), or the set's `Other`.
+    fn lookup(name: &str) -> Self;
+    /// A number distinct per field of the set, below [`FIELD_SLOTS`];
+    /// `Other` comes after the known fields.
+    fn index(self) -> usize;
+}
+
+/// A bound on the number of fields in a set (`Other` included).
+pub(crate) const FIELD_SLOTS: usize = 31;
+
 /// Declares an enum of known field names with a case-insensitive lookup.
 macro_rules! fields {
     ($name:ident { $( $variant:ident = $wire:literal ),+ $(,)? }) => {
@@ -42,6 +58,22 @@ macro_rules! fields {
                 }
             }
         }
+
+        impl FieldName for $name {
+            const KNOWN: &'static [Self] = &[ $( Self::$variant, )+ ];
+            const SPELLINGS: &'static [&'static str] = &[ $( $wire, )+ ];
+
+            fn lookup(name: &str) -> Self {
+                Self::from_name(name)
+            }
+
+            fn index(self) -> usize {
+                self as usize
+            }
+        }
+
+        // `index` must stay below `FIELD_SLOTS`.
+        const _: () = assert!(($name::Other as usize) < FIELD_SLOTS);
 
         impl<'de> serde::Deserialize<'de> for $name {
             fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
@@ -265,6 +297,25 @@ mod tests {
             InvocationField::PageNumber
         );
         assert_eq!(ResultField::from_name("Exit_Code"), ResultField::Other);
+    }
+
+    #[test]
+    fn known_fields_sit_at_their_index_under_their_spelling() {
+        fn check<F: FieldName + PartialEq + std::fmt::Debug>() {
+            assert_eq!(F::KNOWN.len(), F::SPELLINGS.len());
+            for (i, (&field, name)) in F::KNOWN.iter().zip(F::SPELLINGS).enumerate() {
+                assert_eq!(field.index(), i);
+                assert_eq!(F::lookup(name), field);
+            }
+            assert!(F::lookup("(unknown)").index() == F::KNOWN.len());
+        }
+        check::<RootField>();
+        check::<InvocationField>();
+        check::<ResultsField>();
+        check::<TagsField>();
+        check::<TagField>();
+        check::<ErrorField>();
+        check::<ResultField>();
     }
 
     #[test]
