@@ -484,6 +484,14 @@ mod tests {
         // Bytes of 0x80 and above (UTF-8) are text.
         assert_eq!(find_special("é中文時間ab\"".as_bytes()), Some(16));
         assert_eq!(find_special(b"\x7f\x20\x21\x23\x5b\x5d\xff\xa2\""), Some(8));
+        // Each kind within a word and in the tail, after other bytes (a
+        // wrong mask constant or offset shows only there).
+        assert_eq!(find_special(b"0123\"567"), Some(4));
+        assert_eq!(find_special(b"0123\\567"), Some(4));
+        assert_eq!(find_special(b"abcdefg\x1f"), Some(7));
+        assert_eq!(find_special(b"a b c d e f\""), Some(11));
+        assert_eq!(find_special(b"a b\""), Some(3));
+        assert_eq!(find_special(b"ab\\\""), Some(2));
     }
 
     proptest! {
