@@ -484,6 +484,14 @@ mod tests {
         // Bytes of 0x80 and above (UTF-8) are text.
         assert_eq!(find_special("é中文時間ab\"".as_bytes()), Some(16));
         assert_eq!(find_special(b"\x7f\x20\x21\x23\x5b\x5d\xff\xa2\""), Some(8));
+        // Each kind within a word and in the tail, after other bytes (a
+        // wrong mask constant or offset shows only there).
+        assert_eq!(find_special(b"0123\"567"), Some(4));
+        assert_eq!(find_special(b"0123\\567"), Some(4));
+        assert_eq!(find_special(b"abcdefg\x1f"), Some(7));
+        assert_eq!(find_special(b"a b c d e f\""), Some(11));
+        assert_eq!(find_special(b"a b\""), Some(3));
+        assert_eq!(find_special(b"ab\\\""), Some(2));
     }
 
     proptest! {
@@ -506,6 +514,80 @@ mod tests {
         fn find_special_agrees_with_a_byte_loop(bytes in proptest::collection::vec(any::<u8>(), 0..40)) {
             let expected = bytes.iter().position(|&b| b == b'"' || b == b'\\' || b < 0x20);
             prop_assert_eq!(find_special(&bytes), expected);
+        }
+    }
+
+    #[test]
+    fn take_quoted_takes_only_the_exact_quoted_name() {
+        let mut reader = Reader::new(r#" "TagValue" :1"#);
+        reader.peek();
+        assert!(reader.take_quoted(b"TagValue"));
+        assert_eq!(reader.pos, 11, "the reader is past the closing quote");
+        assert_eq!(reader.eat(b':'), Some(()));
+        // Anything else is not taken, and the reader does not move.
+        for (text, name) in [
+            (r#""TagValue":1"#, "TagValuf"),
+            (r#""TagValuf":1"#, "TagValue"),
+            (r#""tagvalue":1"#, "TagValue"),
+            (r#""TagValueX":1"#, "TagValue"),
+            (r#""TagValu":1"#, "TagValue"),
+            (r#"'TagValue':1"#, "TagValue"),
+            (r#""TagValue'1"#, "TagValue"),
+            (r#""TagValue"#, "TagValue"),
+            (r#"TagValue""#, "TagValue"),
+            (r#""Key":1"#, "Kex"),
+            (r#""Kex":1"#, "Key"),
+        ] {
+            let mut reader = Reader::new(text);
+            assert!(!reader.take_quoted(name.as_bytes()), "{text} as {name}");
+            assert_eq!(reader.pos, 0, "{text} as {name}");
+        }
+    }
+
+    #[test]
+    fn objects_learn_the_order_of_their_known_keys() {
+        use crate::decode::fields::TagField::{self, Other, TagKey, TagValue};
+        fn read(text: &str, order: &mut KeyOrder<TagField>) -> Option<Vec<TagField>> {
+            let mut fields = Vec::new();
+            let mut reader = Reader::new(text);
+            reader.object(order, |reader, field| {
+                fields.push(field);
+                reader.skip()
+            })?;
+            reader.at_end().then_some(fields)
+        }
+        let mut order = KeyOrder::new();
+        let text = r#"{"TagKey":"k","Zzz":0,"TagValue":"v"}"#;
+        assert_eq!(read(text, &mut order), Some(vec![TagKey, Other, TagValue]));
+        // Slot 0: the first key; slot `i + 1`: the key after field `i`,
+        // kept as its index + 1. The unknown key after `TagKey` is not kept;
+        // `TagValue` is kept after it (slot of `Other`, index 4).
+        let mut expected = [0; FIELD_SLOTS + 1];
+        expected[0] = 1;
+        expected[Other.index() + 1] = 2;
+        assert_eq!(order.after, expected);
+        // The same object again is read alike (its keys as guessed), and
+        // one in another order too, which is learned in turn.
+        assert_eq!(read(text, &mut order), Some(vec![TagKey, Other, TagValue]));
+        assert_eq!(order.after, expected);
+        let text = r#"{"TagValue":"v","TagKey":"k"}"#;
+        assert_eq!(read(text, &mut order), Some(vec![TagValue, TagKey]));
+        expected[0] = 2;
+        expected[TagValue.index() + 1] = 1;
+        assert_eq!((TagKey.index(), TagValue.index()), (0, 1));
+        assert_eq!(order.after, expected);
+    }
+
+    #[test]
+    fn values_side_by_side_do_not_add_to_the_depth() {
+        // A page holds far more objects than `MAX_DEPTH`, one after another.
+        for text in [
+            format!("[{}]", vec!["[]"; 3 * MAX_DEPTH].join(",")),
+            format!("[{}]", vec![r#"{"a":{}}"#; 3 * MAX_DEPTH].join(",")),
+        ] {
+            let mut reader = Reader::new(&text);
+            assert_eq!(reader.skip(), Some(()), "{text}");
+            assert!(reader.at_end());
         }
     }
 
@@ -550,6 +632,7 @@ mod tests {
             Some("Int(999999999999999999)")
         );
         assert_eq!(read("true").as_deref(), Some("Bool(true)"));
+        assert_eq!(read("false").as_deref(), Some("Bool(false)"));
         assert_eq!(read("null").as_deref(), Some("Null"));
         for declined in [
             "01",

@@ -124,6 +124,31 @@ fn keys_out_of_the_learned_order_are_still_read() {
     );
 }
 
+#[test]
+fn a_full_page_of_results_with_tags_is_read() {
+    // 50 results (the largest page), each with two tags: hundreds of
+    // objects and arrays one after another, none nested deeper than five.
+    let results: Vec<_> = (0..50)
+        .map(|i| {
+            format!(
+                r#"{{"InvokeId":"t-{i}","InstanceId":"i-{i}","ExitCode":{i},"Output":"b2s=",
+                "Tags":{{"Tag":[{{"TagKey":"team","TagValue":"a"}},{{"TagKey":"n","TagValue":"{i}"}}]}}}}"#
+            )
+        })
+        .collect();
+    let body = format!(
+        r#"{{"RequestId":"r","Invocation":{{"TotalCount":120,"PageNumber":1,"PageSize":50,
+        "InvocationResults":{{"InvocationResult":[{}]}}}}}}"#,
+        results.join(",")
+    );
+    assert!(read_alike(&body), "the direct decoder declined a full page");
+    let results = direct(&body)
+        .map(|r| r.invocation.results)
+        .unwrap_or_default();
+    assert_eq!(results.len(), 50);
+    assert_eq!(results[49].tags[1].value, "49");
+}
+
 // ---- Generated bodies ----
 
 fn one_of(items: &[&'static str]) -> BoxedStrategy<String> {
