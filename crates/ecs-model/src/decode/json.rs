@@ -1,9 +1,8 @@
-//! JSON decoding with case-insensitive names, text kept as received,
+//! The serde_json decoder: case-insensitive names, text kept as received,
 //! numbers accepted as strings, unknown fields ignored and single objects
 //! accepted where a list is expected
-//! (docs/api/describe-invocation-results.md#tolerance): the direct decoder
-//! (`json_direct`) for the common body, serde_json for the rest and for
-//! every error.
+//! (docs/api/describe-invocation-results.md#tolerance). It reads every body
+//! the direct decoder (`json_direct`) declines and words every error.
 
 use std::borrow::Cow;
 use std::fmt;
@@ -17,31 +16,10 @@ use super::fields::{
     InvocationField, ResultField, ResultsField, RootField, Scalar, TagField, TagsField,
     apply_result_field, excerpt,
 };
-use super::json_direct;
 use crate::decode_error::{DecodeError, Position, describe_start};
 use crate::format::ResponseFormat;
 use crate::response::{DescribeInvocationResultsResponse, Invocation, InvocationResult};
 use crate::tag::Tag;
-
-/// Decodes a JSON `DescribeInvocationResults` body.
-///
-/// # Errors
-/// A [`DecodeError`] saying what was expected, what was found and where when
-/// the body is not such a response (truncated, HTML, empty, an error
-/// document, another document).
-pub fn decode_json(body: &[u8]) -> Result<DescribeInvocationResultsResponse, DecodeError> {
-    let body = strip_bom(body);
-    check_starts_with_object(body)?;
-    // Validating UTF-8 once over the whole body is several times faster than
-    // serde_json's check of each string.
-    let text = std::str::from_utf8(body).ok();
-    // The direct decoder reads the common body in about two thirds of the
-    // time; it leaves any body it is unsure of, and every error, to serde_json.
-    if let Some(response) = text.and_then(json_direct::decode) {
-        return Ok(response);
-    }
-    decode_with_serde(body, text)
-}
 
 /// The serde decoder: reads any body the direct decoder declines, and words
 /// every error. `text` is the body when it is UTF-8; a body that is not goes
