@@ -80,14 +80,16 @@ pub(crate) struct Generated {
     /// The invocation parts of recent results, by invocation modulo the
     /// number of slots: a page's results mostly share their invocation,
     /// and building them is most of the cost of a generated result.
-    recent: [Mutex<Option<Recent>>; RECENT_SLOTS],
+    recent: Box<[Mutex<Option<Recent>>]>,
 }
 
 /// An invocation's number and its part of its results.
 type Recent = (u64, Arc<InvocationMeta>);
 
-/// Slots of [`Generated::recent`].
-const RECENT_SLOTS: usize = 64;
+/// Slots of [`Generated::recent`]: enough that the invocations of one
+/// instance's results (one in ten, spread over the whole set) mostly stay
+/// cached between the pages of a query by instance; about 100 KB.
+const RECENT_SLOTS: usize = 4096;
 
 /// The classes of final status a generated result can have.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -106,7 +108,7 @@ impl Generated {
             region_id,
             seed,
             failed: OnceLock::new(),
-            recent: std::array::from_fn(|_| Mutex::new(None)),
+            recent: (0..RECENT_SLOTS).map(|_| Mutex::new(None)).collect(),
         }
     }
 
@@ -340,7 +342,8 @@ impl Generated {
         let instance_id = Self::instance_id(Self::instance_of(k));
         let meta = self.invocation_meta(invocation);
         // "result K of INVOKE on INSTANCE: status STATUS, checksum HEX\n"
-        let mut output = String::with_capacity(100);
+        // 115 bytes at most (20-digit numbers), so the line never grows.
+        let mut output = String::with_capacity(128);
         output.push_str("result ");
         push_number(&mut output, k, 0);
         output.push_str(" of ");
