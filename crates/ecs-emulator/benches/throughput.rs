@@ -4,6 +4,9 @@
 //! on the demo data and on 1,000,000 generated results: unfiltered,
 //! filtered by status or instance, with NextTokens and with page numbers
 //! spread over the whole result set (a deep page costs what the first does).
+//! Beside them, the same client against a bare hyper server that answers
+//! every request with one stored page: the most this machine allows in
+//! this run, so that a figure can be read against it.
 //!
 //! `cargo bench -p ecs-emulator --bench throughput`
 
@@ -72,6 +75,52 @@ fn request(
 /// page, which would cost the client more than the server).
 fn next_token(body: &[u8]) -> Option<String> {
     ecs_model::peek_next_token(Some("application/json"), body).map(str::to_owned)
+}
+
+/// A page of `PAGE` results from the emulator at `addr`, as it sends it.
+async fn stored_page(addr: SocketAddr) -> Bytes {
+    let creds = Credentials::new(DEMO_ACCESS_KEY_ID, DEMO_ACCESS_KEY_SECRET).unwrap();
+    let stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
+        .await
+        .unwrap();
+    tokio::spawn(conn);
+    let page_size = PAGE.to_string();
+    let params = [("RegionId", "cn-hangzhou"), ("MaxResults", &page_size)];
+    let response = sender
+        .send_request(request(addr, &creds, "bench-stored-page", &params))
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    response.into_body().collect().await.unwrap().to_bytes()
+}
+
+/// A bare hyper server answering every request with `body`: no signature
+/// check, no query, no serialization.
+async fn bare_server(body: Bytes) -> SocketAddr {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        loop {
+            let (stream, _) = listener.accept().await.unwrap();
+            stream.set_nodelay(true).unwrap();
+            let body = body.clone();
+            tokio::spawn(async move {
+                let service = hyper::service::service_fn(move |_request| {
+                    let body = body.clone();
+                    async move {
+                        http::Response::builder()
+                            .header("content-type", "application/json;charset=utf-8")
+                            .body(Full::new(body))
+                    }
+                });
+                let _ = hyper::server::conn::http1::Builder::new()
+                    .serve_connection(TokioIo::new(stream), service)
+                    .await;
+            });
+        }
+    });
+    addr
 }
 
 /// One connection sending `count` requests one after another.
@@ -209,6 +258,23 @@ fn throughput(c: &mut Criterion) {
             });
         });
     }
+    // The same client's page-number requests, answered by a bare server.
+    let bare = runtime.block_on(async { bare_server(stored_page(addr).await).await });
+    group.bench_function("bare_hyper_server_x8", |b| {
+        b.iter_custom(|iters| {
+            run += 1;
+            timed(
+                &runtime,
+                bare,
+                run,
+                iters,
+                Workload::Numbers {
+                    filter: &[],
+                    pages: LARGE / PAGE,
+                },
+            )
+        });
+    });
     group.finish();
     drop(demo);
     drop(large);
