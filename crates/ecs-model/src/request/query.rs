@@ -126,7 +126,7 @@ pub(super) fn from_query(
                 Err(message) => errors.push(ValidationError::new(name, message)),
             },
             _ if name.starts_with("Tag.") => match parse_tag_name(name) {
-                Ok((n, is_key)) => {
+                Some((n, is_key)) => {
                     let slot = tags.entry(n).or_default();
                     if is_key {
                         slot.0 = Some(value.clone());
@@ -134,7 +134,7 @@ pub(super) fn from_query(
                         slot.1 = Some(value.clone());
                     }
                 }
-                Err(message) => errors.push(ValidationError::new(name, message)),
+                None => errors.push(ValidationError::new(name, malformed_tag_name())),
             },
             // Unknown parameters are ignored, as the service ignores them.
             _ => {}
@@ -182,30 +182,33 @@ fn parse_int(value: &str) -> Result<Option<i64>, String> {
 
 /// The N of `Tag.<N>.Key` / `Tag.<N>.Value`.
 pub(super) fn tag_index(name: &str) -> Option<u32> {
-    parse_tag_name(name).ok().map(|(n, _)| n)
+    parse_tag_name(name).map(|(n, _)| n)
 }
 
-/// `Tag.<N>.Key` / `Tag.<N>.Value` → (N, is_key).
-fn parse_tag_name(name: &str) -> Result<(u32, bool), String> {
-    let malformed = || {
-        format!(
-            "is not a tag parameter; use Tag.N.Key or Tag.N.Value with N from 1 to {MAX_TAG_INDEX}"
-        )
-    };
-    let rest = name.strip_prefix("Tag.").ok_or_else(malformed)?;
-    let (index, field) = rest.split_once('.').ok_or_else(malformed)?;
+/// `Tag.<N>.Key` / `Tag.<N>.Value` → (N, is_key); `None` for any other
+/// name (a query's every parameter is asked, so no message is built here:
+/// [`malformed_tag_name`] words it).
+fn parse_tag_name(name: &str) -> Option<(u32, bool)> {
+    let rest = name.strip_prefix("Tag.")?;
+    let (index, field) = rest.split_once('.')?;
     let is_key = match field {
         "Key" => true,
         "Value" => false,
-        _ => return Err(malformed()),
+        _ => return None,
     };
     if index.is_empty() || !index.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(malformed());
+        return None;
     }
-    match index.parse::<u32>() {
-        Ok(n) if (1..=MAX_TAG_INDEX).contains(&n) => Ok((n, is_key)),
-        _ => Err(malformed()),
-    }
+    index
+        .parse::<u32>()
+        .ok()
+        .filter(|n| (1..=MAX_TAG_INDEX).contains(n))
+        .map(|n| (n, is_key))
+}
+
+/// What is wrong with a `Tag.` parameter [`parse_tag_name`] refused.
+fn malformed_tag_name() -> String {
+    format!("is not a tag parameter; use Tag.N.Key or Tag.N.Value with N from 1 to {MAX_TAG_INDEX}")
 }
 
 #[cfg(test)]
@@ -345,6 +348,14 @@ mod tests {
                 .message()
                 .contains("`yes` is not a boolean")
         );
+        for tag in &errors.errors()[3..6] {
+            assert!(
+                tag.message()
+                    .contains("use Tag.N.Key or Tag.N.Value with N from 1 to"),
+                "{}",
+                tag.message()
+            );
+        }
         assert!(errors.errors()[6].message().contains("more than once"));
     }
 
