@@ -627,42 +627,32 @@ fn interop(steps: &mut Steps, seed: Option<u64>) -> Result<()> {
     )?;
     drop(emulator);
     // The official OSS SDK reads the outputs that generated invocations
-    // delivered to the emulator's OSS.
-    let emulator =
-        emulator::Emulator::start(&root, &[OsStr::new("--generate"), OsStr::new("2000")])?;
-    let endpoint = emulator.host_port().to_owned();
-    steps.run(
-        "interop oss",
-        Cmd::new(&python)
-            .args([root.join("xtask/interop/oss_interop.py").as_os_str()])
-            .args([OsStr::new(&endpoint)])
-            .args(["EmulatorAccessKeyId", "EmulatorAccessKeySecret"]),
-    )?;
-    drop(emulator);
-    // The object overwritten after the first OSS answer: the official
-    // SDK's file reader refuses to mix versions, as our full output does.
-    let emulator = emulator::Emulator::start(
-        &root,
-        &[
-            OsStr::new("--generate"),
-            OsStr::new("2000"),
-            OsStr::new("--fault"),
-            OsStr::new("replace:x1:on=oss"),
-        ],
-    )?;
-    let endpoint = emulator.host_port().to_owned();
-    steps.run(
-        "interop oss changed",
-        Cmd::new(&python)
-            .args([root.join("xtask/interop/oss_interop.py").as_os_str()])
-            .args([OsStr::new(&endpoint)])
-            .args([
-                "EmulatorAccessKeyId",
-                "EmulatorAccessKeySecret",
-                "--changed",
-            ]),
-    )?;
-    drop(emulator);
+    // delivered to the emulator's OSS; then, with the object overwritten
+    // after the first OSS answer, its file reader refuses to mix versions,
+    // as our full output does.
+    let oss_runs: [(&str, &[&str], &[&str]); 2] = [
+        ("interop oss", &[], &[]),
+        (
+            "interop oss changed",
+            &["--fault", "replace:x1:on=oss"],
+            &["--changed"],
+        ),
+    ];
+    for (step, emulator_args, script_args) in oss_runs {
+        let mut args = vec![OsStr::new("--generate"), OsStr::new("2000")];
+        args.extend(emulator_args.iter().map(OsStr::new));
+        let emulator = emulator::Emulator::start(&root, &args)?;
+        let endpoint = emulator.host_port().to_owned();
+        steps.run(
+            step,
+            Cmd::new(&python)
+                .args([root.join("xtask/interop/oss_interop.py").as_os_str()])
+                .args([OsStr::new(&endpoint)])
+                .args(["EmulatorAccessKeyId", "EmulatorAccessKeySecret"])
+                .args(script_args.iter().copied()),
+        )?;
+        drop(emulator);
+    }
     let oracle = target_dir(&root).join("debug/interop-oracle");
     let mut differential = Cmd::new(&python)
         .args([root.join("xtask/interop/differential.py").as_os_str()])

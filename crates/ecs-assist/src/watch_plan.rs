@@ -182,17 +182,7 @@ impl Tracker {
             match self.followed.get_mut(&record.instance_id) {
                 Some(f) if !f.finished => f.record = record,
                 Some(_) => {}
-                None => {
-                    self.running += 1;
-                    self.followed.insert(
-                        record.instance_id.clone(),
-                        Followed {
-                            position: None,
-                            record,
-                            finished: false,
-                        },
-                    );
-                }
+                None => self.follow_from_now(record, false),
             }
         }
         let mut left: Vec<(&Option<u64>, &String)> = self
@@ -280,19 +270,26 @@ impl Tracker {
             let finished = is_final(&record);
             if finished {
                 done.push(record.clone());
-            } else {
-                self.running += 1;
             }
-            self.followed.insert(
-                record.instance_id.clone(),
-                Followed {
-                    position: None,
-                    record,
-                    finished,
-                },
-            );
+            self.follow_from_now(record, finished);
         }
         (done, fetches)
+    }
+
+    /// Follows an instance first seen after the first listing (its place
+    /// in the listing unknown).
+    fn follow_from_now(&mut self, record: InvocationResult, finished: bool) {
+        if !finished {
+            self.running += 1;
+        }
+        self.followed.insert(
+            record.instance_id.clone(),
+            Followed {
+                position: None,
+                record,
+                finished,
+            },
+        );
     }
 
     /// Reads a fetched record; returns it when it is the final record of a
@@ -391,7 +388,8 @@ pub(crate) fn windows(
             if start < floor || finished(start, end) {
                 continue;
             }
-            let count = positions[i..].iter().take_while(|&&p| p < end).count();
+            // Sorted: the positions below `end`, found by bisection.
+            let count = positions[i..].partition_point(|&p| p < end);
             let other = size.saturating_sub(count as u64);
             if other > count as u64 {
                 continue;

@@ -14,6 +14,7 @@ use super::fields::{
     apply_result_field,
 };
 use super::json_reader::{KeyOrder, Reader};
+use crate::request::MAX_PAGE_SIZE;
 use crate::response::{DescribeInvocationResultsResponse, Invocation, InvocationResult};
 use crate::tag::Tag;
 
@@ -86,8 +87,9 @@ fn read_invocation_field(
             let read = |reader: &mut Reader<'_>, results: &mut Vec<InvocationResult>| {
                 read_result(reader, results, &mut order)
             };
-            // A full page (`MaxResults` is at most 50).
-            let mut results = read_list(reader, ResultsField::InvocationResult, 50, read)?;
+            // Room for a full page.
+            let full_page = usize::try_from(MAX_PAGE_SIZE).unwrap_or_default();
+            let mut results = read_list(reader, ResultsField::InvocationResult, full_page, read)?;
             // A short page gives back the room reserved for a full one.
             if results.len() * 2 < results.capacity() {
                 results.shrink_to_fit();

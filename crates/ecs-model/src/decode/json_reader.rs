@@ -89,18 +89,32 @@ impl<'a> Reader<'a> {
         mut key: impl FnMut(&mut Self) -> Option<K>,
         mut member: impl FnMut(&mut Self, K) -> Option<()>,
     ) -> Option<()> {
-        self.eat(b'{')?;
+        self.sequence(b'{', b'}', |reader| {
+            let key = key(reader)?;
+            reader.eat(b':')?;
+            member(reader, key)
+        })
+    }
+
+    /// Reads `open`, then `item`s separated by commas, then `close` (an
+    /// object's members or an array's elements).
+    #[inline]
+    fn sequence(
+        &mut self,
+        open: u8,
+        close: u8,
+        mut item: impl FnMut(&mut Self) -> Option<()>,
+    ) -> Option<()> {
+        self.eat(open)?;
         self.enter()?;
-        if self.peek()? == b'}' {
+        if self.peek()? == close {
             self.pos += 1;
         } else {
             loop {
-                let key = key(self)?;
-                self.eat(b':')?;
-                member(self, key)?;
+                item(self)?;
                 match self.peek()? {
                     b',' => self.pos += 1,
-                    b'}' => {
+                    next if next == close => {
                         self.pos += 1;
                         break;
                     }
@@ -157,26 +171,8 @@ impl<'a> Reader<'a> {
 
     /// Reads an array, calling `element` with the reader at each element,
     /// which `element` must read.
-    pub(crate) fn array(&mut self, mut element: impl FnMut(&mut Self) -> Option<()>) -> Option<()> {
-        self.eat(b'[')?;
-        self.enter()?;
-        if self.peek()? == b']' {
-            self.pos += 1;
-        } else {
-            loop {
-                element(self)?;
-                match self.peek()? {
-                    b',' => self.pos += 1,
-                    b']' => {
-                        self.pos += 1;
-                        break;
-                    }
-                    _ => return None,
-                }
-            }
-        }
-        self.leave();
-        Some(())
+    pub(crate) fn array(&mut self, element: impl FnMut(&mut Self) -> Option<()>) -> Option<()> {
+        self.sequence(b'[', b']', element)
     }
 
     /// Reads a string, borrowed from the text when it has no escapes.
