@@ -261,6 +261,22 @@ pub(crate) fn run(steps: &mut Steps, python: Option<PathBuf>, criterion: bool) -
             "bench criterion",
             Cmd::cargo(["bench", "--workspace", "--benches"]),
         )?;
+        // The emulator's binary allocates with mimalloc; the same bench with
+        // the system allocator shows what that choice is worth (its groups
+        // end `_system_alloc`, so the figures above stay).
+        steps.run(
+            "bench emulator system allocator",
+            Cmd::cargo([
+                "bench",
+                "--package",
+                "ecs-emulator",
+                "--bench",
+                "throughput",
+                "--no-default-features",
+                "--",
+                "emulator_1m_system_alloc/(failed_page_numbers|bare)",
+            ]),
+        )?;
     }
     steps.run(
         "bench build release",
@@ -754,6 +770,26 @@ fn report(ran_criterion: bool, criterion: &BTreeMap<String, Measured>, probes: &
             mib(*ndjson)
         );
     }
+    // The emulator's allocator: the same workload and bare server, built
+    // with the system allocator in the same `xtask bench` run.
+    for suffix in ["", "_system_alloc"] {
+        let group = format!("emulator_1m{suffix}");
+        let rate = |name: &str| get(&format!("{group}/{name}")).and_then(Measured::rate);
+        if let (Some(rate), Some(bare)) =
+            (rate("failed_page_numbers_x8"), rate("bare_hyper_server_x8"))
+        {
+            let allocator = if suffix.is_empty() {
+                "mimalloc, as the binary ships"
+            } else {
+                "the system allocator (glibc malloc; `--no-default-features`)"
+            };
+            let _ = writeln!(
+                out,
+                "| emulator with {allocator}: page numbers anywhere of `InvokeRecordStatus=Failed` (`{group}`) | {rate:.0} /s ({:.2} of the bare hyper server in that run, {bare:.0} /s) |",
+                rate / bare
+            );
+        }
+    }
     if let Some(in_task) = get("e2e_10k_results/ecs_assist_items_read_ahead_in_a_task") {
         let _ = writeln!(
             out,
@@ -821,6 +857,52 @@ mod tests {
             small < 4.0 * 1024.0,
             "`sleep` holds almost nothing, peak read {small} KiB"
         );
+    }
+
+    /// Both allocators' rows come from their own groups, each against the
+    /// bare server of its own run; a group that did not run has no row.
+    #[test]
+    fn the_allocator_rows_read_their_own_groups() {
+        let per_second = |rate: f64| Measured {
+            mean_ns: 1e9 / rate,
+            throughput: Some(("Elements".to_owned(), 1.0)),
+        };
+        let mut criterion = BTreeMap::new();
+        for (id, rate) in [
+            ("emulator_1m/failed_page_numbers_x8", 30_000.0),
+            ("emulator_1m/bare_hyper_server_x8", 60_000.0),
+            ("emulator_1m_system_alloc/failed_page_numbers_x8", 18_000.0),
+            ("emulator_1m_system_alloc/bare_hyper_server_x8", 72_000.0),
+        ] {
+            criterion.insert(id.to_owned(), per_second(rate));
+        }
+        let probes = Probes {
+            memory: Vec::new(),
+            full_output: Vec::new(),
+            sdk_seconds: None,
+            cpu: None,
+            cold_ms: 1.0,
+            light_deps: 1,
+            binary_size: 1,
+        };
+        let text = report(true, &criterion, &probes);
+        let row = |allocator: &str| {
+            text.lines()
+                .find(|l| l.starts_with(&format!("| emulator with {allocator}")))
+                .map(str::to_owned)
+        };
+        let mimalloc = row("mimalloc").expect("a mimalloc row");
+        assert!(
+            mimalloc.contains("30000 /s (0.50 of the bare"),
+            "{mimalloc}"
+        );
+        let system = row("the system allocator").expect("a system allocator row");
+        assert!(system.contains("18000 /s (0.25 of the bare"), "{system}");
+        assert!(system.contains("`emulator_1m_system_alloc`"), "{system}");
+
+        criterion.retain(|id, _| !id.contains("system_alloc"));
+        let text = report(true, &criterion, &probes);
+        assert!(!text.contains("the system allocator (glibc"), "{text}");
     }
 
     #[test]

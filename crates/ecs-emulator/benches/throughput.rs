@@ -8,9 +8,25 @@
 //! every request with one stored page: the most this machine allows in
 //! this run, so that a figure can be read against it.
 //!
+//! The bench allocates as the `ecs-emulator` binary does (mimalloc, with
+//! the default feature `mimalloc`); `--no-default-features` measures the
+//! system allocator instead, under group names ending `_system_alloc`.
+//!
 //! `cargo bench -p ecs-emulator --bench throughput`
 
 #![allow(missing_docs, clippy::unwrap_used, clippy::expect_used)]
+
+#[cfg(feature = "mimalloc")]
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+/// Appended to the group names: the figures of the two allocators are kept
+/// apart (`emulator_1m` and `emulator_1m_system_alloc`).
+const ALLOCATOR_SUFFIX: &str = if cfg!(feature = "mimalloc") {
+    ""
+} else {
+    "_system_alloc"
+};
 
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
@@ -208,7 +224,7 @@ fn throughput(c: &mut Criterion) {
     let large =
         runtime.block_on(async { Emulator::builder().generate(LARGE).start().await.unwrap() });
     let mut run = 0u64;
-    let mut group = c.benchmark_group("emulator");
+    let mut group = c.benchmark_group(format!("emulator{ALLOCATOR_SUFFIX}"));
     group.throughput(Throughput::Elements(1));
     group.measurement_time(Duration::from_secs(8));
     let addr = demo.addr();
@@ -220,7 +236,7 @@ fn throughput(c: &mut Criterion) {
     });
     group.finish();
 
-    let mut group = c.benchmark_group("emulator_1m");
+    let mut group = c.benchmark_group(format!("emulator_1m{ALLOCATOR_SUFFIX}"));
     group.throughput(Throughput::Elements(1));
     group.measurement_time(Duration::from_secs(8));
     group.sample_size(10);

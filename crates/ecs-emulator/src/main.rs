@@ -6,6 +6,14 @@
 // A server binary talks to its user on the terminal.
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
+/// The allocator of the shipped binary (feature `mimalloc`, on by default):
+/// with the system's, eight busy connections on two cores spend a large
+/// share of the emulator's time waiting on glibc malloc's arena locks
+/// (BENCHMARKS.md, "Emulator throughput", has the figures of both).
+#[cfg(feature = "mimalloc")]
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::io::Write as _;
 use std::net::SocketAddr;
 use std::path::PathBuf;
