@@ -22,8 +22,12 @@ const INSTANCES: u64 = 1000;
 const COMMANDS: u64 = 10;
 /// The instance of result `j` of invocation `i` is `(i * STRIDE + j) % INSTANCES`.
 const STRIDE: u64 = 37;
-// `instance` steps through `r * STRIDE % INSTANCES` by one subtraction.
-const _: () = assert!(STRIDE < INSTANCES);
+/// `STRIDE`'s inverse modulo `INSTANCES`: which invocation holds an
+/// instance at a given result is one multiplication.
+const STRIDE_INVERSE: u64 = 973;
+const _: () = assert!(STRIDE * STRIDE_INVERSE % INSTANCES == 1);
+// Each invocation's results are on distinct instances.
+const _: () = assert!(PER_INVOCATION <= INSTANCES);
 
 /// The bucket the generated invocations deliver their outputs to.
 pub(crate) const GENERATED_BUCKET: &str = "ecs-assist-emulator";
@@ -264,26 +268,16 @@ impl Generated {
             return Set::Empty;
         };
         // Invocation `r` (modulo 1,000) holds the instance at result `j`
-        // when `(r * STRIDE + j) % INSTANCES == instance`, for one `j`
-        // below 1,000 of which the first 100 exist. Every query by instance
-        // builds this list: `shift` (`r * STRIDE % INSTANCES`) steps by
-        // additions, no division.
-        let mut offsets = Vec::with_capacity(PER_INVOCATION as usize);
-        let mut shift = 0;
-        for r in 0..INSTANCES {
-            let j = if instance >= shift {
-                instance - shift
-            } else {
-                instance + INSTANCES - shift
-            };
-            if j < PER_INVOCATION {
-                offsets.push(r * PER_INVOCATION + j);
-            }
-            shift += STRIDE;
-            if shift >= INSTANCES {
-                shift -= INSTANCES;
-            }
-        }
+        // when `(r * STRIDE + j) % INSTANCES == instance`: for each of the
+        // 100 results `j`, one `r`, found with STRIDE's inverse. Every
+        // query by instance builds this list: 100 steps and a sort.
+        let mut offsets: Vec<u64> = (0..PER_INVOCATION)
+            .map(|j| {
+                let r = ((instance + INSTANCES - j) % INSTANCES) * STRIDE_INVERSE % INSTANCES;
+                r * PER_INVOCATION + j
+            })
+            .collect();
+        offsets.sort_unstable();
         let offsets: Arc<[u64]> = offsets.into();
         Set::Periodic {
             period: INSTANCES * PER_INVOCATION,

@@ -182,17 +182,24 @@ impl Query {
         tokens: &Tokens,
     ) -> Result<Page, ApiError> {
         let total_count = matches.len();
-        let result = |m: u64| {
-            let record = store.get(matches.nth(m)?)?;
-            let status = record.status_at(elapsed_ms);
-            Some((record, status))
+        // The results at match ranks `range`, in one allocation.
+        let results = |range: std::ops::Range<u64>| {
+            let mut results = Vec::with_capacity(
+                usize::try_from(range.end.saturating_sub(range.start)).unwrap_or(0),
+            );
+            results.extend(range.filter_map(|m| {
+                let record = store.get(matches.nth(m)?)?;
+                let status = record.status_at(elapsed_ms);
+                Some((record, status))
+            }));
+            results
         };
         match &self.paging {
             Paging::Number { page, size } => {
                 let skip = page.saturating_sub(1).saturating_mul(*size);
                 let end = skip.saturating_add(*size).min(total_count);
                 Ok(Page {
-                    results: (skip..end).filter_map(result).collect(),
+                    results: results(skip..end),
                     total_count,
                     page_number: *page,
                     page_size: *size,
@@ -213,7 +220,7 @@ impl Query {
                     .nth(end)
                     .map(|position| tokens.encode(position, &fingerprint));
                 Ok(Page {
-                    results: (first..end).filter_map(result).collect(),
+                    results: results(first..end),
                     total_count,
                     page_number: 1,
                     page_size: *max,
@@ -494,6 +501,20 @@ mod tests {
         assert_eq!(page.total_count, 8);
         assert_eq!(page.results.len(), 2);
         assert_eq!(page.page_number, 3);
+        // Past the last page (and at the largest page number): no results,
+        // the same count.
+        for number in ["4", "9223372036854775807"] {
+            let past = run(
+                &store,
+                &[
+                    ("RegionId", "cn-hangzhou"),
+                    ("PageSize", "3"),
+                    ("PageNumber", number),
+                ],
+            );
+            assert_eq!(past.total_count, 8, "page {number}");
+            assert!(past.results.is_empty(), "page {number}");
+        }
     }
 
     #[test]
