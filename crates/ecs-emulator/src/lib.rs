@@ -47,7 +47,7 @@
 //!
 //! | feature | default | what it adds |
 //! |---|---|---|
-//! | `mimalloc` | yes | the `ecs-emulator` binary allocates with [mimalloc](https://docs.rs/mimalloc): with the system allocator, several busy connections spend much of the server's time on glibc malloc's locks (BENCHMARKS.md in the repository, "Emulator throughput" rows, measures both). The library never sets an allocator: embedding it in tests, turn the feature off to skip building mimalloc's C code. |
+//! | `mimalloc` | yes | the `ecs-emulator` binary allocates with [mimalloc](https://docs.rs/mimalloc): with the system allocator, several busy connections spend much of the server's time on glibc malloc's locks (BENCHMARKS.md in the repository measures both: the "emulator with ..." rows of "Other figures"). The library never sets an allocator: embedding it in tests, turn the feature off to skip building mimalloc's C code. |
 
 mod api_error;
 mod auth;

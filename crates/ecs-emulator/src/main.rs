@@ -9,7 +9,7 @@
 /// The allocator of the shipped binary (feature `mimalloc`, on by default):
 /// with the system's, eight busy connections on two cores spend a large
 /// share of the emulator's time waiting on glibc malloc's arena locks
-/// (BENCHMARKS.md, "Emulator throughput", has the figures of both).
+/// (BENCHMARKS.md has the figures of both: the "emulator with ..." rows).
 #[cfg(feature = "mimalloc")]
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
