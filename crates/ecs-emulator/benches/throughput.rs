@@ -16,6 +16,16 @@
 
 #![allow(missing_docs, clippy::unwrap_used, clippy::expect_used)]
 
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use ecs_emulator::{DEMO_ACCESS_KEY_ID, DEMO_ACCESS_KEY_SECRET, DataSet, Emulator};
+use ecs_sign::{Credentials, SystemTimeSource, TimeSource as _, rpc_v1};
+use http_body_util::{BodyExt as _, Full};
+use hyper_util::rt::TokioIo;
+
 #[cfg(feature = "mimalloc")]
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
@@ -27,16 +37,6 @@ const ALLOCATOR_SUFFIX: &str = if cfg!(feature = "mimalloc") {
 } else {
     "_system_alloc"
 };
-
-use std::net::SocketAddr;
-use std::time::{Duration, Instant};
-
-use bytes::Bytes;
-use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use ecs_emulator::{DEMO_ACCESS_KEY_ID, DEMO_ACCESS_KEY_SECRET, DataSet, Emulator};
-use ecs_sign::{Credentials, SystemTimeSource, TimeSource as _, rpc_v1};
-use http_body_util::{BodyExt as _, Full};
-use hyper_util::rt::TokioIo;
 
 /// Concurrent keep-alive connections.
 const CONNECTIONS: u64 = 8;

@@ -6,14 +6,6 @@
 // A server binary talks to its user on the terminal.
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
-/// The allocator of the shipped binary (feature `mimalloc`, on by default):
-/// with the system's, eight busy connections on two cores spend a large
-/// share of the emulator's time waiting on glibc malloc's arena locks
-/// (BENCHMARKS.md has the figures of both: the "emulator with ..." rows).
-#[cfg(feature = "mimalloc")]
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 use std::io::Write as _;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -23,6 +15,12 @@ use std::time::Duration;
 use anyhow::{Context, Result};
 use clap::Parser;
 use ecs_emulator::{AccessKey, DataSet, Emulator, Fault, MAX_GENERATED};
+
+/// The allocator of the shipped binary: the crate feature `mimalloc` (on by
+/// default; why, in the crate docs' feature table).
+#[cfg(feature = "mimalloc")]
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 /// How long the process waits, once stopped, for work still running on its
 /// threads (a large query) before it exits anyway.
